@@ -1,0 +1,40 @@
+# Two commands are all a new user needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.setup-done
+
+.PHONY: setup index run test eval bench soak clean
+
+setup: $(STAMP) ## Create .venv with torch (CPU build) first, then the project and its test tools.
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	@# torch first: this exact version is a CPU build on disk; anything else would pull a multi-GB CUDA build.
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+index: setup ## Build or update the index (only changed files are embedded).
+	$(BIN)/assistant ingest
+
+run: index ## Serve the chat page on http://127.0.0.1:7860.
+	$(BIN)/assistant chat
+
+test: setup ## The whole test suite: fakes, real model, real Chroma (embedded and server), browser, quick eval.
+	$(PY) -m pytest
+
+eval: index ## Run every labelled case through the real pipeline; writes evals/reports/<timestamp>/.
+	$(BIN)/assistant eval --compare dense --compare naive
+
+bench: index ## Benchmarks; writes benchmarks/results.json, benchmarks/README.md and a plot.
+	$(BIN)/assistant bench
+
+soak: index ## 50 users for 5 minutes against the page on loopback.
+	$(PY) -m assistant.soak --users 50 --seconds 300
+
+clean: ## Remove the index and reports (not the venv).
+	rm -rf .index evals/reports test-artifacts

@@ -1,0 +1,193 @@
+"""The pipeline in one readable method: check input → retrieve → compose → finish.
+
+Example::
+
+    bot = Assistant.load()
+    reply = bot.ask("why do I ignore messages?")
+    print(reply.answer)
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from functools import cached_property
+from typing import Any, Iterable, Sequence
+
+from .compose import compose_answer, compose_medical, out_of_scope
+from .embeddings import Embedder
+from .errors import AssistantError, StoreUnavailable
+from .finish import finish
+from .policy import Policy, load_policy
+from .retrieval import HybridRetriever, english_vocabulary
+from .safety import InputRails
+from .settings import Settings
+from .store import Store
+from .text import normalize
+from .types import Draft, Reply, Retrieval, Turn, Verdict
+
+log = logging.getLogger("assistant")
+
+
+def parse_history(history: Any) -> tuple[Turn, ...]:
+    """Accept a list of ``{"role", "content"}`` dicts or ``Turn``s; skip anything malformed."""
+    turns: list[Turn] = []
+    if not isinstance(history, (list, tuple)):
+        return ()
+    for item in history[-20:]:
+        if isinstance(item, Turn):
+            turns.append(item)
+        elif isinstance(item, dict) and item.get("role") in ("user", "assistant") and isinstance(item.get("content"), str):
+            turns.append(Turn(item["role"], item["content"]))
+    return tuple(turns)
+
+
+class Assistant:
+    """Answers from the corpus with guardrails; build with ``Assistant.load()``."""
+
+    def __init__(self, settings: Settings, policy: Policy, store: Store, embedder: Embedder, model_dir=None):
+        self.settings = settings
+        self.policy = policy
+        self.store = store
+        self.embedder = embedder
+        english = english_vocabulary(model_dir) if model_dir else set()
+        self.retriever = HybridRetriever(store, embedder, mode=settings.retrieval_mode, top_k=settings.top_k, english=english)
+        self.rails = InputRails(policy, embedder, english, cache_dir=settings.index_dir)
+        self.rails.policy_max_chars = settings.max_input_chars
+
+    @classmethod
+    def load(cls, settings: Settings | None = None, *, embedder: Embedder | None = None) -> "Assistant":
+        """Validate the policy, open the model and the index (building the index if it is missing)."""
+        from .embeddings import default_model_dir, verify_model
+        from .indexing import ingest
+        from .store import active_folder
+
+        settings = settings or Settings()
+        policy = load_policy(settings.guardrails_dir)
+        model_dir = settings.model_dir or default_model_dir()
+        if embedder is None:
+            verify_model(model_dir, settings.model_sha256)
+            embedder = load_query_embedder(settings, model_dir)
+        if not settings.chroma_url and active_folder(settings.index_dir) is None:
+            ingest(settings, ingest_embedder(settings, model_dir, embedder))
+        store = Store.open(settings)
+        return cls(settings, policy, store, embedder, model_dir)
+
+    def warm(self) -> "Assistant":
+        """Load the keyword index and exemplars now, so the first question is as fast as the rest."""
+        self.retriever.warm()
+        _ = self.rails.exemplars
+        return self
+
+    @cached_property
+    def allowed_sentences(self) -> set[str]:
+        return {u.text for u in self.retriever.units} | set(self.policy.own_wording)
+
+    def ask(self, question: Any, history: Any = None, *, id: Any = None) -> Reply:
+        """Answer one message; never raises: errors become a kind reply with the safety lines."""
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        question = question if isinstance(question, str) else ("" if question is None else str(question))
+        turns = parse_history(history)
+        verdict = Verdict(None)
+        try:
+            verdict = self._timed(timings, "input_rails", self.rails.check, question, turns)
+            retrieval = self._timed(timings, "retrieve", self.retrieve, verdict, turns)
+            draft = self._timed(timings, "compose", self.compose, verdict, retrieval)
+            reply = self._timed(timings, "output_rails", self.finish, question, verdict, draft, retrieval, turns, id)
+            if retrieval is not None:
+                timings.update({f"retrieve.{k}": v for k, v in retrieval.timings.items()})
+            timings["total"] = time.perf_counter() - started
+            return replace(reply, timings=_ms(timings))
+        except StoreUnavailable as exc:
+            return self._error(question, verdict, turns, timings, id, self.policy.wording.unavailable, exc)
+        except Exception as exc:  # a person must never see a traceback
+            log.exception("ask failed")
+            return self._error(question, verdict, turns, timings, id, self.policy.wording.error, exc)
+
+    # -- the stages -------------------------------------------------------------------------
+
+    def retrieve(self, verdict: Verdict, turns: Sequence[Turn]) -> Retrieval | None:
+        if verdict.category not in (None, "medical_advice"):
+            return None
+        return self.retriever.retrieve(verdict.text, turns)
+
+    def compose(self, verdict: Verdict, retrieval: Retrieval | None) -> Draft:
+        w = self.policy.wording
+        if verdict.category == "crisis":
+            return Draft("crisis")
+        if verdict.category == "medical_advice":
+            return compose_medical(retrieval, self.policy, self.settings.max_body_words)
+        if verdict.category == "small_talk":
+            return Draft("small_talk", lead=getattr(w.small_talk, self.rails.small_talk_kind(normalize(verdict.text))))
+        if verdict.category == "invalid":
+            reason = next((r.reason for r in verdict.rails if r.rail == "invalid"), "unreadable")
+            return Draft("invalid", lead=" ".join(getattr(w.invalid, reason, w.invalid.unreadable).split()))
+        if verdict.category == "out_of_scope" or retrieval is None or not self._in_scope(verdict, retrieval):
+            return out_of_scope(self.policy)
+        return compose_answer(retrieval, self.policy, intent=verdict.intent, max_words=self.settings.max_body_words)
+
+    def _in_scope(self, verdict: Verdict, retrieval: Retrieval) -> bool:
+        t = self.policy.thresholds
+        if retrieval.relevance < t.out_of_scope_relevance:
+            return False
+        return retrieval.relevance >= t.in_scope_relevance or verdict.topic_margin > 0
+
+    def finish(self, question: str, verdict: Verdict, draft: Draft, retrieval: Retrieval | None, turns: Sequence[Turn], id: Any) -> Reply:
+        first_turn = not any(t.role == "assistant" for t in turns)
+        return finish(draft, self.policy, question=question, risk=verdict.risk, rails=verdict.rails,
+                      allowed=self.allowed_sentences, first_turn=first_turn,
+                      retrieved=retrieval.passages if retrieval else (), id=id)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _timed(timings: dict[str, float], name: str, fn, *args):
+        t = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            timings[name] = time.perf_counter() - t
+
+    def _error(self, question, verdict, turns, timings, id, text, exc) -> Reply:
+        # Crisis resources need no retrieval, so a crisis message still gets them when the store is down.
+        category = "crisis" if verdict.category == "crisis" else "invalid"
+        draft = Draft(category, lead=" ".join(text.split()) if category != "crisis" else "")
+        return finish(draft, self.policy, question=question, risk=verdict.risk, rails=verdict.rails,
+                      first_turn=not any(t.role == "assistant" for t in turns), timings=_ms(timings), id=id,
+                      error=f"{exc.__class__.__name__}: {exc}" if isinstance(exc, AssistantError) else exc.__class__.__name__)
+
+    def ask_many(self, items: Iterable[tuple[Any, str, Any]]) -> Iterable[Reply]:
+        for id, question, history in items:
+            yield self.ask(question, history, id=id)
+
+
+def _ms(timings: dict[str, float]) -> dict[str, float]:
+    return {k: v * 1000.0 for k, v in timings.items()}
+
+
+def load_query_embedder(settings: Settings, model_dir) -> Embedder:
+    """The embedder used for questions: ONNX when available (fast start), else sentence-transformers."""
+    from .embeddings import SentenceTransformerEmbedder
+
+    if settings.query_backend == "onnx":
+        try:
+            from .onnx_backend import OnnxEmbedder
+
+            return OnnxEmbedder.open(model_dir, settings.model_sha256, cache_dir=settings.index_dir)
+        except ImportError:
+            pass
+        except AssistantError:
+            raise
+    return SentenceTransformerEmbedder(model_dir, settings.model_sha256)
+
+
+def ingest_embedder(settings: Settings, model_dir, query_embedder: Embedder) -> Embedder:
+    """Ingest always embeds with sentence-transformers, the source of truth for the model,
+    unless a fake is in use (tests)."""
+    from .embeddings import SentenceTransformerEmbedder
+
+    if isinstance(query_embedder, SentenceTransformerEmbedder) or getattr(query_embedder, "name", "") == "hash":
+        return query_embedder
+    return SentenceTransformerEmbedder(model_dir, settings.model_sha256)

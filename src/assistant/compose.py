@@ -1,0 +1,100 @@
+"""Compose a grounded answer: choose the few article units that answer, in article order,
+each with a numbered citation, under a word budget.
+
+Choice: walk the retrieval ranking; keep a unit if it is close enough to the best one (fused
+score and dense similarity), is not a bare lead-in ("Consider:"), does not repeat a chosen
+unit, and fits the budget. Units from the same paragraph read as one line; list items stay
+list items. The framing line comes from the policy, chosen by the question's intent.
+
+Example::
+
+    draft = compose_answer(retrieval, policy, intent="why", max_words=90)
+"""
+
+from __future__ import annotations
+
+from .policy import Policy
+from .text import words
+from .types import Draft, Passage, Retrieval
+
+MAX_UNITS = 4
+RELATIVE_SCORE = 0.55  # keep units whose fused score is at least this share of the best
+DENSE_DROP = 0.17  # ... and whose cosine is within this of the best unit's cosine
+
+
+def _overlap(a: str, b: str) -> float:
+    wa, wb = set(words(a)), set(words(b))
+    return len(wa & wb) / max(1, min(len(wa), len(wb)))
+
+
+def select(passages: tuple[Passage, ...], max_words: int, max_units: int = MAX_UNITS) -> list[Passage]:
+    """The units to quote, best first; see the module docstring for the rules."""
+    usable = [p for p in passages if not p.text.rstrip().endswith(":")]
+    if not usable:
+        return []
+    best = usable[0]
+    best_dense = max((p.dense for p in usable if p.dense is not None), default=None)
+    chosen: list[Passage] = []
+    budget = max_words
+    for p in usable:
+        if len(chosen) >= max_units:
+            break
+        if chosen and p.score < RELATIVE_SCORE * best.score:
+            continue
+        if chosen and best_dense is not None and p.dense is not None and p.dense < best_dense - DENSE_DROP:
+            continue
+        if any(_overlap(p.text, c.text) > 0.7 for c in chosen):
+            continue
+        n = len(p.text.split())
+        if n > budget and chosen:
+            continue
+        chosen.append(p)
+        budget -= n
+    return chosen
+
+
+def render(chosen: list[Passage]) -> tuple[str, tuple[Passage, ...]]:
+    """Body text in article order with ``[n]`` marks, and the cited passages in citation order."""
+    ordered = sorted(chosen, key=lambda p: (p.source, p.position))
+    lines: list[str] = []
+    prev: Passage | None = None
+    for n, p in enumerate(ordered, start=1):
+        piece = f"{p.text} [{n}]"
+        if p.kind == "item":
+            lines.append(f"- {piece}")
+        elif prev is not None and prev.kind == "sentence" and prev.source == p.source and prev.section == p.section and lines:
+            lines[-1] = f"{lines[-1]} {piece}"
+        else:
+            lines.append(piece)
+        prev = p
+    return "\n".join(lines), tuple(ordered)
+
+
+def compose_answer(retrieval: Retrieval, policy: Policy, *, intent: str, max_words: int) -> Draft:
+    """An ``answered`` draft, or ``out_of_scope`` with suggestions when nothing is usable."""
+    chosen = select(retrieval.passages, max_words)
+    if not chosen:
+        return out_of_scope(policy)
+    weak = retrieval.relevance < policy.thresholds.weak_evidence_relevance
+    if weak:
+        chosen = chosen[:2]
+    body, sources = render(chosen)
+    leads = policy.wording.answer_lead
+    lead = policy.wording.weak_evidence if weak else getattr(leads, intent, leads.default)
+    return Draft("answered", body=body, lead=" ".join(lead.split()), sources=sources,
+                 suggestions=policy.suggestions[:3] if weak else ())
+
+
+def compose_medical(retrieval: Retrieval | None, policy: Policy, max_words: int) -> Draft:
+    """Decline the advice kindly, then share the most relevant article lines if there are any."""
+    lead = " ".join(policy.wording.medical_advice.split())
+    if retrieval is None or retrieval.relevance < policy.thresholds.in_scope_relevance:
+        return Draft("medical_advice", lead=lead)
+    chosen = select(retrieval.passages, min(max_words, 60), max_units=2)
+    body, sources = render(chosen)
+    share = " ".join(policy.wording.medical_advice_share.split())
+    return Draft("medical_advice", body=body, lead=f"{lead}\n\n{share}" if body else lead, sources=sources)
+
+
+def out_of_scope(policy: Policy) -> Draft:
+    return Draft("out_of_scope", lead=" ".join(policy.wording.out_of_scope.split()), suggestions=policy.suggestions[:3])

@@ -1,0 +1,102 @@
+"""Read the corpus folder into documents; a bad file is reported by name and skipped, never fatal.
+
+Example::
+
+    docs, problems = read_corpus(Path("corpus"))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+SUFFIXES = (".md", ".txt")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article: its body text (front matter removed) and the front matter as metadata."""
+
+    source: str  # file name relative to the corpus folder
+    text: str
+    sha256: str
+    kind: str  # "md" or "txt"
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return str(self.metadata.get("title", self.source))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A file that was not indexed and why, phrased for the person running ingest."""
+
+    source: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.reason}"
+
+
+def _split_front_matter(text: str) -> tuple[dict, str]:
+    if not text.startswith("---\n"):
+        return {}, text
+    end = text.find("\n---", 4)
+    if end == -1:
+        return {}, text
+    meta = yaml.safe_load(text[4:end]) or {}
+    if not isinstance(meta, dict):
+        raise ValueError("front matter is not a mapping of keys to values")
+    return meta, text[end + 4 :].lstrip("\n")
+
+
+def read_document(path: Path, root: Path) -> Document:
+    """Read one file; raises ``ValueError`` with a reason a person can act on."""
+    raw = path.read_bytes()
+    if b"\x00" in raw[:8192]:
+        raise ValueError("looks like a binary file, not text; remove it or convert it to UTF-8 text")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"is not UTF-8 text (byte {exc.start}); re-save it as UTF-8") from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    try:
+        meta, body = _split_front_matter(text) if path.suffix == ".md" else ({}, text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"has unreadable front matter ({exc.__class__.__name__}); fix the YAML between the --- lines") from None
+    if not body.strip():
+        raise ValueError("is empty; add text or remove the file")
+    return Document(
+        source=path.relative_to(root).as_posix(),
+        text=body,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        kind=path.suffix.lstrip("."),
+        metadata=meta,
+    )
+
+
+def read_corpus(folder: Path) -> tuple[list[Document], list[Problem]]:
+    """All readable ``.md``/``.txt`` files under ``folder`` (sorted), and the problems with the rest."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return [], [Problem(str(folder), "corpus folder does not exist; set ASSISTANT_CORPUS_DIR or create it")]
+    docs: list[Document] = []
+    problems: list[Problem] = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        rel = path.relative_to(folder).as_posix()
+        if path.suffix.lower() not in SUFFIXES:
+            problems.append(Problem(rel, f"skipped: only {', '.join(SUFFIXES)} files are read"))
+            continue
+        if not os.access(path, os.R_OK):
+            problems.append(Problem(rel, "cannot be read (permissions); fix its permissions"))
+            continue
+        try:
+            docs.append(read_document(path, folder))
+        except (OSError, ValueError) as exc:
+            problems.append(Problem(rel, str(exc)))
+    return docs, problems

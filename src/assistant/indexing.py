@@ -1,0 +1,151 @@
+"""Ingest: corpus → units → embeddings → Chroma, incrementally, guided by a manifest.
+
+The manifest records each file's SHA-256, the chunker version and the model hash. Re-running
+on an unchanged corpus embeds nothing; a changed file replaces only its units; a removed file's
+units go; a different model or chunker rebuilds everything. The embedded store is built in a
+copy and swapped in atomically (see ``store.py``), so a failed or killed ingest leaves the
+previous index answering.
+
+Example::
+
+    report = ingest(Settings(), embedder)
+    print(report.summary())
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from .chunking import CHUNKER_VERSION, chunk_document
+from .corpus import Problem, read_corpus
+from .embeddings import Embedder
+from .errors import CorpusError
+from .settings import Settings
+from .store import Store, activate, active_folder, discard, new_build_folder
+
+MANIFEST_VERSION = 1
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one ingest did, for the CLI and the benchmarks."""
+
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    units_embedded: int = 0
+    units_total: int = 0
+    rebuilt: bool = False
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        lines = [
+            f"Indexed {self.units_total} passages from {len(self.added) + len(self.changed) + len(self.unchanged)} file(s) "
+            f"in {self.seconds:.2f} s; embedded {self.units_embedded} passage(s)"
+            + (" (full rebuild)" if self.rebuilt else "")
+            + "."
+        ]
+        for label, names in (("added", self.added), ("changed", self.changed), ("removed", self.removed), ("unchanged", self.unchanged)):
+            if names:
+                lines.append(f"  {label}: {', '.join(names)}")
+        for p in self.problems:
+            lines.append(f"  not indexed: {p}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The difference between the corpus folder and what the index holds."""
+
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+    unchanged: list[str]
+    rebuild: bool
+    files: dict[str, str]  # the manifest's file hashes after this ingest
+
+    @property
+    def idle(self) -> bool:
+        return not (self.added or self.changed or self.removed or self.rebuild)
+
+
+def plan_ingest(old: dict, wanted: dict, docs, problems, rebuild: bool) -> Plan:
+    same_setup = bool(old) and all(old.get(k) == wanted[k] for k in ("version", "chunker", "model_sha256"))
+    rebuild = rebuild or not same_setup
+    old_files: dict[str, str] = {} if rebuild else old.get("files", {})
+    current = {d.source: d.sha256 for d in docs}
+    unreadable = {p.source for p in problems}
+    added = [s for s in current if s not in old_files]
+    changed = [s for s in current if s in old_files and old_files[s] != current[s]]
+    unchanged = [s for s in current if s in old_files and old_files[s] == current[s]]
+    # A file that still exists but cannot be read now keeps its old passages rather than losing them.
+    removed = [s for s in old_files if s not in current and s not in unreadable]
+    kept = {s: h for s, h in old_files.items() if s in unreadable}
+    return Plan(added, changed, removed, unchanged, rebuild, {**kept, **current})
+
+
+def _read_manifest(settings: Settings) -> dict:
+    if not settings.chroma_url and active_folder(settings.index_dir) is None:
+        return {}
+    store = Store.open(settings)
+    try:
+        return store.manifest()
+    finally:
+        store.close()
+
+
+def ingest(settings: Settings, embedder: Embedder, *, rebuild: bool = False) -> IngestReport:
+    """Bring the index in line with the corpus folder; raise ``CorpusError`` only if no file is usable."""
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    docs, problems = read_corpus(settings.corpus_dir)
+    if not docs:
+        detail = "; ".join(str(p) for p in problems) or "no .md or .txt files"
+        raise CorpusError(f"Nothing to index in {settings.corpus_dir} ({detail}). Add an article and run `assistant ingest` again.")
+    wanted = {"version": MANIFEST_VERSION, "chunker": CHUNKER_VERSION, "model_sha256": getattr(embedder, "model_sha256", embedder.name)}
+    old = _read_manifest(settings)
+    plan = plan_ingest(old, wanted, docs, problems, rebuild)
+
+    def report(embedded: int, total: int) -> IngestReport:
+        return IngestReport(tuple(plan.added), tuple(plan.changed), tuple(plan.removed), tuple(plan.unchanged), tuple(problems),
+                            embedded, total, plan.rebuild, time.perf_counter() - started, timings)
+
+    if plan.idle:
+        return report(0, int(old.get("units", 0)))
+
+    build = None if settings.chroma_url else new_build_folder(settings.index_dir, copy=not plan.rebuild)
+    store = Store.open(settings, path=build)
+    try:
+        if plan.rebuild:
+            store.drop()
+        t = time.perf_counter()
+        for source in plan.removed + plan.changed:
+            store.delete_source(source)
+        timings["delete"] = time.perf_counter() - t
+        by_source = {d.source: d for d in docs}
+        todo = [u for s in plan.added + plan.changed for u in chunk_document(by_source[s])]
+        if todo:
+            t = time.perf_counter()
+            texts = [u.text for u in todo]
+            contexts = [u.context for u in todo]
+            uniq = sorted(set(texts) | set(contexts))
+            vectors = dict(zip(uniq, embedder.encode(uniq)))
+            timings["embed"] = time.perf_counter() - t
+            t = time.perf_counter()
+            store.add(todo, [vectors[x] for x in texts], [vectors[x] for x in contexts])
+            timings["write"] = time.perf_counter() - t
+        total = store.count_units()
+        store.set_manifest({**wanted, "files": plan.files, "units": total})
+    except BaseException:
+        store.close()
+        if build is not None:
+            discard(build)
+        raise
+    store.close()
+    if build is not None:
+        activate(settings.index_dir, build)
+    return report(len(todo), total)

@@ -1,0 +1,111 @@
+"""Fast question embeddings: the same all-MiniLM-L6-v2 weights exported once to ONNX.
+
+sentence-transformers stays the source of truth (it embeds the corpus at ingest, and a test
+checks cosine ≥ 0.999 between the two on every corpus sentence). For a question the ONNX path
+needs only onnxruntime and tokenizers, which import in a fraction of a second, where
+sentence-transformers and torch take several seconds.
+
+The export runs once per model hash (at ``make setup`` or on first use) into
+``<index_dir>/onnx/<sha>/model.onnx``; it needs torch and the ``onnx`` package, both installed
+by ``make setup``. Pooling and normalization follow the model's own config (mean pooling,
+unit length, 256-token limit).
+
+Example::
+
+    emb = OnnxEmbedder.open(default_model_dir(), OFFICIAL_MODEL_SHA256, cache_dir=Path(".index"))
+    vec = emb.embed_query("why do I ignore messages?")
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .embeddings import DIM, _Base, verify_model
+from .errors import ModelError
+
+MAX_TOKENS = 256
+
+
+def export_onnx(model_dir: Path, target: Path) -> Path:
+    """Export the transformer of ``model_dir`` to ``target`` (written aside, then moved into place)."""
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+
+    class Encoder(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+
+    dummy = torch.ones(1, 8, dtype=torch.long)
+    axes = {0: "batch", 1: "tokens"}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        out = Path(tmp) / "model.onnx"
+        with torch.no_grad():
+            torch.onnx.export(
+                Encoder(model), (dummy, dummy, torch.zeros_like(dummy)), str(out), dynamo=False, opset_version=17,
+                input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["last_hidden_state"],
+                dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "last_hidden_state": axes},
+            )
+        os.replace(out, target)
+    return target
+
+
+class OnnxEmbedder(_Base):
+    """Mean-pooled, normalized embeddings from the exported model with onnxruntime."""
+
+    name = "onnx"
+
+    def __init__(self, onnx_path: Path, model_dir: Path, model_sha256: str):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.model_sha256 = model_sha256
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = max(1, min(2, os.cpu_count() or 1))
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        self.tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+
+    @classmethod
+    def open(cls, model_dir: Path, expected_sha256: str, cache_dir: Path) -> "OnnxEmbedder":
+        sha = verify_model(Path(model_dir), expected_sha256)
+        path = Path(cache_dir) / "onnx" / sha[:16] / "model.onnx"
+        if not path.is_file():
+            try:
+                export_onnx(Path(model_dir), path)
+            except ImportError as exc:
+                raise ModelError(f"Cannot export the ONNX model ({exc}); run `make setup`.") from exc
+            (path.parent / "source.json").write_text(json.dumps({"model_sha256": sha}), encoding="utf-8")
+        return cls(path, Path(model_dir), sha)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        out = []
+        for start in range(0, len(texts), 64):
+            batch = self.tokenizer.encode_batch([t if t.strip() else "." for t in texts[start : start + 64]])
+            ids = np.array([e.ids for e in batch], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in batch], dtype=np.int64)
+            hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+            m = mask[..., None].astype(np.float32)
+            pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
+            out.append(pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None))
+        return np.concatenate(out).astype(np.float32)
+
+
+def remove_exports(cache_dir: Path) -> None:
+    shutil.rmtree(Path(cache_dir) / "onnx", ignore_errors=True)

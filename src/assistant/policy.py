@@ -1,0 +1,248 @@
+"""The guardrails folder as validated data: wording, contact, crisis resources, exemplars, patterns.
+
+Nothing here decides anything; ``safety.py`` enforces what this describes. Loading fails fast
+with a ``ConfigError`` that names the file and the key, so a wording change cannot silently
+drop the disclaimer or the contact.
+
+Example::
+
+    policy = load_policy(Path("guardrails"))
+    print(policy.contact.phone)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+
+from .errors import ConfigError
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Contact(_Strict):
+    name: Text
+    phone: Text
+    tel: Annotated[str, StringConstraints(pattern=r"^tel:\+?[0-9]+$")]
+    text: Text
+
+    @field_validator("text")
+    @classmethod
+    def _names_phone(cls, v: str, info) -> str:
+        phone = info.data.get("phone")
+        if phone and phone not in v:
+            raise ValueError(f"must contain the phone number {phone!r}")
+        return v
+
+
+class Resource(_Strict):
+    name: Text
+    how: Text
+    link: Text
+
+
+class Crisis(_Strict):
+    resources: list[Resource] = Field(min_length=1)
+    takeover: Text
+    takeover_close: Text
+    possible: Text
+    persist: Text
+
+    @field_validator("resources")
+    @classmethod
+    def _has_988_and_911(cls, v: list[Resource]) -> list[Resource]:
+        joined = " ".join(r.how for r in v)
+        for number in ("988", "911"):
+            if number not in joined:
+                raise ValueError(f"crisis resources must include {number}")
+        return v
+
+
+class AnswerLead(_Strict):
+    why: Text
+    how: Text
+    hope: Text
+    default: Text
+
+
+class SmallTalk(_Strict):
+    greeting: Text
+    thanks: Text
+    goodbye: Text
+    identity: Text
+    default: Text
+
+
+class Invalid(_Strict):
+    empty: Text
+    too_long: Text
+    unreadable: Text
+    language: Text
+
+
+class Wording(_Strict):
+    automated_notice: Text
+    answer_lead: AnswerLead
+    weak_evidence: Text
+    medical_advice: Text
+    medical_advice_share: Text
+    out_of_scope: Text
+    small_talk: SmallTalk
+    invalid: Invalid
+    error: Text
+    unavailable: Text
+
+
+class Thresholds(_Strict):
+    crisis_clear_similarity: float = Field(ge=0, le=1)
+    crisis_possible_similarity: float = Field(ge=0, le=1)
+    medical_similarity: float = Field(ge=0, le=1)
+    small_talk_similarity: float = Field(ge=0, le=1)
+    small_talk_max_words: int = Field(ge=1)
+    margin: float = Field(ge=0, le=1)
+    in_scope_relevance: float = Field(ge=-1, le=1)
+    out_of_scope_relevance: float = Field(ge=-1, le=1)
+    weak_evidence_relevance: float = Field(ge=-1, le=1)
+
+
+class PolicyFile(_Strict):
+    disclaimer: Text
+    contact: Contact
+    crisis: Crisis
+    wording: Wording
+    suggestions: list[Text] = Field(min_length=2)
+    intents: dict[str, list[Text]]
+    thresholds: Thresholds
+
+
+class Exemplars(_Strict):
+    description: str = ""
+    examples: list[Text] = Field(min_length=1)
+
+
+EXEMPLAR_LABELS = ("crisis_clear", "crisis_possible", "medical", "small_talk", "on_topic", "off_topic", "benign_lookalike")
+
+
+class ExemplarFile(_Strict):
+    labels: dict[str, Exemplars]
+
+    @field_validator("labels")
+    @classmethod
+    def _known_labels(cls, v: dict[str, Exemplars]) -> dict[str, Exemplars]:
+        unknown = set(v) - set(EXEMPLAR_LABELS)
+        missing = set(EXEMPLAR_LABELS) - set(v)
+        if unknown:
+            raise ValueError(f"unknown labels {sorted(unknown)}; allowed: {list(EXEMPLAR_LABELS)}")
+        if missing:
+            raise ValueError(f"missing labels {sorted(missing)}")
+        return v
+
+
+class Pattern(_Strict):
+    id: Text
+    pattern: Text
+    note: str = ""
+
+
+class PatternFile(_Strict):
+    crisis_clear: list[Pattern]
+    crisis_possible: list[Pattern]
+    medical: list[Pattern]
+    medication_names: list[Text]
+    small_talk: list[Pattern]
+    rule_bending: list[Pattern]
+    output_block: list[Pattern]
+
+
+class Policy:
+    """The whole guardrails folder, validated; regexes compiled once."""
+
+    def __init__(self, policy: PolicyFile, exemplars: ExemplarFile, patterns: PatternFile, fingerprint: str):
+        self.file = policy
+        self.exemplars = {k: tuple(v.examples) for k, v in exemplars.labels.items()}
+        self.patterns = patterns
+        self.fingerprint = fingerprint
+        self.disclaimer = " ".join(policy.disclaimer.split())
+        self.contact = policy.contact
+        self.crisis = policy.crisis
+        self.wording = policy.wording
+        self.thresholds = policy.thresholds
+        self.suggestions = tuple(policy.suggestions)
+
+    @cached_property
+    def compiled(self) -> dict[str, list[tuple[str, re.Pattern[str]]]]:
+        groups = ("crisis_clear", "crisis_possible", "medical", "small_talk", "rule_bending", "output_block")
+        return {g: [(p.id, re.compile(p.pattern, re.IGNORECASE)) for p in getattr(self.patterns, g)] for g in groups}
+
+    @cached_property
+    def medication_re(self) -> re.Pattern[str]:
+        names = sorted({n.lower() for n in self.patterns.medication_names}, key=len, reverse=True)
+        return re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\b", re.IGNORECASE)
+
+    @cached_property
+    def intents(self) -> dict[str, list[re.Pattern[str]]]:
+        return {k: [re.compile(p, re.IGNORECASE) for p in v] for k, v in self.file.intents.items()}
+
+    @cached_property
+    def own_wording(self) -> tuple[str, ...]:
+        """Every sentence the policy itself may put in a reply (for the groundedness check)."""
+        w = self.wording
+        texts = [w.automated_notice, w.weak_evidence, w.medical_advice, w.medical_advice_share, w.out_of_scope,
+                 w.error, w.unavailable, *w.answer_lead.model_dump().values(), *w.small_talk.model_dump().values(),
+                 *w.invalid.model_dump().values(), *self.suggestions]
+        return tuple(" ".join(t.split()) for t in texts)
+
+
+def _read_yaml(path: Path) -> object:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file is missing; restore it from the repository.") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc}).") from None
+
+
+def _validate(model: type[BaseModel], path: Path, data: object) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            problems.append(f"key '{key}': {msg}")
+        raise ConfigError(f"{path}: " + "; ".join(problems)) from None
+
+
+def load_policy(folder: Path) -> Policy:
+    """Read and validate ``policy.yaml``, ``exemplars.yaml`` and ``patterns.yaml`` from ``folder``."""
+    files = {name: Path(folder) / f"{name}.yaml" for name in ("policy", "exemplars", "patterns")}
+    raw = {name: _read_yaml(path) for name, path in files.items()}
+    policy = _validate(PolicyFile, files["policy"], raw["policy"])
+    exemplars = _validate(ExemplarFile, files["exemplars"], raw["exemplars"])
+    patterns = _validate(PatternFile, files["patterns"], raw["patterns"])
+    for group in ("crisis_clear", "crisis_possible", "medical", "small_talk", "rule_bending", "output_block"):
+        for i, p in enumerate(getattr(patterns, group)):
+            try:
+                re.compile(p.pattern)
+            except re.error as exc:
+                raise ConfigError(f"{files['patterns']}: key '{group}.{i}' ({p.id}): bad regex: {exc}") from None
+    for intent, pats in policy.intents.items():
+        for i, p in enumerate(pats):
+            try:
+                re.compile(p)
+            except re.error as exc:
+                raise ConfigError(f"{files['policy']}: key 'intents.{intent}.{i}': bad regex: {exc}") from None
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in files.values())).hexdigest()[:16]
+    return Policy(policy, exemplars, patterns, digest)  # type: ignore[arg-type]
+

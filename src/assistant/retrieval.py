@@ -1,0 +1,201 @@
+"""Hybrid retrieval over article units: dense (Chroma) + keyword (BM25), fused, with typo
+correction and follow-up resolution.
+
+- Typos: a query word that is neither an English word (the model's own vocabulary) nor a word of
+  the corpus is replaced by the closest corpus word (rapidfuzz), if one is close enough.
+- Follow-ups: a short question, or one that leans on "that / it / this / they", is read together
+  with the previous user question; units already quoted in the last reply are ranked lower.
+- Fusion: weighted reciprocal rank fusion of the dense and keyword rankings; the dense cosine of
+  the best unit is kept as the relevance signal that decides whether a question is in scope.
+
+Example::
+
+    retriever = HybridRetriever(store, embedder, mode="hybrid")
+    result = retriever.retrieve("why do i ignore mesages?", history=[])
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from functools import cached_property
+from typing import Sequence
+
+import numpy as np
+
+from .embeddings import Embedder
+from .store import Store
+from .text import normalize, strip_citations, words
+from .types import Passage, Retrieval, Turn, Unit
+
+RRF_K = 10
+WEIGHTS = {"dense": 1.0, "keyword": 0.7}
+SEEN_PENALTY = 0.5
+_ANAPHORA = re.compile(r"\b(that|this|it|these|those|they|them|such|the (first|second|third|last|other) one|more|else|same)\b|^(and|so|but|or|what about|how about)\b")
+_STOP = {"i", "me", "my", "you", "your", "the", "a", "an", "is", "are", "do", "does", "to", "of", "and", "or", "it", "that",
+         "this", "so", "what", "why", "how", "can", "should", "be", "in", "on", "for", "with", "about", "if", "im", "i'm"}
+
+
+class Speller:
+    """Corrects words that are in neither the English vocabulary nor the corpus."""
+
+    def __init__(self, corpus_words: set[str], english: set[str]):
+        self.corpus_words = sorted(w for w in corpus_words if len(w) >= 3)
+        self.known = corpus_words | english
+
+    def correct(self, text: str) -> str:
+        from rapidfuzz import fuzz, process
+
+        out = []
+        for token in re.findall(r"\w+|\W+", text):
+            low = token.lower()
+            if token.isalpha() and len(low) >= 4 and low not in self.known:
+                match = process.extractOne(low, self.corpus_words, scorer=fuzz.ratio, score_cutoff=80)
+                if match:
+                    out.append(match[0])
+                    continue
+            out.append(token)
+        return "".join(out)
+
+
+def english_vocabulary(model_dir) -> set[str]:
+    """Whole words of the model's WordPiece vocabulary: a 20k-word English dictionary we already ship."""
+    try:
+        lines = (model_dir / "vocab.txt").read_text(encoding="utf-8").split("\n")
+    except OSError:
+        return set()
+    return {w for w in lines if w.isalpha() and w.islower()}
+
+
+class KeywordIndex:
+    """BM25 (bm25s) over each unit's text and lead-in, with English stemming."""
+
+    def __init__(self, units: Sequence[Unit]):
+        import bm25s
+        import Stemmer
+
+        self._bm25s = bm25s
+        self.stemmer = Stemmer.Stemmer("english")
+        self.units = list(units)
+        corpus = [f"{u.lead_in} {u.text}" for u in self.units]
+        tokens = bm25s.tokenize(corpus, stopwords="en", stemmer=self.stemmer, show_progress=False)
+        self.retriever = bm25s.BM25()
+        self.retriever.index(tokens, show_progress=False)
+
+    def scores(self, query: str) -> np.ndarray:
+        q = self._bm25s.tokenize([query], stopwords="en", stemmer=self.stemmer, show_progress=False, return_ids=False)[0]
+        if not q or not self.units:
+            return np.zeros(len(self.units), dtype=np.float32)
+        return np.asarray(self.retriever.get_scores(q), dtype=np.float32)
+
+
+def is_follow_up(question: str) -> bool:
+    """Short, or leaning on an earlier turn ("is that normal?", "so how do I fix it?")."""
+    tokens = words(question)
+    content = [t for t in tokens if t not in _STOP]
+    return len(content) <= 2 or bool(_ANAPHORA.search(normalize(question))) and len(tokens) <= 12
+
+
+def _last(history: Sequence[Turn], role: str) -> str:
+    for turn in reversed(history):
+        if turn.role == role and turn.content.strip():
+            return turn.content
+    return ""
+
+
+class HybridRetriever:
+    """Ranks units for a question; ``mode`` is "hybrid", "dense" or "keyword"."""
+
+    def __init__(self, store: Store, embedder: Embedder, *, mode: str = "hybrid", top_k: int = 8, english: set[str] | None = None):
+        self.store = store
+        self.embedder = embedder
+        self.mode = mode
+        self.top_k = top_k
+        self._english = english or set()
+
+    @cached_property
+    def units(self) -> list[Unit]:
+        return self.store.units()
+
+    @cached_property
+    def by_id(self) -> dict[str, int]:
+        return {u.id: i for i, u in enumerate(self.units)}
+
+    @cached_property
+    def keyword(self) -> KeywordIndex:
+        return KeywordIndex(self.units)
+
+    @cached_property
+    def speller(self) -> Speller:
+        vocab = {w for u in self.units for w in words(f"{u.lead_in} {u.text}")}
+        return Speller(vocab, self._english)
+
+    def warm(self) -> None:
+        """Load units, the keyword index and the speller now rather than on the first question."""
+        _ = self.keyword, self.speller, self.by_id
+
+    def retrieve(self, question: str, history: Sequence[Turn] = ()) -> Retrieval:
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        previous = _last(history, "user") if history and is_follow_up(question) else ""
+        seen = strip_citations(_last(history, "assistant")) if previous else ""
+        query = self.speller.correct(question)
+        prev_query = self.speller.correct(previous) if previous else ""
+        timings["rewrite"] = time.perf_counter() - t
+
+        n = len(self.units)
+        dense = np.full(n, -1.0, dtype=np.float32)
+        if self.mode in ("hybrid", "dense"):
+            t = time.perf_counter()
+            vecs = self.embedder.encode([query, prev_query] if prev_query else [query])
+            vec = vecs[0] + 0.8 * vecs[1] if prev_query else vecs[0]
+            vec = vec / (np.linalg.norm(vec) or 1.0)
+            timings["embed"] = time.perf_counter() - t
+            t = time.perf_counter()
+            for hit in self.store.query(vec, min(n, max(3 * self.top_k, 24))):
+                if hit.unit_id in self.by_id:
+                    dense[self.by_id[hit.unit_id]] = hit.similarity
+            timings["dense"] = time.perf_counter() - t
+        keyword = np.zeros(n, dtype=np.float32)
+        if self.mode in ("hybrid", "keyword"):
+            t = time.perf_counter()
+            keyword = self.keyword.scores(f"{query} {prev_query}".strip())
+            timings["keyword"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        fused = np.zeros(n, dtype=np.float32)
+        if self.mode in ("hybrid", "dense"):
+            fused += _rrf(dense, valid=dense > -1.0) * WEIGHTS["dense"]
+        if self.mode in ("hybrid", "keyword"):
+            fused += _rrf(keyword, valid=keyword > 0) * WEIGHTS["keyword"]
+        if seen:
+            for i, u in enumerate(self.units):
+                if u.text in seen:
+                    fused[i] *= SEEN_PENALTY
+        order = [i for i in np.argsort(-fused, kind="stable") if fused[i] > 0][: self.top_k]
+        passages = tuple(
+            Passage(u.id, u.source, u.text, float(fused[i]), u.section, u.position, u.kind, u.lead_in,
+                    dense=float(dense[i]) if dense[i] > -1.0 else None, keyword=float(keyword[i]))
+            for i in order
+            for u in [self.units[i]]
+        )
+        relevance = float(dense.max()) if self.mode != "keyword" and n else _keyword_relevance(keyword)
+        timings["fusion"] = time.perf_counter() - t
+        return Retrieval(passages, query if not prev_query else f"{query} | {prev_query}", relevance, timings)
+
+
+def _rrf(scores: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Reciprocal-rank-fusion contribution 1/(k + rank) for every valid score (rank from 1)."""
+    out = np.zeros_like(scores, dtype=np.float32)
+    idx = [i for i in np.argsort(-scores, kind="stable") if valid[i]]
+    for rank, i in enumerate(idx, start=1):
+        out[i] = 1.0 / (RRF_K + rank)
+    return out
+
+
+def _keyword_relevance(scores: np.ndarray) -> float:
+    top = float(scores.max()) if scores.size else 0.0
+    return top / (top + 5.0)
+
+
+__all__ = ["HybridRetriever", "KeywordIndex", "Speller", "english_vocabulary", "is_follow_up"]

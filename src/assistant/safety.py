@@ -1,0 +1,247 @@
+"""Input rails: decide, before retrieval, what kind of message this is.
+
+Order matters and is the policy: crisis is checked first, on the whole message however long;
+then input that cannot be answered; then rule-bending is noted and stripped (it changes
+nothing else); then small talk and medical-advice requests. Everything else goes on to
+retrieval, carrying its crisis risk tier so the reply can open with 988 when needed.
+
+Each decision comes from the data in ``guardrails/``: high-precision regex patterns decide
+alone; otherwise the message (and each of its sentences) is compared with the exemplar
+messages of every label by cosine similarity (mean of the 3 nearest), and a label wins only
+above its threshold and by a margin over the benign labels.
+
+Example::
+
+    rails = InputRails(policy, embedder, english_words)
+    verdict = rails.check("i want to kms", history=[])
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .embeddings import Embedder
+from .policy import EXEMPLAR_LABELS, Policy
+from .text import clean, normalize, words
+from .types import RailHit, RiskTier, Turn, Verdict
+
+TOP_N = 3
+MAX_WINDOWS = 400
+BENIGN = ("on_topic", "off_topic", "benign_lookalike", "small_talk")
+_FUNCTION_WORDS = {"i", "me", "my", "you", "your", "the", "a", "an", "is", "are", "am", "do", "does", "did", "to", "of", "and",
+                   "it", "in", "on", "for", "with", "what", "why", "how", "when", "can", "not", "don't", "dont", "im", "i'm",
+                   "this", "that", "be", "have", "was", "so", "just", "they", "he", "she", "we", "if", "or", "but", "at", "like"}
+_CLAUSES = re.compile(r"[.!?\n;]+|\s[-–—]\s")
+_SMALL_TALK_KIND = (
+    ("thanks", re.compile(r"\b(thanks?|thank you|thx|ty|tysm|appreciate|helped|helpful)\b")),
+    ("goodbye", re.compile(r"\b(bye|goodbye|see (you|ya)|good ?night|later|gtg|take care)\b")),
+    ("identity", re.compile(r"\b(who|what) (are|r) (you|u)\b|\b(human|bot|robot|real person|ai|chatgpt|a person)\b|what can (you|u) do")),
+    ("greeting", re.compile(r"\b(hi|hello|hey|heya|hiya|yo|sup|morning|evening|afternoon|howdy|greetings)\b")),
+)
+
+
+def windows(text: str, max_words: int = 60) -> list[str]:
+    """The pieces a message is judged by: the whole message if short, each clause, and
+    overlapping 25-word windows of long clauses, so risk buried in a long message is seen."""
+    parts = [p.strip() for p in _CLAUSES.split(text) if p and len(p.strip()) > 1]
+    out = [text] if len(text.split()) <= max_words else []
+    for part in parts:
+        tokens = part.split()
+        if len(tokens) <= 30:
+            out.append(part)
+        else:
+            out.extend(" ".join(tokens[i : i + 25]) for i in range(0, len(tokens) - 12, 12))
+    seen: dict[str, None] = {}
+    for w in out:
+        seen.setdefault(w, None)
+    return list(seen)[:MAX_WINDOWS] or [text]
+
+
+class ExemplarIndex:
+    """Unit vectors of every exemplar, per label; cached on disk next to the index."""
+
+    def __init__(self, policy: Policy, embedder: Embedder, cache_dir: Path | None = None):
+        self.labels = EXEMPLAR_LABELS
+        texts = [t for label in self.labels for t in policy.exemplars[label]]
+        key = hashlib.sha256(("\x1e".join(texts) + getattr(embedder, "model_sha256", embedder.name)).encode()).hexdigest()[:16]
+        cache = Path(cache_dir) / f"exemplars-{key}.npy" if cache_dir else None
+        matrix = None
+        if cache is not None and cache.is_file():
+            try:
+                matrix = np.load(cache)
+                if matrix.shape[0] != len(texts):
+                    matrix = None
+            except (OSError, ValueError):
+                matrix = None
+        if matrix is None:
+            matrix = embedder.encode(texts)
+            if cache is not None:
+                try:
+                    cache.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = cache.with_suffix(".tmp.npy")
+                    np.save(tmp, matrix)
+                    tmp.replace(cache)
+                except OSError:
+                    pass  # a read-only folder only costs re-embedding next time
+        self.matrices: dict[str, np.ndarray] = {}
+        self.texts: dict[str, tuple[str, ...]] = {}
+        start = 0
+        for label in self.labels:
+            n = len(policy.exemplars[label])
+            self.matrices[label] = matrix[start : start + n]
+            self.texts[label] = policy.exemplars[label]
+            start += n
+
+    def scores(self, vectors: np.ndarray) -> dict[str, tuple[float, int, str]]:
+        """Per label: best over windows of the mean top-3 similarity, the window index, nearest exemplar."""
+        out = {}
+        for label, m in self.matrices.items():
+            sims = vectors @ m.T  # windows × exemplars
+            k = min(TOP_N, sims.shape[1])
+            top = -np.sort(-sims, axis=1)[:, :k].mean(axis=1)
+            w = int(np.argmax(top))
+            out[label] = (float(top[w]), w, self.texts[label][int(np.argmax(sims[w]))])
+        return out
+
+
+class InputRails:
+    """Classifies a message before retrieval; see the module docstring for the order."""
+
+    def __init__(self, policy: Policy, embedder: Embedder, english: set[str], cache_dir: Path | None = None):
+        self.policy = policy
+        self.embedder = embedder
+        self.english = english
+        self.cache_dir = cache_dir
+        self.t = policy.thresholds
+
+    @cached_property
+    def exemplars(self) -> ExemplarIndex:
+        return ExemplarIndex(self.policy, self.embedder, self.cache_dir)
+
+    def _patterns(self, group: str, norm: str) -> list[RailHit]:
+        return [RailHit(group, f"pattern:{pid}", 1.0) for pid, rx in self.policy.compiled[group] if rx.search(norm)]
+
+    def _similarities(self, text: str) -> tuple[dict[str, tuple[float, int, str]], list[str]]:
+        pieces = windows(text)
+        return self.exemplars.scores(self.embedder.encode(pieces)), pieces
+
+    def risk(self, text: str, sims: dict | None = None) -> tuple[RiskTier, list[RailHit]]:
+        """Crisis tier of one message: patterns decide alone; exemplars need threshold and margin."""
+        norm = normalize(text)
+        hits = self._patterns("crisis_clear", norm)
+        if hits:
+            return "clear", hits[:3]
+        possible = self._patterns("crisis_possible", norm)
+        if sims is None:
+            sims, _ = self._similarities(clean(text))
+        benign = max(sims[b][0] for b in BENIGN)
+        clear_s, _, clear_ex = sims["crisis_clear"]
+        poss_s, _, poss_ex = sims["crisis_possible"]
+        if clear_s >= self.t.crisis_clear_similarity and clear_s >= benign + self.t.margin:
+            return "clear", [RailHit("crisis_clear", f"exemplar:{clear_ex}", round(clear_s, 4))]
+        best, ex = max((clear_s, clear_ex), (poss_s, poss_ex))
+        if possible:
+            return "possible", possible[:3]
+        if best >= self.t.crisis_possible_similarity and best >= benign + self.t.margin:
+            return "possible", [RailHit("crisis_possible", f"exemplar:{ex}", round(best, 4))]
+        return "none", []
+
+    def history_risk(self, history: Sequence[Turn]) -> RiskTier:
+        """The highest tier among the person's earlier messages (the last ten)."""
+        tiers = [self.risk(t.content)[0] for t in [h for h in history if h.role == "user"][-10:] if t.content.strip()]
+        return "clear" if "clear" in tiers else "possible" if "possible" in tiers else "none"
+
+    def intent(self, norm: str) -> str:
+        for name, patterns in self.policy.intents.items():
+            if any(p.search(norm) for p in patterns):
+                return name
+        return "default"
+
+    def check(self, message: str, history: Sequence[Turn] = ()) -> Verdict:
+        text = clean(message)
+        if not text:
+            return Verdict("invalid", rails=(RailHit("invalid", "empty"),))
+        sims, _ = self._similarities(text) if any(ch.isalpha() for ch in text) else ({}, [])
+        tier, rails = self.risk(text, sims) if sims else ("none", [])
+        earlier = self.history_risk(history) if history else "none"
+        if tier == "none" and earlier != "none":
+            tier, rails = "possible", [RailHit("crisis_history", f"earlier message showed {earlier} risk")]
+        if tier == "clear":
+            return Verdict("crisis", "clear", tuple(rails), text)
+        rails = list(rails)
+        norm = normalize(text)
+        invalid = self._invalid(text, norm)
+        if invalid:
+            return Verdict("invalid", tier, tuple(rails + [RailHit("invalid", invalid)]), text)
+        for hit in self._patterns("rule_bending", norm):
+            rails.append(RailHit("rule_bending", hit.reason, 1.0))
+        if any(r.rail == "rule_bending" for r in rails):
+            text = self._strip_rule_bending(text)
+            norm = normalize(text)
+            if len([w for w in words(text) if w not in _FUNCTION_WORDS]) < 2:
+                return Verdict("out_of_scope", tier, tuple(rails), text)
+            sims, _ = self._similarities(text)
+        topic = sims["on_topic"][0] - sims["off_topic"][0]
+        intent = self.intent(norm)
+        small = self._small_talk(norm, sims)
+        if small:
+            return Verdict("small_talk", tier, tuple(rails + [small]), text, topic, intent)
+        medical = self._medical(norm, sims)
+        if medical:
+            return Verdict("medical_advice", tier, tuple(rails + [medical]), text, topic, intent)
+        return Verdict(None, tier, tuple(rails), text, topic, intent)
+
+    def _invalid(self, text: str, norm: str) -> str:
+        if len(text) > self.policy_max_chars:
+            return "too_long"
+        letters = [ch for ch in text if ch.isalpha()]
+        if not letters:
+            return "unreadable"
+        if sum(1 for ch in letters if ch.isascii()) < 0.5 * len(letters):
+            return "language"
+        tokens = words(norm)
+        if not any(t in self.english or t in _FUNCTION_WORDS for t in tokens):
+            return "unreadable"
+        if len(tokens) >= 4 and not any(t in _FUNCTION_WORDS for t in tokens):
+            return "language"
+        return ""
+
+    policy_max_chars = 2000  # replaced from settings by the Assistant
+
+    def _strip_rule_bending(self, text: str) -> str:
+        for _, rx in self.policy.compiled["rule_bending"]:
+            text = rx.sub(" ", normalize(text))
+        return clean(text)
+
+    def _small_talk(self, norm: str, sims: dict) -> RailHit | None:
+        bare = re.sub(r"[^\w\s']", " ", norm).strip()
+        bare = re.sub(r"\s+", " ", bare)
+        for pid, rx in self.policy.compiled["small_talk"]:
+            if rx.search(bare) or rx.search(norm):
+                return RailHit("small_talk", f"pattern:{pid}", 1.0)
+        score, _, ex = sims["small_talk"]
+        others = max(sims[l][0] for l in EXEMPLAR_LABELS if l != "small_talk")
+        if len(bare.split()) <= self.t.small_talk_max_words and score >= self.t.small_talk_similarity and score >= others + self.t.margin:
+            return RailHit("small_talk", f"exemplar:{ex}", round(score, 4))
+        return None
+
+    def small_talk_kind(self, norm: str) -> str:
+        for kind, rx in _SMALL_TALK_KIND:
+            if rx.search(norm):
+                return kind
+        return "default"
+
+    def _medical(self, norm: str, sims: dict) -> RailHit | None:
+        for hit in self._patterns("medical", norm):
+            return RailHit("medical", hit.reason, 1.0)
+        score, _, ex = sims["medical"]
+        others = max(sims[l][0] for l in ("on_topic", "off_topic", "benign_lookalike", "small_talk"))
+        if score >= self.t.medical_similarity and score >= others + self.t.margin:
+            return RailHit("medical", f"exemplar:{ex}", round(score, 4))
+        return None

@@ -1,0 +1,47 @@
+"""Text helpers shared by the rails and retrieval: normalization, sentences, words."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_ZERO_WIDTH = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2032": "'", "`": "'"})
+_REPEATS = re.compile(r"(\w)\1{2,}")
+_SPACE = re.compile(r"\s+")
+_SENTENCE = re.compile(r"(?<=[.!?\u201d\"])\s+(?=[A-Z\u201c\"'])")
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+CITATION = re.compile(r"\s*\[\d+\]")
+
+
+def clean(text: str) -> str:
+    """Remove what a person cannot see (zero-width and control characters) and fold spaces."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _ZERO_WIDTH.sub("", text)
+    text = _CONTROL.sub(" ", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def normalize(text: str) -> str:
+    """The form patterns are matched against: clean, casefolded, straight quotes, no long letter runs."""
+    text = clean(text).translate(_QUOTES).casefold()
+    return _REPEATS.sub(r"\1\1", text)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences, keeping closing quotes with their sentence."""
+    return [s.strip() for s in _SENTENCE.split(text) if s.strip()]
+
+
+def words(text: str) -> list[str]:
+    """Lowercase word tokens (apostrophes kept inside words)."""
+    return _WORD.findall(normalize(text))
+
+
+def strip_citations(text: str) -> str:
+    return CITATION.sub("", text).strip()
+
+
+def word_count(text: str) -> int:
+    return len(strip_citations(text).split())
