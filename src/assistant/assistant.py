@@ -129,10 +129,18 @@ class Assistant:
         return compose_answer(retrieval, self.policy, intent=verdict.intent, max_words=self.settings.max_body_words)
 
     def _in_scope(self, verdict: Verdict, retrieval: Retrieval) -> bool:
+        """Calibrated on the labelled on-topic and off-topic sets (evals/README.md): the best
+        article cosine, plus the vote of on-topic versus off-topic exemplars."""
         t = self.policy.thresholds
         if retrieval.relevance < t.out_of_scope_relevance:
             return False
-        return retrieval.relevance >= t.in_scope_relevance or verdict.topic_margin > 0
+        # A follow-up leans on the conversation, and someone who may be at risk gets the
+        # article's words rather than a refusal.
+        if retrieval.follow_up or verdict.risk != "none":
+            return True
+        if retrieval.relevance >= t.in_scope_relevance and verdict.topic_margin > t.in_scope_topic_floor:
+            return True
+        return verdict.topic_margin > 0 and retrieval.relevance >= t.topic_relevance
 
     def finish(self, question: str, verdict: Verdict, draft: Draft, retrieval: Retrieval | None, turns: Sequence[Turn], id: Any) -> Reply:
         first_turn = not any(t.role == "assistant" for t in turns)

@@ -22,6 +22,17 @@ def _settings(**overrides: Any):
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
+def _dumps(obj: dict) -> str:
+    """One JSON line; text that cannot be written as UTF-8 (lone surrogates from a JSON escape
+    or an undecodable argument) is written with ASCII escapes instead of crashing the batch."""
+    text = json.dumps(obj, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(obj)
+    return text
+
+
 def _fail(exc: Exception) -> None:
     click.secho(f"Error: {exc}", fg="red", err=True)
     sys.exit(2)
@@ -95,9 +106,21 @@ def ask(question: str | None, as_json: bool, jsonl) -> None:
         sys.exit(_ask_batch(bot, jsonl))
     reply = bot.ask(question)
     if as_json:
-        click.echo(json.dumps(reply.to_dict(), ensure_ascii=False))
+        click.echo(_dumps(reply.to_dict()))
     else:
         click.echo(reply.answer)
+
+
+def _not_json(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite(text: str) -> float:
+    # NaN or infinity read from a line would make the output line invalid JSON too.
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text} is too large a number")
+    return value
 
 
 def _ask_batch(bot, lines) -> int:
@@ -106,19 +129,20 @@ def _ask_batch(bot, lines) -> int:
     for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        item = None
         try:
-            item = json.loads(line)
+            item = json.loads(line, parse_constant=_not_json, parse_float=_finite)
             if not isinstance(item, dict) or not isinstance(item.get("question"), str):
                 raise ValueError('each line must be a JSON object with a string "question"')
         except (ValueError, RecursionError) as exc:
             failed = True
-            reply = bot.ask("", id=None)
+            reply = bot.ask("", id=item.get("id") if isinstance(item, dict) else None)
             out = {**reply.to_dict(), "category": "invalid", "error": f"line {n}: {exc}"}
-            click.echo(json.dumps(out, ensure_ascii=False))
+            click.echo(_dumps(out))
             continue
         reply = bot.ask(item["question"], item.get("history"), id=item.get("id"))
         failed |= reply.error is not None
-        click.echo(json.dumps(reply.to_dict(), ensure_ascii=False))
+        click.echo(_dumps(reply.to_dict()))
     return 1 if failed else 0
 
 

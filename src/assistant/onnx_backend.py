@@ -1,14 +1,18 @@
 """Fast question embeddings: the same all-MiniLM-L6-v2 weights exported once to ONNX.
 
-sentence-transformers stays the source of truth (it embeds the corpus at ingest, and a test
-checks cosine ≥ 0.999 between the two on every corpus sentence). For a question the ONNX path
-needs only onnxruntime and tokenizers, which import in a fraction of a second, where
-sentence-transformers and torch take several seconds.
+sentence-transformers stays the source of truth (it embeds the corpus at ingest, and
+``tests/test_bench.py`` checks cosine ≥ 0.999 between the two on every corpus unit). For a
+question the ONNX path needs only onnxruntime and tokenizers, which import in a fraction of a
+second, where sentence-transformers and torch take several seconds.
 
 The export runs once per model hash (at ``make setup`` or on first use) into
 ``<index_dir>/onnx/<sha>/model.onnx``; it needs torch and the ``onnx`` package, both installed
 by ``make setup``. Pooling and normalization follow the model's own config (mean pooling,
 unit length, 256-token limit).
+
+A message is embedded twice on its way through a reply (the input rails embed it with its
+clauses, retrieval embeds the question again), so vectors of recent texts are kept in a small
+LRU cache: the second time costs a dictionary lookup instead of a model run.
 
 Example::
 
@@ -22,6 +26,8 @@ import json
 import os
 import shutil
 import tempfile
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +36,8 @@ from .embeddings import DIM, _Base, verify_model
 from .errors import ModelError
 
 MAX_TOKENS = 256
+BATCH = 64
+CACHE_SIZE = 2048  # texts; 2048 × 384 floats ≈ 3 MB
 
 
 def export_onnx(model_dir: Path, target: Path) -> Path:
@@ -67,7 +75,7 @@ class OnnxEmbedder(_Base):
 
     name = "onnx"
 
-    def __init__(self, onnx_path: Path, model_dir: Path, model_sha256: str):
+    def __init__(self, onnx_path: Path, model_dir: Path, model_sha256: str, *, cache_size: int = CACHE_SIZE):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -79,6 +87,9 @@ class OnnxEmbedder(_Base):
         self.tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     @classmethod
     def open(cls, model_dir: Path, expected_sha256: str, cache_dir: Path) -> "OnnxEmbedder":
@@ -95,9 +106,35 @@ class OnnxEmbedder(_Base):
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
+        texts = list(texts)
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            for t in texts:
+                if t in self._cache:
+                    self._cache.move_to_end(t)
+                    found[t] = self._cache[t]
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
+        if missing:
+            fresh = self._run(missing)
+            found.update(zip(missing, fresh))
+            if self.cache_size:
+                with self._lock:
+                    for t, v in zip(missing, fresh):
+                        self._cache[t] = v
+                        self._cache.move_to_end(t)
+                    while len(self._cache) > self.cache_size:
+                        self._cache.popitem(last=False)
+        return np.stack([found[t] for t in texts]).astype(np.float32, copy=False)
+
+    def cache_clear(self) -> None:
+        """Forget cached vectors (the benchmarks use this to time every question from scratch)."""
+        with self._lock:
+            self._cache.clear()
+
+    def _run(self, texts: list[str]) -> np.ndarray:
         out = []
-        for start in range(0, len(texts), 64):
-            batch = self.tokenizer.encode_batch([t if t.strip() else "." for t in texts[start : start + 64]])
+        for start in range(0, len(texts), BATCH):
+            batch = self.tokenizer.encode_batch([t if t.strip() else "." for t in texts[start : start + BATCH]])
             ids = np.array([e.ids for e in batch], dtype=np.int64)
             mask = np.array([e.attention_mask for e in batch], dtype=np.int64)
             hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]

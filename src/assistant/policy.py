@@ -105,12 +105,17 @@ class Wording(_Strict):
 
 class Thresholds(_Strict):
     crisis_clear_similarity: float = Field(ge=0, le=1)
+    crisis_clear_margin: float = Field(ge=0, le=1)
     crisis_possible_similarity: float = Field(ge=0, le=1)
+    crisis_possible_margin: float = Field(ge=0, le=1)
     medical_similarity: float = Field(ge=0, le=1)
+    medical_margin: float = Field(ge=0, le=1)
     small_talk_similarity: float = Field(ge=0, le=1)
     small_talk_max_words: int = Field(ge=1)
     margin: float = Field(ge=0, le=1)
     in_scope_relevance: float = Field(ge=-1, le=1)
+    in_scope_topic_floor: float = Field(ge=-1, le=1)
+    topic_relevance: float = Field(ge=-1, le=1)
     out_of_scope_relevance: float = Field(ge=-1, le=1)
     weak_evidence_relevance: float = Field(ge=-1, le=1)
 
@@ -157,8 +162,10 @@ class Pattern(_Strict):
 class PatternFile(_Strict):
     crisis_clear: list[Pattern]
     crisis_possible: list[Pattern]
+    crisis_escalators: list[Pattern] = []  # with a possible-risk signal, one of these makes it clear risk
     medical: list[Pattern]
     medication_names: list[Text]
+    medication_request: list[Pattern] = []  # a medication name plus one of these is a medical request
     small_talk: list[Pattern]
     rule_bending: list[Pattern]
     output_block: list[Pattern]
@@ -181,7 +188,7 @@ class Policy:
 
     @cached_property
     def compiled(self) -> dict[str, list[tuple[str, re.Pattern[str]]]]:
-        groups = ("crisis_clear", "crisis_possible", "medical", "small_talk", "rule_bending", "output_block")
+        groups = ("crisis_clear", "crisis_possible", "crisis_escalators", "medical", "medication_request", "small_talk", "rule_bending", "output_block")
         return {g: [(p.id, re.compile(p.pattern, re.IGNORECASE)) for p in getattr(self.patterns, g)] for g in groups}
 
     @cached_property
@@ -231,7 +238,7 @@ def load_policy(folder: Path) -> Policy:
     policy = _validate(PolicyFile, files["policy"], raw["policy"])
     exemplars = _validate(ExemplarFile, files["exemplars"], raw["exemplars"])
     patterns = _validate(PatternFile, files["patterns"], raw["patterns"])
-    for group in ("crisis_clear", "crisis_possible", "medical", "small_talk", "rule_bending", "output_block"):
+    for group in ("crisis_clear", "crisis_possible", "crisis_escalators", "medical", "medication_request", "small_talk", "rule_bending", "output_block"):
         for i, p in enumerate(getattr(patterns, group)):
             try:
                 re.compile(p.pattern)

@@ -37,23 +37,33 @@ _STOP = {"i", "me", "my", "you", "your", "the", "a", "an", "is", "are", "do", "d
 
 
 class Speller:
-    """Corrects words that are in neither the English vocabulary nor the corpus."""
+    """Replaces a word that is not ``known`` by the closest of ``targets`` (rapidfuzz ratio ≥ 80).
 
-    def __init__(self, corpus_words: set[str], english: set[str]):
-        self.corpus_words = sorted(w for w in corpus_words if len(w) >= 3)
-        self.known = corpus_words | english
+    Retrieval corrects towards the corpus's words; the rails correct towards English and the
+    exemplars' words, so "sucide" and "myslef" are read as what the person meant."""
+
+    MAX_CORRECTIONS = 64  # bounds the cost on very long or noisy messages
+
+    def __init__(self, targets: set[str], known: set[str]):
+        self.targets = sorted(w for w in targets if len(w) >= 3)
+        self.known = targets | known
+        self._cache: dict[str, str] = {}
 
     def correct(self, text: str) -> str:
         from rapidfuzz import fuzz, process
 
-        out = []
+        out, fixes = [], 0
         for token in re.findall(r"\w+|\W+", text):
             low = token.lower()
-            if token.isalpha() and len(low) >= 4 and low not in self.known:
-                match = process.extractOne(low, self.corpus_words, scorer=fuzz.ratio, score_cutoff=80)
-                if match:
-                    out.append(match[0])
-                    continue
+            if fixes < self.MAX_CORRECTIONS and token.isalpha() and len(low) >= 4 and low not in self.known:
+                if low not in self._cache:
+                    match = process.extractOne(low, self.targets, scorer=fuzz.ratio, score_cutoff=80)
+                    self._cache[low] = match[0] if match else low
+                    if len(self._cache) > 50_000:
+                        self._cache.clear()
+                fixes += 1
+                out.append(self._cache[low])
+                continue
             out.append(token)
         return "".join(out)
 
@@ -181,7 +191,7 @@ class HybridRetriever:
         )
         relevance = float(dense.max()) if self.mode != "keyword" and n else _keyword_relevance(keyword)
         timings["fusion"] = time.perf_counter() - t
-        return Retrieval(passages, query if not prev_query else f"{query} | {prev_query}", relevance, timings)
+        return Retrieval(passages, query if not prev_query else f"{query} | {prev_query}", relevance, timings, bool(prev_query))
 
 
 def _rrf(scores: np.ndarray, valid: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ import numpy as np
 
 from .embeddings import Embedder
 from .policy import EXEMPLAR_LABELS, Policy
+from .retrieval import Speller
 from .text import clean, normalize, words
 from .types import RailHit, RiskTier, Turn, Verdict
 
@@ -124,33 +125,56 @@ class InputRails:
     def exemplars(self) -> ExemplarIndex:
         return ExemplarIndex(self.policy, self.embedder, self.cache_dir)
 
-    def _patterns(self, group: str, norm: str) -> list[RailHit]:
-        return [RailHit(group, f"pattern:{pid}", 1.0) for pid, rx in self.policy.compiled[group] if rx.search(norm)]
+    @cached_property
+    def speller(self) -> Speller:
+        vocab = {w for texts in self.policy.exemplars.values() for t in texts for w in words(t)}
+        return Speller(self.english | vocab, vocab)
+
+    def _read(self, text: str) -> tuple[str, str]:
+        """The message as written (normalized) and with its typos corrected (normalized)."""
+        norm = normalize(text)
+        return norm, normalize(self.speller.correct(norm))
+
+    def _patterns(self, group: str, *texts: str) -> list[RailHit]:
+        return [RailHit(group, f"pattern:{pid}", 1.0) for pid, rx in self.policy.compiled[group]
+                if any(rx.search(t) for t in texts)]
 
     def _similarities(self, text: str) -> tuple[dict[str, tuple[float, int, str]], list[str]]:
-        pieces = windows(text)
+        pieces = windows(self.speller.correct(text))
         return self.exemplars.scores(self.embedder.encode(pieces)), pieces
 
     def risk(self, text: str, sims: dict | None = None) -> tuple[RiskTier, list[RailHit]]:
-        """Crisis tier of one message: patterns decide alone; exemplars need threshold and margin."""
-        norm = normalize(text)
-        hits = self._patterns("crisis_clear", norm)
+        """Crisis tier of one message. Clear-risk patterns decide alone; a possible-risk signal
+        (pattern or exemplar) becomes clear when the message also names a time, a decision, a
+        means or a preparation (the escalator patterns); exemplar-only decisions need a
+        threshold and a margin over the benign labels."""
+        texts = self._read(text)
+        hits = self._patterns("crisis_clear", *texts)
         if hits:
             return "clear", hits[:3]
-        possible = self._patterns("crisis_possible", norm)
         if sims is None:
             sims, _ = self._similarities(clean(text))
-        benign = max(sims[b][0] for b in BENIGN)
+        t = self.t
+        # Crisis exemplars must beat the benign labels and the medical ones: "can I take an extra
+        # pill today?" is close to "I took all my pills" in wording, not in meaning.
+        benign = max(sims[b][0] for b in (*BENIGN, "medical"))
         clear_s, _, clear_ex = sims["crisis_clear"]
         poss_s, _, poss_ex = sims["crisis_possible"]
-        if clear_s >= self.t.crisis_clear_similarity and clear_s >= benign + self.t.margin:
+        if clear_s >= t.crisis_clear_similarity and clear_s >= benign + t.crisis_clear_margin and clear_s >= poss_s:
             return "clear", [RailHit("crisis_clear", f"exemplar:{clear_ex}", round(clear_s, 4))]
+        signals = self._patterns("crisis_possible", *texts)
         best, ex = max((clear_s, clear_ex), (poss_s, poss_ex))
-        if possible:
-            return "possible", possible[:3]
-        if best >= self.t.crisis_possible_similarity and best >= benign + self.t.margin:
-            return "possible", [RailHit("crisis_possible", f"exemplar:{ex}", round(best, 4))]
-        return "none", []
+        if best >= t.crisis_possible_similarity and best >= benign + t.crisis_possible_margin:
+            signals.append(RailHit("crisis_possible", f"exemplar:{ex}", round(best, 4)))
+        # A weaker resemblance still counts when the message names a time, decision, means or preparation.
+        leaning = best >= t.crisis_possible_similarity - 0.07 and best >= benign - 0.02
+        escalators = self._patterns("crisis_escalators", *texts) if signals or leaning else []
+        if escalators:
+            reason = signals[0] if signals else RailHit("crisis_possible", f"exemplar:{ex}", round(best, 4))
+            return "clear", [reason, RailHit("crisis_clear", f"escalated:{escalators[0].reason}", 1.0)]
+        if not signals:
+            return "none", []
+        return "possible", signals[:3]
 
     def history_risk(self, history: Sequence[Turn]) -> RiskTier:
         """The highest tier among the person's earlier messages (the last ten)."""
@@ -206,9 +230,10 @@ class InputRails:
         if sum(1 for ch in letters if ch.isascii()) < 0.5 * len(letters):
             return "language"
         tokens = words(norm)
-        if not any(t in self.english or t in _FUNCTION_WORDS for t in tokens):
+        known = [t for t in tokens if t in self.english or t in _FUNCTION_WORDS or t.isdigit()]
+        if not known:
             return "unreadable"
-        if len(tokens) >= 4 and not any(t in _FUNCTION_WORDS for t in tokens):
+        if len(tokens) >= 4 and len(known) < 0.5 * len(tokens):
             return "language"
         return ""
 
@@ -238,10 +263,15 @@ class InputRails:
         return "default"
 
     def _medical(self, norm: str, sims: dict) -> RailHit | None:
-        for hit in self._patterns("medical", norm):
+        texts = (norm, normalize(self.speller.correct(norm)))
+        for hit in self._patterns("medical", *texts):
             return RailHit("medical", hit.reason, 1.0)
+        name = self.policy.medication_re.search(texts[0]) or self.policy.medication_re.search(texts[1])
+        if name:
+            for hit in self._patterns("medication_request", *texts):
+                return RailHit("medical", f"medication:{name.group(0)}+{hit.reason}", 1.0)
         score, _, ex = sims["medical"]
         others = max(sims[l][0] for l in ("on_topic", "off_topic", "benign_lookalike", "small_talk"))
-        if score >= self.t.medical_similarity and score >= others + self.t.margin:
+        if score >= self.t.medical_similarity and score >= others + self.t.medical_margin:
             return RailHit("medical", f"exemplar:{ex}", round(score, 4))
         return None

@@ -93,6 +93,7 @@ class Retrieval:
     query: str
     relevance: float  # best dense cosine, or 0.0 when nothing was found
     timings: dict[str, float] = field(default_factory=dict)
+    follow_up: bool = False  # the previous question was read together with this one
 
 
 @dataclass(frozen=True)

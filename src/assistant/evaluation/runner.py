@@ -42,8 +42,8 @@ class Result:
 
     @property
     def timings(self) -> dict[str, float]:
-        """Per-stage milliseconds reported by the pipeline, plus the measured ``total``."""
-        return {**self.reply.timings, "total": self.total_ms}
+        """Per-stage milliseconds reported by the pipeline, plus ``wall``: the time measured here."""
+        return {**self.reply.timings, "wall": self.total_ms}
 
 
 def _error_reply(case: Case, exc: BaseException) -> Reply:

@@ -1,0 +1,161 @@
+"""``assistant eval``: run labelled cases through the real pipeline, write a report, check thresholds.
+
+Exit codes: 0 all thresholds met; 1 a threshold was missed (each one is named); 2 the run
+could not start (bad dataset line, bad thresholds file, missing model or index).
+
+Example::
+
+    assistant eval --only crisis
+    assistant eval --compare naive --compare dense
+    assistant eval --dataset my_cases.jsonl --no-thresholds
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Callable, Iterable
+
+import click
+
+from ..errors import AssistantError
+from ..settings import ROOT, Settings
+from .datasets import DatasetError, dataset_paths, load_cases, quick, select
+from .metrics import EvalContext
+from .report import DISPLAY, Run, figures_table, timestamp, write_report
+from .runner import Pipeline, run_cases
+from .summary import summarize
+from .thresholds import check, load_thresholds
+
+VARIANTS = ("naive", "dense")
+QUICK_PER_GROUP = 3
+
+
+class SetupError(click.ClickException):
+    """The run could not start; exit code 2 so CI can tell it from a missed threshold."""
+
+    exit_code = 2
+
+
+def default_evals_dir() -> Path:
+    """``./evals`` when run from a checkout's root, else the project's own ``evals/``."""
+    here = Path.cwd() / "evals"
+    return here if here.is_dir() else ROOT / "evals"
+
+
+def load_variant(name: str, settings: Settings) -> Pipeline:
+    """Build one pipeline: ``ours`` (the assistant as configured), ``dense`` (dense retrieval
+    only) or ``naive`` (the LangChain tutorial recipe)."""
+    if name == "naive":
+        from .naive import NaiveRAG
+
+        return NaiveRAG.build(settings)
+    from ..assistant import Assistant
+
+    if name == "dense":
+        return Assistant.load(settings.model_copy(update={"retrieval_mode": "dense"}))
+    return Assistant.load(settings)
+
+
+def _corpus_texts(settings: Settings) -> list[str]:
+    from ..corpus import read_corpus
+
+    docs, _problems = read_corpus(settings.corpus_dir)
+    if not docs:
+        raise SetupError(f"No readable articles in {settings.corpus_dir}; groundedness cannot be measured.")
+    return [d.text for d in docs]
+
+
+def execute(*, settings: Settings | None = None, datasets: Iterable[Path] = (), only: Iterable[str] = (),
+            compare: Iterable[str] = (), out: Path | None = None, thresholds: Path | None = None,
+            check_thresholds: bool = True, quick_run: bool = False, transcripts: bool = True,
+            progress: bool = False, loader: Callable[[str, Settings], Pipeline] | None = None,
+            echo: Callable[..., None] = click.echo) -> tuple[int, Run]:
+    """The whole eval as a function (the click command is a thin shell around it).
+
+    Returns the exit code and the run. Setup problems raise ``SetupError``."""
+    settings = settings or Settings()
+    build = loader or load_variant
+    evals_dir = default_evals_dir()
+    try:
+        corpus = _corpus_texts(settings)
+        paths = list(datasets) or dataset_paths(evals_dir)
+        cases = select(load_cases(paths, corpus_text="\n".join(corpus)), only)
+        if quick_run:
+            cases = quick(cases, QUICK_PER_GROUP)
+        if not cases:
+            raise SetupError(f"No case matches --only {' '.join(only)}; use a file name, category, risk tier, tag or id.")
+        bars = load_thresholds(thresholds or evals_dir / "thresholds.yaml") if check_thresholds else []
+        ours = build("ours", settings)
+        ctx = EvalContext.build(ours.policy, corpus, encode=ours.embedder.encode)  # type: ignore[attr-defined]
+        results = {"ours": run_cases(ours, cases, ctx, label="ours", progress=progress)}
+        for name in dict.fromkeys(compare):
+            if name != "ours":
+                results[name] = run_cases(build(name, settings), cases, ctx, label=name, progress=progress)
+    except (AssistantError, DatasetError) as exc:
+        raise SetupError(str(exc)) from None
+    summaries = {label: summarize(label, rs) for label, rs in results.items()}
+    created = timestamp()
+    meta = {"created": created, "datasets": [Path(p).name for p in paths], "only": list(only), "quick": quick_run,
+            "variants": list(results), "transcripts": transcripts, "retrieval_mode": settings.retrieval_mode,
+            "policy": getattr(getattr(ours, "policy", None), "fingerprint", None)}
+    run = Run(results, summaries, check(summaries["ours"].figures, bars), meta, transcripts)
+    folder = out or evals_dir / "reports" / created
+    files = write_report(run, folder)
+    print_summary(run, echo)
+    echo(f"Report: {files['report.html']}")
+    return (0 if run.passed else 1), run
+
+
+def print_summary(run: Run, echo: Callable[..., None] = click.echo) -> None:
+    """The console table (the same as summary.md's) and each missed threshold by name."""
+    header, rows = figures_table(run)
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    echo(line(header))
+    echo(line(["-" * w for w in widths]))
+    for cells in rows:
+        echo(line(cells))
+    missed = [c for c in run.checks if c.ok is False]
+    unmeasured = [c for c in run.checks if c.ok is None]
+    if unmeasured:
+        echo(f"Not measured in this run: {', '.join(c.threshold.name for c in unmeasured)}")
+    if missed:
+        echo(click.style(f"{len(missed)} threshold(s) missed ({DISPLAY['ours']}):", fg="red", bold=True), err=True)
+        for c in missed:
+            echo(click.style(f"  {c.message()}", fg="red"), err=True)
+    elif run.checks:
+        echo(click.style("All thresholds met.", fg="green"))
+
+
+@click.command("eval")
+@click.option("--dataset", "datasets", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A JSON Lines file of cases (repeatable). Default: every evals/*.jsonl.")
+@click.option("--only", multiple=True, metavar="TEXT",
+              help="Keep cases whose file name, expected category, risk tier, tag or id is TEXT (repeatable).")
+@click.option("--compare", multiple=True, type=click.Choice(VARIANTS),
+              help="Also run the same cases through this variant and show it side by side (repeatable).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), envvar="ASSISTANT_EVAL_OUT",
+              help="Report folder. Default: evals/reports/<timestamp>/.")
+@click.option("--thresholds", "thresholds_file", type=click.Path(dir_okay=False, path_type=Path),
+              envvar="ASSISTANT_EVAL_THRESHOLDS", help="Thresholds file. Default: evals/thresholds.yaml.")
+@click.option("--no-thresholds", is_flag=True, help="Report only; do not fail on missed thresholds.")
+@click.option("--quick", "quick_run", is_flag=True, envvar="ASSISTANT_EVAL_QUICK",
+              help=f"CI subset: the first {QUICK_PER_GROUP} cases of each file and expected category.")
+@click.option("--transcripts/--no-transcripts", default=True, show_default=True,
+              help="Write questions and answers into the report (eval cases are our own test data).")
+@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr. Default: when stderr is a terminal.")
+@click.pass_context
+def eval_command(ctx: click.Context, datasets: tuple[Path, ...], only: tuple[str, ...], compare: tuple[str, ...],
+                 out: Path | None, thresholds_file: Path | None, no_thresholds: bool, quick_run: bool,
+                 transcripts: bool, progress: bool | None) -> None:
+    """Run labelled cases through the assistant and write a report to evals/reports/.
+
+    Exits 1 naming each missed threshold in evals/thresholds.yaml, 2 if the run cannot start."""
+    settings = ctx.find_object(Settings) or Settings()
+    code, _run = execute(
+        settings=settings, datasets=datasets, only=only, compare=compare, out=out, thresholds=thresholds_file,
+        check_thresholds=not no_thresholds, quick_run=quick_run, transcripts=transcripts,
+        progress=sys.stderr.isatty() if progress is None else progress,
+    )
+    ctx.exit(code)
