@@ -111,7 +111,13 @@ class Assistant:
     def retrieve(self, verdict: Verdict, turns: Sequence[Turn]) -> Retrieval | None:
         if verdict.category not in (None, "medical_advice"):
             return None
-        return self.retriever.retrieve(verdict.text, turns)
+        retrieval = self.retriever.retrieve(verdict.text, turns)
+        if turns and not retrieval.follow_up and verdict.category is None and not self._in_scope(verdict, retrieval):
+            # A question that cannot stand alone ("ok but where do I even start") is read with the conversation.
+            again = self.retriever.retrieve(verdict.text, turns, follow_up=True)
+            if self._in_scope(verdict, again):
+                return again
+        return retrieval
 
     def compose(self, verdict: Verdict, retrieval: Retrieval | None) -> Draft:
         w = self.policy.wording

@@ -21,7 +21,7 @@ from .corpus import Document
 from .text import split_sentences
 from .types import Unit
 
-CHUNKER_VERSION = "units-v1"
+CHUNKER_VERSION = "units-v2"
 MAX_UNIT_CHARS = 600  # longer sentences are split with LangChain's recursive splitter
 
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
@@ -86,8 +86,10 @@ def unit_id(source: str, position: int, text: str) -> str:
 def chunk_document(doc: Document) -> list[Unit]:
     """The document's units in reading order, with section numbers, lead-ins and context text."""
     units: list[Unit] = []
+    questions: dict[str, tuple[str, ...]] = doc.metadata.get("questions", {})
     section = 0
     lead_in = ""
+    paragraph = ""
     title = doc.title
     position = 0
     for block in _blocks(doc):
@@ -98,8 +100,9 @@ def chunk_document(doc: Document) -> list[Unit]:
             continue
         if block.kind == "item":
             for piece in _split_long(block.text):
-                context = f"{lead_in} {piece}".strip()
-                units.append(Unit(unit_id(doc.source, position, piece), doc.source, piece, context, section, position, "item", lead_in))
+                context = f"{paragraph} {piece}".strip()  # the whole lead-in paragraph: "tiny steps ... Consider: <item>"
+                units.append(Unit(unit_id(doc.source, position, piece), doc.source, piece, context, section, position, "item", lead_in,
+                                  questions.get(piece, ())))
                 position += 1
             continue
         section += 1
@@ -107,9 +110,11 @@ def chunk_document(doc: Document) -> list[Unit]:
         for i, sentence in enumerate(sentences):
             neighbours = sentences[max(0, i - 1) : i + 2]
             context = " ".join(neighbours)
-            units.append(Unit(unit_id(doc.source, position, sentence), doc.source, sentence, context, section, position, "sentence"))
+            units.append(Unit(unit_id(doc.source, position, sentence), doc.source, sentence, context, section, position, "sentence",
+                              questions=questions.get(sentence, ())))
             position += 1
         lead_in = sentences[-1] if sentences and sentences[-1].endswith(":") else ""
+        paragraph = " ".join(sentences) if lead_in else ""
     return units
 
 

@@ -15,6 +15,9 @@ from pathlib import Path
 import yaml
 
 SUFFIXES = (".md", ".txt")
+QUESTIONS_SUFFIX = ".questions.yaml"
+"""A companion file ``<article>.questions.yaml`` lists, per passage, questions it answers
+(doc2query). They only help retrieval find passages; they are never shown in a reply."""
 
 
 @dataclass(frozen=True)
@@ -55,8 +58,23 @@ def _split_front_matter(text: str) -> tuple[dict, str]:
     return meta, text[end + 4 :].lstrip("\n")
 
 
+def _read_questions(path: Path) -> tuple[dict[str, tuple[str, ...]], bytes]:
+    companion = path.with_name(path.stem + QUESTIONS_SUFFIX)
+    if not companion.is_file():
+        return {}, b""
+    raw = companion.read_bytes()
+    try:
+        data = yaml.safe_load(raw.decode("utf-8")) or {}
+        passages = data.get("passages", []) if isinstance(data, dict) else []
+        out = {str(p["text"]): tuple(str(q) for q in p.get("questions", []) if str(q).strip())
+               for p in passages if isinstance(p, dict) and p.get("text")}
+    except (yaml.YAMLError, UnicodeDecodeError, AttributeError, TypeError) as exc:
+        raise ValueError(f"has an unreadable companion {companion.name} ({exc.__class__.__name__}); fix or remove it") from None
+    return out, raw
+
+
 def read_document(path: Path, root: Path) -> Document:
-    """Read one file; raises ``ValueError`` with a reason a person can act on."""
+    """Read one file (and its questions companion); raises ``ValueError`` with a reason a person can act on."""
     raw = path.read_bytes()
     if b"\x00" in raw[:8192]:
         raise ValueError("looks like a binary file, not text; remove it or convert it to UTF-8 text")
@@ -66,17 +84,18 @@ def read_document(path: Path, root: Path) -> Document:
         raise ValueError(f"is not UTF-8 text (byte {exc.start}); re-save it as UTF-8") from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     try:
-        meta, body = _split_front_matter(text) if path.suffix == ".md" else ({}, text)
+        meta, body = _split_front_matter(text) if path.suffix.lower() == ".md" else ({}, text)
     except yaml.YAMLError as exc:
         raise ValueError(f"has unreadable front matter ({exc.__class__.__name__}); fix the YAML between the --- lines") from None
     if not body.strip():
         raise ValueError("is empty; add text or remove the file")
+    questions, companion = _read_questions(path)
     return Document(
         source=path.relative_to(root).as_posix(),
         text=body,
-        sha256=hashlib.sha256(raw).hexdigest(),
-        kind=path.suffix.lstrip("."),
-        metadata=meta,
+        sha256=hashlib.sha256(raw + companion).hexdigest(),
+        kind=path.suffix.lower().lstrip("."),
+        metadata={**meta, "questions": questions},
     )
 
 
@@ -89,6 +108,8 @@ def read_corpus(folder: Path) -> tuple[list[Document], list[Problem]]:
     problems: list[Problem] = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
         rel = path.relative_to(folder).as_posix()
+        if path.name.endswith(QUESTIONS_SUFFIX):
+            continue  # read with its article
         if path.suffix.lower() not in SUFFIXES:
             problems.append(Problem(rel, f"skipped: only {', '.join(SUFFIXES)} files are read"))
             continue
@@ -97,6 +118,8 @@ def read_corpus(folder: Path) -> tuple[list[Document], list[Problem]]:
             continue
         try:
             docs.append(read_document(path, folder))
-        except (OSError, ValueError) as exc:
+        except OSError as exc:  # gone or locked since the folder was listed
+            problems.append(Problem(rel, f"cannot be read ({exc.strerror or exc.__class__.__name__}); check it exists and can be read"))
+        except ValueError as exc:
             problems.append(Problem(rel, str(exc)))
     return docs, problems

@@ -14,17 +14,20 @@ Example::
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 
 from .chunking import CHUNKER_VERSION, chunk_document
 from .corpus import Problem, read_corpus
 from .embeddings import Embedder
-from .errors import CorpusError
+from .errors import AssistantError, CorpusError, IndexError_, StoreUnavailable
 from .settings import Settings
 from .store import Store, activate, active_folder, discard, new_build_folder
 
 MANIFEST_VERSION = 1
+
+log = logging.getLogger("assistant")
 
 
 @dataclass(frozen=True)
@@ -88,14 +91,66 @@ def plan_ingest(old: dict, wanted: dict, docs, problems, rebuild: bool) -> Plan:
     return Plan(added, changed, removed, unchanged, rebuild, {**kept, **current})
 
 
+def _wanted(embedder: Embedder) -> dict:
+    return {"version": MANIFEST_VERSION, "chunker": CHUNKER_VERSION, "model_sha256": getattr(embedder, "model_sha256", embedder.name)}
+
+
 def _read_manifest(settings: Settings) -> dict:
     if not settings.chroma_url and active_folder(settings.index_dir) is None:
         return {}
     store = Store.open(settings)
     try:
         return store.manifest()
+    except StoreUnavailable:
+        raise
+    except Exception:  # a damaged embedded index has no usable manifest: it is rebuilt
+        return {}
     finally:
         store.close()
+
+
+def _holds(store: Store, manifest: dict) -> bool:
+    """Whether a copied index really holds the passages its manifest counts (Chroma's files can
+    be lost or damaged while manifest.json survives)."""
+    try:
+        return store.count_units() == manifest.get("units")
+    except Exception:
+        return False
+
+
+def index_problem(settings: Settings, embedder: Embedder) -> str | None:
+    """Why the embedded index cannot serve questions embedded by ``embedder``; None when it can."""
+    folder = active_folder(settings.index_dir)
+    if folder is None:
+        return f"No index in {settings.index_dir}"
+    store = Store.open(settings)
+    try:
+        manifest = store.manifest()
+        if not manifest:
+            return f"The index in {folder} has no manifest (damaged, or written by an older version)"
+        other = [k for k, v in _wanted(embedder).items() if manifest.get(k) != v]
+        if other:
+            return f"The index in {folder} was built with another {' and '.join(other)}"
+        held = len(store.units())
+        if not held or held != manifest.get("units"):
+            return f"The index in {folder} holds {held} passages where its manifest counts {manifest.get('units')}"
+    except Exception as exc:
+        return f"The index in {folder} cannot be read ({exc.__class__.__name__})"
+    finally:
+        store.close()
+    return None
+
+
+def ensure_index(settings: Settings, embedder: Embedder) -> IngestReport | None:
+    """Rebuild the embedded index when it is missing, damaged, or made by another model or
+    chunker (``embedder`` is the one ingest uses); None when it is fine as it is."""
+    if settings.chroma_url:
+        return None
+    problem = index_problem(settings, embedder)
+    if problem is None:
+        return None
+    log.warning("%s; rebuilding it.", problem)
+    return ingest(settings, embedder, rebuild=True)
 
 
 def ingest(settings: Settings, embedder: Embedder, *, rebuild: bool = False) -> IngestReport:
@@ -106,9 +161,11 @@ def ingest(settings: Settings, embedder: Embedder, *, rebuild: bool = False) -> 
     if not docs:
         detail = "; ".join(str(p) for p in problems) or "no .md or .txt files"
         raise CorpusError(f"Nothing to index in {settings.corpus_dir} ({detail}). Add an article and run `assistant ingest` again.")
-    wanted = {"version": MANIFEST_VERSION, "chunker": CHUNKER_VERSION, "model_sha256": getattr(embedder, "model_sha256", embedder.name)}
+    wanted = _wanted(embedder)
     old = _read_manifest(settings)
     plan = plan_ingest(old, wanted, docs, problems, rebuild)
+    if plan.idle and not settings.chroma_url and index_problem(settings, embedder) is not None:
+        plan = plan_ingest({}, wanted, docs, problems, rebuild=True)  # nothing changed, but the index is damaged
 
     def report(embedded: int, total: int) -> IngestReport:
         return IngestReport(tuple(plan.added), tuple(plan.changed), tuple(plan.removed), tuple(plan.unchanged), tuple(problems),
@@ -119,6 +176,12 @@ def ingest(settings: Settings, embedder: Embedder, *, rebuild: bool = False) -> 
 
     build = None if settings.chroma_url else new_build_folder(settings.index_dir, copy=not plan.rebuild)
     store = Store.open(settings, path=build)
+    if build is not None and not plan.rebuild and not _holds(store, old):
+        store.close()
+        discard(build)
+        plan = plan_ingest({}, wanted, docs, problems, rebuild=True)
+        build = new_build_folder(settings.index_dir, copy=False)
+        store = Store.open(settings, path=build)
     try:
         if plan.rebuild:
             store.drop()
@@ -130,20 +193,21 @@ def ingest(settings: Settings, embedder: Embedder, *, rebuild: bool = False) -> 
         todo = [u for s in plan.added + plan.changed for u in chunk_document(by_source[s])]
         if todo:
             t = time.perf_counter()
-            texts = [u.text for u in todo]
-            contexts = [u.context for u in todo]
-            uniq = sorted(set(texts) | set(contexts))
+            uniq = sorted({x for u in todo for x in (u.text, u.context, *u.questions)})
             vectors = dict(zip(uniq, embedder.encode(uniq)))
             timings["embed"] = time.perf_counter() - t
             t = time.perf_counter()
-            store.add(todo, [vectors[x] for x in texts], [vectors[x] for x in contexts])
+            store.add(todo, vectors)
             timings["write"] = time.perf_counter() - t
         total = store.count_units()
         store.set_manifest({**wanted, "files": plan.files, "units": total})
-    except BaseException:
+    except BaseException as exc:
         store.close()
         if build is not None:
             discard(build)
+        if build is not None and isinstance(exc, Exception) and not isinstance(exc, AssistantError):
+            raise IndexError_(f"Could not write the new index ({exc.__class__.__name__}: {exc}); the previous index is unchanged. "
+                              "Check the free disk space, then run `assistant ingest --rebuild`.") from exc
         raise
     store.close()
     if build is not None:

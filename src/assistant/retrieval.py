@@ -29,9 +29,14 @@ from .text import normalize, strip_citations, words
 from .types import Passage, Retrieval, Turn, Unit
 
 RRF_K = 10
-WEIGHTS = {"dense": 1.0, "keyword": 0.7}
+WEIGHTS = {"dense": 1.0, "keyword": 1.0}
 SEEN_PENALTY = 0.5
+QUESTION_OFFSET = 0.0  # how much a doc2query match must exceed a passage match to count as much
 _ANAPHORA = re.compile(r"\b(that|this|it|these|those|they|them|such|the (first|second|third|last|other) one|more|else|same)\b|^(and|so|but|or|what about|how about)\b")
+_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "last": -1,
+             "final": -1, "next": 0}
+_ORDINAL = re.compile(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|last|final)\b(?! (time|night|week|year|month|day))")
+ORDINAL_BOOST = 1.0  # "the second one" names a passage of the last reply outright
 _STOP = {"i", "me", "my", "you", "your", "the", "a", "an", "is", "are", "do", "does", "to", "of", "and", "or", "it", "that",
          "this", "so", "what", "why", "how", "can", "should", "be", "in", "on", "for", "with", "about", "if", "im", "i'm"}
 
@@ -87,7 +92,7 @@ class KeywordIndex:
         self._bm25s = bm25s
         self.stemmer = Stemmer.Stemmer("english")
         self.units = list(units)
-        corpus = [f"{u.lead_in} {u.text}" for u in self.units]
+        corpus = [" ".join((u.lead_in, u.text, *u.questions)) for u in self.units]
         tokens = bm25s.tokenize(corpus, stopwords="en", stemmer=self.stemmer, show_progress=False)
         self.retriever = bm25s.BM25()
         self.retriever.index(tokens, show_progress=False)
@@ -140,14 +145,40 @@ class HybridRetriever:
         vocab = {w for u in self.units for w in words(f"{u.lead_in} {u.text}")}
         return Speller(vocab, self._english)
 
+    @cached_property
+    def unit_keys(self) -> dict[int, str]:
+        """How a reply refers to a unit: a list item's label ("guilt and shame"), else its opening words."""
+        keys = {}
+        for i, u in enumerate(self.units):
+            if u.text.endswith(":"):
+                continue
+            head, sep, _ = u.text.partition(":")
+            keys[i] = " ".join(words(head) if sep and len(head) <= 40 else words(u.text)[:6])
+        return keys
+
     def warm(self) -> None:
         """Load units, the keyword index and the speller now rather than on the first question."""
         _ = self.keyword, self.speller, self.by_id
 
-    def retrieve(self, question: str, history: Sequence[Turn] = ()) -> Retrieval:
+    def _named_by_ordinal(self, question: str, reply: str) -> int | None:
+        """The unit that "the second one" / "the last reason" points to among those quoted in the last reply."""
+        match = _ORDINAL.search(normalize(question))
+        if not match or not reply:
+            return None
+        said = " ".join(words(reply))
+        quoted = sorted((said.find(key), i) for i, key in self.unit_keys.items() if key and key in said)
+        items = [i for _, i in quoted if self.units[i].kind == "item"] or [i for _, i in quoted]
+        k = _ORDINALS[match.group(1)]
+        if not items or k > len(items):
+            return None
+        return items[k - 1] if k > 0 else items[-1]
+
+    def retrieve(self, question: str, history: Sequence[Turn] = (), *, follow_up: bool | None = None) -> Retrieval:
+        """Rank units for ``question``; ``follow_up`` forces (True) or forbids (False) reading it with the previous question."""
         timings: dict[str, float] = {}
         t = time.perf_counter()
-        previous = _last(history, "user") if history and is_follow_up(question) else ""
+        lean = is_follow_up(question) if follow_up is None else follow_up
+        previous = _last(history, "user") if history and lean else ""
         seen = strip_citations(_last(history, "assistant")) if previous else ""
         query = self.speller.correct(question)
         prev_query = self.speller.correct(previous) if previous else ""
@@ -155,6 +186,7 @@ class HybridRetriever:
 
         n = len(self.units)
         dense = np.full(n, -1.0, dtype=np.float32)
+        asked = np.full(n, -1.0, dtype=np.float32)
         if self.mode in ("hybrid", "dense"):
             t = time.perf_counter()
             vecs = self.embedder.encode([query, prev_query] if prev_query else [query])
@@ -165,6 +197,7 @@ class HybridRetriever:
             for hit in self.store.query(vec, min(n, max(3 * self.top_k, 24))):
                 if hit.unit_id in self.by_id:
                     dense[self.by_id[hit.unit_id]] = hit.similarity
+                    asked[self.by_id[hit.unit_id]] = hit.question
             timings["dense"] = time.perf_counter() - t
         keyword = np.zeros(n, dtype=np.float32)
         if self.mode in ("hybrid", "keyword"):
@@ -175,13 +208,18 @@ class HybridRetriever:
         t = time.perf_counter()
         fused = np.zeros(n, dtype=np.float32)
         if self.mode in ("hybrid", "dense"):
-            fused += _rrf(dense, valid=dense > -1.0) * WEIGHTS["dense"]
+            # A unit's dense score is the better of its own text and the questions it answers.
+            semantic = np.maximum(dense, asked - QUESTION_OFFSET)
+            fused += _rrf(semantic, valid=semantic > -1.0) * WEIGHTS["dense"]
         if self.mode in ("hybrid", "keyword"):
             fused += _rrf(keyword, valid=keyword > 0) * WEIGHTS["keyword"]
+        named = self._named_by_ordinal(question, seen) if seen else None
         if seen:
             for i, u in enumerate(self.units):
-                if u.text in seen:
+                if u.text in seen and i != named:
                     fused[i] *= SEEN_PENALTY
+        if named is not None:
+            fused[named] += ORDINAL_BOOST
         order = [i for i in np.argsort(-fused, kind="stable") if fused[i] > 0][: self.top_k]
         passages = tuple(
             Passage(u.id, u.source, u.text, float(fused[i]), u.section, u.position, u.kind, u.lead_in,

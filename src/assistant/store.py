@@ -11,6 +11,13 @@ so it travels with the data whether the store is a folder or a server.
 The embedded store builds aside and swaps: ``index_dir/ACTIVE`` names the live folder; a
 re-ingest copies it, changes the copy and then replaces ``ACTIVE`` atomically, so readers never
 see a half-written index and a killed ingest leaves the previous one intact.
+
+Because a built folder never changes, each ingest also leaves plain files beside Chroma's:
+``manifest.json`` and, for a collection of up to ``EXACT_MAX`` vectors, ``snapshot.npz`` (the
+vectors and their metadata). Reading the manifest, the units and answering a query then need
+neither the chromadb import (about a second) nor its per-query overhead: an exact cosine search
+over a few thousand vectors takes microseconds and ranks as Chroma does. Larger collections,
+folders without the files, and the Chroma server are always read through Chroma.
 """
 
 from __future__ import annotations
@@ -32,12 +39,16 @@ from .settings import Settings
 from .types import Unit
 
 BATCH = 1000
+EXACT_MAX = 20_000  # vectors; up to this many, the embedded store is searched exactly from snapshot.npz
+MANIFEST_FILE = "manifest.json"
+SNAPSHOT_FILE = "snapshot.npz"
 
 
 @dataclass(frozen=True)
 class Hit:
     unit_id: str
-    similarity: float
+    similarity: float  # best cosine of the unit's own text or its context
+    question: float = -1.0  # best cosine of the unit's doc2query questions (-1: none matched)
 
 
 def _chroma_settings():
@@ -69,21 +80,38 @@ class Store:
     """A Chroma collection of units; build with ``Store.open(settings)``."""
 
     def __init__(self, client: Any, collection_name: str, *, server: bool, retries: int, path: Path | None = None):
-        self.client = client
+        self._client = client
         self.collection_name = collection_name
         self.server = server
         self.retries = retries if server else 0
         self.path = path
         self._collection = None
+        self._snapshot: _Snapshot | None | bool = None  # None: not looked for yet; False: none usable
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import chromadb
+
+            self._follow_active()
+            self._client = chromadb.PersistentClient(path=str(self.path), settings=_chroma_settings())
+        return self._client
+
+    def _follow_active(self) -> None:
+        """A reader opened before a re-ingest swapped folders reads the new one, as long as it
+        has read nothing yet (the swap removes the old folder)."""
+        if self.path is not None and self._client is None and self._snapshot is None and not self.path.is_dir():
+            self.path = active_folder(self.path.parent) or self.path
 
     # -- opening -----------------------------------------------------------------------------
 
     @classmethod
     def open(cls, settings: Settings, *, path: Path | None = None) -> "Store":
-        """Open the configured store (server if ``chroma_url`` is set, else the active folder)."""
-        import chromadb
-
+        """Open the configured store (server if ``chroma_url`` is set, else the active folder).
+        The embedded client is created on first use, so a reader served by the snapshot never imports chromadb."""
         if settings.chroma_url:
+            import chromadb
+
             url = urlparse(settings.chroma_url)
             if not url.hostname:
                 raise IndexError_(f"ASSISTANT_CHROMA_URL={settings.chroma_url!r} is not a URL like http://127.0.0.1:8000.")
@@ -97,8 +125,7 @@ class Store:
         folder = path or active_folder(settings.index_dir)
         if folder is None:
             raise IndexError_(f"No index in {settings.index_dir}; run `assistant ingest` to build it.")
-        client = chromadb.PersistentClient(path=str(folder), settings=_chroma_settings())
-        return cls(client, settings.collection, server=False, retries=0, path=folder)
+        return cls(None, settings.collection, server=False, retries=0, path=folder)
 
     def _call(self, fn: Callable[[], Any], what: str) -> Any:
         if not self.server:
@@ -132,6 +159,11 @@ class Store:
     # -- manifest ----------------------------------------------------------------------------
 
     def manifest(self) -> dict:
+        if self.path is not None and (self.path / MANIFEST_FILE).is_file():
+            try:
+                return json.loads((self.path / MANIFEST_FILE).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                pass  # unreadable: ask Chroma
         try:
             meta = self.collection().metadata or {}
         except IndexError_:
@@ -144,27 +176,36 @@ class Store:
     def set_manifest(self, manifest: dict) -> None:
         col = self.collection(create=True)
         self._call(lambda: col.modify(metadata={"manifest": json.dumps(manifest, sort_keys=True)}), "save the manifest")
+        if self.path is not None:
+            self._write_snapshot(col, manifest)
 
     # -- writing -----------------------------------------------------------------------------
 
-    def add(self, units: list[Unit], text_vecs: np.ndarray, context_vecs: np.ndarray) -> None:
+    def add(self, units: list[Unit], vectors: dict[str, np.ndarray]) -> None:
+        """Store each unit's text, context and doc2query question vectors (``vectors`` maps text → vector)."""
+        self._drop_snapshot()
         col = self.collection(create=True)
         ids, docs, metas, vecs = [], [], [], []
-        for unit, tv, cv in zip(units, text_vecs, context_vecs):
+        for unit in units:
             base = {**unit.metadata(), "unit_id": unit.id, "text": unit.text}
-            ids.append(f"{unit.id}:t"); docs.append(unit.text); metas.append({**base, "role": "text"}); vecs.append(tv)
+            ids.append(f"{unit.id}:t"); docs.append(unit.text); metas.append({**base, "role": "text"}); vecs.append(vectors[unit.text])
             if unit.context != unit.text:
-                ids.append(f"{unit.id}:c"); docs.append(unit.context); metas.append({**base, "role": "context"}); vecs.append(cv)
+                ids.append(f"{unit.id}:c"); docs.append(unit.context); metas.append({**base, "role": "context"})
+                vecs.append(vectors[unit.context])
+            for n, q in enumerate(unit.questions):
+                ids.append(f"{unit.id}:q{n}"); docs.append(q); metas.append({**base, "role": "question"}); vecs.append(vectors[q])
         for i in range(0, len(ids), BATCH):
             sl = slice(i, i + BATCH)
             batch = (ids[sl], np.asarray(vecs[sl], dtype=np.float32), docs[sl], metas[sl])
             self._call(lambda b=batch: col.upsert(ids=b[0], embeddings=b[1], documents=b[2], metadatas=b[3]), "store passages")
 
     def delete_source(self, source: str) -> None:
+        self._drop_snapshot()
         col = self.collection(create=True)
         self._call(lambda: col.delete(where={"source": source}), "delete passages")
 
     def drop(self) -> None:
+        self._drop_snapshot()
         try:
             self._call(lambda: self.client.delete_collection(self.collection_name), "drop the collection")
         except StoreUnavailable:
@@ -177,37 +218,47 @@ class Store:
 
     def units(self) -> list[Unit]:
         """Every unit in the store, in (source, position) order."""
-        col = self.collection()
-        out: list[Unit] = []
-        offset = 0
-        while True:
-            page = self._call(
-                lambda o=offset: col.get(where={"role": "text"}, include=["metadatas"], limit=BATCH * 5, offset=o), "read passages"
-            )
-            metas = page["metadatas"] or []
-            for m in metas:
-                out.append(Unit(m["unit_id"], m["source"], m["text"], m.get("context", m["text"]), int(m.get("section", 0)),
-                                int(m.get("position", 0)), m.get("kind", "sentence"), m.get("lead_in", "")))
-            if len(metas) < BATCH * 5:
-                break
-            offset += len(metas)
+        snap = self._loaded_snapshot()
+        if snap:
+            out = [_unit(m) for m in snap.metas if m.get("role") == "text"]
+        else:
+            col = self.collection()
+            out = []
+            offset = 0
+            while True:
+                page = self._call(
+                    lambda o=offset: col.get(where={"role": "text"}, include=["metadatas"], limit=BATCH * 5, offset=o), "read passages"
+                )
+                metas = page["metadatas"] or []
+                out.extend(_unit(m) for m in metas)
+                if len(metas) < BATCH * 5:
+                    break
+                offset += len(metas)
         out.sort(key=lambda u: (u.source, u.position))
         return out
 
     def query(self, vector: np.ndarray, n: int) -> list[Hit]:
-        """Units nearest to ``vector`` (best of text and context vectors), best first."""
-        col = self.collection()
-        res = self._call(
-            lambda: col.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=max(1, 2 * n), include=["metadatas", "distances"]),
-            "search",
-        )
-        best: dict[str, float] = {}
-        for meta, dist in zip(res["metadatas"][0], res["distances"][0]):
-            sim = 1.0 - float(dist)
-            uid = meta["unit_id"]
-            if sim > best.get(uid, -2.0):
-                best[uid] = sim
-        return [Hit(u, s) for u, s in sorted(best.items(), key=lambda kv: -kv[1])[:n]]
+        """Units nearest to ``vector``, best first, with their best passage and best question cosines."""
+        k = max(1, 6 * n)  # each unit has several rows: text, context and its questions
+        snap = self._loaded_snapshot()
+        if snap:
+            rows = snap.nearest(np.asarray(vector, dtype=np.float32), k)
+        else:
+            col = self.collection()
+            # Distances only: a row id is "<unit id>:t", ":c" or ":q<n>", and fetching metadata would triple the cost.
+            res = self._call(
+                lambda: col.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=k, include=["distances"]),
+                "search",
+            )
+            rows = [(rid, 1.0 - float(dist)) for rid, dist in zip(res["ids"][0], res["distances"][0])]
+        passage: dict[str, float] = {}
+        question: dict[str, float] = {}
+        for rid, sim in rows:
+            uid, role = rid.rsplit(":", 1)
+            best = question if role.startswith("q") else passage
+            best[uid] = max(sim, best.get(uid, -2.0))
+        hits = [Hit(u, passage.get(u, -1.0), question.get(u, -1.0)) for u in set(passage) | set(question)]
+        return sorted(hits, key=lambda h: (-max(h.similarity, h.question), h.unit_id))[:n]
 
     def count_units(self) -> int:
         col = self.collection()
@@ -215,10 +266,94 @@ class Store:
 
     def close(self) -> None:
         self._collection = None
-        if not self.server:
+        if not self.server and self._client is not None:
             from chromadb.api.client import SharedSystemClient
 
             SharedSystemClient.clear_system_cache()
+
+    # -- the snapshot of a built folder -------------------------------------------------------
+
+    def _loaded_snapshot(self) -> "_Snapshot | None":
+        if self._snapshot is None:
+            self._follow_active()
+            self._snapshot = (self.path is not None and _Snapshot.load(self.path / SNAPSHOT_FILE)) or False
+        return self._snapshot or None
+
+    def _drop_snapshot(self) -> None:
+        self._snapshot = False
+        if self.path is not None:
+            for name in (SNAPSHOT_FILE, MANIFEST_FILE):
+                (self.path / name).unlink(missing_ok=True)
+
+    def _write_snapshot(self, col: Any, manifest: dict) -> None:
+        self._drop_snapshot()
+        if col.count() <= EXACT_MAX:
+            ids, metas, vecs = [], [], []
+            offset = 0
+            while True:
+                page = col.get(include=["metadatas", "embeddings"], limit=BATCH * 5, offset=offset)
+                ids += page["ids"]
+                metas += page["metadatas"] or []
+                vecs.append(np.asarray(page["embeddings"], dtype=np.float32).reshape(len(page["ids"]), -1))
+                if len(page["ids"]) < BATCH * 5:
+                    break
+                offset += len(page["ids"])
+            _Snapshot(ids, metas, np.concatenate(vecs)).save(self.path / SNAPSHOT_FILE)
+        _write_atomic(self.path / MANIFEST_FILE, json.dumps(manifest, sort_keys=True).encode())
+
+
+def _unit(m: dict) -> Unit:
+    return Unit(m["unit_id"], m["source"], m["text"], m.get("context", m["text"]), int(m.get("section", 0)),
+                int(m.get("position", 0)), m.get("kind", "sentence"), m.get("lead_in", ""), tuple(json.loads(m.get("questions", "[]"))))
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+class _Snapshot:
+    """Rows of a small collection (ids, metadata, unit vectors) for exact search without Chroma."""
+
+    def __init__(self, ids: list[str], metas: list[dict], vectors: np.ndarray):
+        self.ids, self.metas, self.vectors = ids, metas, vectors
+        self.unit_ids = [i.rsplit(":", 1)[0] for i in ids]
+
+    @classmethod
+    def load(cls, path: Path) -> "_Snapshot | None":
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                rows = json.loads(data["rows"].tobytes().decode("utf-8"))
+                vectors = np.ascontiguousarray(data["vectors"], dtype=np.float32)
+        except (OSError, ValueError, KeyError):
+            return None  # missing or unreadable: Chroma answers instead
+        if len(rows["ids"]) != len(vectors):
+            return None
+        # Chroma's cosine space compares directions; unit rows make a dot product the same thing.
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return cls(rows["ids"], rows["metas"], vectors / np.where(norms > 0, norms, 1.0))
+
+    def save(self, path: Path) -> None:
+        import io
+
+        rows = json.dumps({"ids": self.ids, "metas": self.metas}, ensure_ascii=False).encode("utf-8")
+        buf = io.BytesIO()
+        np.savez(buf, vectors=self.vectors, rows=np.frombuffer(rows, dtype=np.uint8))
+        _write_atomic(path, buf.getvalue())
+
+    def nearest(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """The ``k`` rows of highest cosine similarity (vectors are unit length, as in Chroma's cosine space)."""
+        if not len(self.ids):
+            return []
+        vector = vector.reshape(-1)
+        sims = self.vectors @ (vector / (np.linalg.norm(vector) or 1.0))
+        k = min(k, len(sims))
+        # Equal similarities (units sharing a context vector) keep row order, as Chroma returns them.
+        cut = np.partition(-sims, k - 1)[k - 1]
+        cand = np.flatnonzero(-sims <= cut)
+        top = cand[np.argsort(-sims[cand], kind="stable")][:k]
+        return [(self.ids[i], float(sims[i])) for i in top]
 
 
 # -- the embedded store's folders ------------------------------------------------------------

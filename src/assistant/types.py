@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -30,6 +31,7 @@ class Unit:
     position: int
     kind: Literal["sentence", "item", "title"]
     lead_in: str = ""
+    questions: tuple[str, ...] = ()  # doc2query questions this unit answers (retrieval only)
 
     def metadata(self) -> dict[str, Any]:
         return {
@@ -39,6 +41,7 @@ class Unit:
             "kind": self.kind,
             "lead_in": self.lead_in,
             "context": self.context,
+            "questions": json.dumps(list(self.questions)),
         }
 
 
