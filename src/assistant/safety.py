@@ -164,7 +164,10 @@ class InputRails:
             return "clear", [RailHit("crisis_clear", f"exemplar:{clear_ex}", round(clear_s, 4))]
         signals = self._patterns("crisis_possible", *texts)
         best, ex = max((clear_s, clear_ex), (poss_s, poss_ex))
-        if best >= t.crisis_possible_similarity and best >= benign + t.crisis_possible_margin:
+        # For the gentle tier, on-topic questions do not count against it: "I feel like a burden and
+        # don't want to be here" is close to the article's topic, and a 988 line costs little.
+        not_article = max(sims[b][0] for b in ("off_topic", "benign_lookalike", "small_talk", "medical"))
+        if best >= t.crisis_possible_similarity and best >= not_article + t.crisis_possible_margin:
             signals.append(RailHit("crisis_possible", f"exemplar:{ex}", round(best, 4)))
         # A weaker resemblance still counts when the message names a time, decision, means or preparation.
         leaning = best >= t.crisis_possible_similarity - 0.07 and best >= benign - 0.02
