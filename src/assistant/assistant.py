@@ -75,9 +75,11 @@ class Assistant:
         return cls(settings, policy, store, embedder, model_dir)
 
     def warm(self) -> "Assistant":
-        """Load the keyword index and exemplars now, so the first question is as fast as the rest."""
+        """Load indexes, exemplars, regexes and the speller now (one suggested question goes through
+        the whole pipeline), so a person's first question is as fast as the rest."""
         self.retriever.warm()
         _ = self.rails.exemplars
+        self.ask(self.policy.suggestions[0])
         return self
 
     @cached_property
@@ -103,7 +105,7 @@ class Assistant:
         except StoreUnavailable as exc:
             return self._error(question, verdict, turns, timings, id, self.policy.wording.unavailable, exc)
         except Exception as exc:  # a person must never see a traceback
-            log.exception("ask failed")
+            log.error("ask failed: %s", exc.__class__.__name__)  # never the message text
             return self._error(question, verdict, turns, timings, id, self.policy.wording.error, exc)
 
     # -- the stages -------------------------------------------------------------------------
@@ -132,7 +134,15 @@ class Assistant:
             return Draft("invalid", lead=" ".join(getattr(w.invalid, reason, w.invalid.unreadable).split()))
         if verdict.category == "out_of_scope" or retrieval is None or not self._in_scope(verdict, retrieval):
             return out_of_scope(self.policy)
+        if verdict.risk != "none":
+            retrieval = self._without_risky_quotes(retrieval)
         return compose_answer(retrieval, self.policy, intent=verdict.intent, max_words=self.settings.max_body_words)
+
+    def _without_risky_quotes(self, retrieval: Retrieval) -> Retrieval:
+        """Someone who may be at risk is never shown lines like "They're better off without me"."""
+        avoid = [normalize(a) for a in self.policy.crisis.avoid_quoting]
+        keep = tuple(p for p in retrieval.passages if not any(a in normalize(p.text) for a in avoid))
+        return replace(retrieval, passages=keep)
 
     def _in_scope(self, verdict: Verdict, retrieval: Retrieval) -> bool:
         """Calibrated on the labelled on-topic and off-topic sets (evals/README.md): the best
@@ -145,6 +155,8 @@ class Assistant:
         if retrieval.follow_up or verdict.risk != "none":
             return True
         if retrieval.relevance >= t.in_scope_relevance and verdict.topic_margin > t.in_scope_topic_floor:
+            return True
+        if verdict.topic_margin >= t.strong_topic:
             return True
         return verdict.topic_margin > 0 and retrieval.relevance >= t.topic_relevance
 
@@ -166,6 +178,11 @@ class Assistant:
 
     def _error(self, question, verdict, turns, timings, id, text, exc) -> Reply:
         # Crisis resources need no retrieval, so a crisis message still gets them when the store is down.
+        if verdict.category is None and verdict.risk == "none":
+            try:
+                verdict = self.rails.crisis_patterns(question) or verdict
+            except Exception:
+                pass
         category = "crisis" if verdict.category == "crisis" else "invalid"
         draft = Draft(category, lead=" ".join(text.split()) if category != "crisis" else "")
         return finish(draft, self.policy, question=question, risk=verdict.risk, rails=verdict.rails,

@@ -67,6 +67,8 @@ def finish(draft: Draft, policy: Policy, *, question: str, risk: RiskTier = "non
            allowed: set[str] | None = None, first_turn: bool = False, retrieved=(), timings=None, id=None,
            error: str | None = None) -> Reply:
     """Assemble what the person sees; contact and disclaimer are always the last two lines."""
+    if draft.category == "crisis":
+        risk = "clear"  # a crisis reply always opens with the resources, whoever built the draft
     out_hits: list[RailHit] = []
     if allowed is not None:
         draft, out_hits = scan(draft, policy, allowed)

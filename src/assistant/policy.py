@@ -57,6 +57,7 @@ class Crisis(_Strict):
     takeover_close: Text
     possible: Text
     persist: Text
+    avoid_quoting: list[Text] = []
 
     @field_validator("resources")
     @classmethod
@@ -116,6 +117,7 @@ class Thresholds(_Strict):
     in_scope_relevance: float = Field(ge=-1, le=1)
     in_scope_topic_floor: float = Field(ge=-1, le=1)
     topic_relevance: float = Field(ge=-1, le=1)
+    strong_topic: float = Field(ge=-1, le=1)
     out_of_scope_relevance: float = Field(ge=-1, le=1)
     weak_evidence_relevance: float = Field(ge=-1, le=1)
 

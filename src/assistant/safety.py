@@ -38,12 +38,20 @@ BENIGN = ("on_topic", "off_topic", "benign_lookalike", "small_talk")
 _FUNCTION_WORDS = {"i", "me", "my", "you", "your", "the", "a", "an", "is", "are", "am", "do", "does", "did", "to", "of", "and",
                    "it", "in", "on", "for", "with", "what", "why", "how", "when", "can", "not", "don't", "dont", "im", "i'm",
                    "this", "that", "be", "have", "was", "so", "just", "they", "he", "she", "we", "if", "or", "but", "at", "like"}
+_CHAT_WORDS = {"lol", "lmao", "lmfao", "jk", "nvm", "idk", "ty", "thx", "tysm", "omg", "brb", "ok", "okay", "k", "kk", "haha",
+               "hahaha", "hehe", "np", "ya", "yeah", "yep", "nope", "sup", "hmm", "ugh", "rn", "tbh", "u", "r", "ur", "pls", "plz"}
+# Very common words of other languages: several of them and no English function word means another language.
+_FOREIGN_WORDS = {"es", "la", "el", "los", "las", "de", "que", "y", "en", "un", "una", "por", "para", "con", "del", "le", "les",
+                  "des", "et", "est", "une", "du", "pas", "der", "die", "das", "und", "ist", "nicht", "ich", "ein", "eine", "il",
+                  "che", "di", "per", "non", "della", "em", "os", "um", "uma", "não", "nao", "mi", "mejor", "cómo", "como", "qué",
+                  "wie", "ist", "sie", "wir", "je", "tu", "vous", "nous", "het", "een", "niet", "och", "att", "jag"}
 _CLAUSES = re.compile(r"[.!?\n;]+|\s[-–—]\s")
 _SMALL_TALK_KIND = (
     ("thanks", re.compile(r"\b(thanks?|thank you|thx|ty|tysm|appreciate|helped|helpful)\b")),
     ("goodbye", re.compile(r"\b(bye|goodbye|see (you|ya)|good ?night|later|gtg|take care)\b")),
     ("identity", re.compile(r"\b(who|what) (are|r) (you|u)\b|\b(human|bot|robot|real person|ai|chatgpt|a person)\b|what can (you|u) do")),
     ("greeting", re.compile(r"\b(hi|hello|hey|heya|hiya|yo|sup|morning|evening|afternoon|howdy|greetings)\b")),
+    ("default", re.compile(r"^\W*(ok(ay)?|k+|cool|nvm|never ?mind|lol|jk|haha\w*|lmao+|sure|alright|got it|i.?m (fine|ok(ay)?|good)|sorry)\b")),
 )
 
 
@@ -62,6 +70,10 @@ def windows(text: str, max_words: int = 60) -> list[str]:
     for w in out:
         seen.setdefault(w, None)
     return list(seen)[:MAX_WINDOWS] or [text]
+
+
+def _cue_word(word: str) -> bool:
+    return any(rx.search(word) for _, rx in _SMALL_TALK_KIND)
 
 
 class ExemplarIndex:
@@ -190,10 +202,19 @@ class InputRails:
                 return name
         return "default"
 
+    def crisis_patterns(self, message: str) -> Verdict | None:
+        """Clear-risk patterns only: cheap, and independent of the model, so they still work
+        when anything else fails."""
+        hits = self._patterns("crisis_clear", *self._read(clean(message)))
+        return Verdict("crisis", "clear", tuple(hits[:3]), clean(message)) if hits else None
+
     def check(self, message: str, history: Sequence[Turn] = ()) -> Verdict:
         text = clean(message)
         if not text:
             return Verdict("invalid", rails=(RailHit("invalid", "empty"),))
+        urgent = self.crisis_patterns(text)
+        if urgent:
+            return urgent
         sims, _ = self._similarities(text) if any(ch.isalpha() for ch in text) else ({}, [])
         tier, rails = self.risk(text, sims) if sims else ("none", [])
         earlier = self.history_risk(history) if history else "none"
@@ -206,20 +227,25 @@ class InputRails:
         invalid = self._invalid(text, norm)
         if invalid:
             return Verdict("invalid", tier, tuple(rails + [RailHit("invalid", invalid)]), text)
-        for hit in self._patterns("rule_bending", norm):
-            rails.append(RailHit("rule_bending", hit.reason, 1.0))
-        if any(r.rail == "rule_bending" for r in rails):
+        bending = [RailHit("rule_bending", h.reason, 1.0) for h in self._patterns("rule_bending", norm)]
+        # A medical request stays one whatever wrapping it comes in ("pretend you're my doctor and...").
+        medical = self._medical(norm, sims)
+        if bending:
+            # The attempt is noted and removed; what is left is judged as any message would be.
+            rails += bending
             text = self._strip_rule_bending(text)
             norm = normalize(text)
+            if medical:
+                return Verdict("medical_advice", tier, tuple(rails + [medical]), text)
             if len([w for w in words(text) if w not in _FUNCTION_WORDS]) < 2:
                 return Verdict("out_of_scope", tier, tuple(rails), text)
             sims, _ = self._similarities(text)
+            medical = self._medical(norm, sims)
         topic = sims["on_topic"][0] - sims["off_topic"][0]
         intent = self.intent(norm)
         small = self._small_talk(norm, sims)
-        if small:
+        if small and not medical:
             return Verdict("small_talk", tier, tuple(rails + [small]), text, topic, intent)
-        medical = self._medical(norm, sims)
         if medical:
             return Verdict("medical_advice", tier, tuple(rails + [medical]), text, topic, intent)
         return Verdict(None, tier, tuple(rails), text, topic, intent)
@@ -233,19 +259,23 @@ class InputRails:
         if sum(1 for ch in letters if ch.isascii()) < 0.5 * len(letters):
             return "language"
         tokens = words(norm)
-        known = [t for t in tokens if t in self.english or t in _FUNCTION_WORDS or t.isdigit()]
+        if not any(len(set(t)) > 1 or t in _CHAT_WORDS for t in tokens):  # "jjjjjjjj", "aaaa"
+            return "unreadable"
+        known = [t for t in tokens if t in self.english or t in _FUNCTION_WORDS or t in _CHAT_WORDS or t.isdigit()]
         if not known:
             return "unreadable"
-        if len(tokens) >= 4 and len(known) < 0.5 * len(tokens):
+        english_function = sum(t in _FUNCTION_WORDS for t in tokens)
+        if len(tokens) >= 4 and (len(known) < 0.5 * len(tokens) or (not english_function and sum(t in _FOREIGN_WORDS for t in tokens) >= 2)):
             return "language"
         return ""
 
     policy_max_chars = 2000  # replaced from settings by the Assistant
 
     def _strip_rule_bending(self, text: str) -> str:
-        for _, rx in self.policy.compiled["rule_bending"]:
-            text = rx.sub(" ", normalize(text))
-        return clean(text)
+        """Drop every sentence or clause that tries to bend the rules; keep the rest as written."""
+        pieces = re.split(r"(?<=[.!?;,\n])\s+", text)
+        kept = [p for p in pieces if not any(rx.search(normalize(p)) for _, rx in self.policy.compiled["rule_bending"])]
+        return clean(" ".join(kept))
 
     def _small_talk(self, norm: str, sims: dict) -> RailHit | None:
         bare = re.sub(r"[^\w\s']", " ", norm).strip()
@@ -257,6 +287,13 @@ class InputRails:
         others = max(sims[l][0] for l in EXEMPLAR_LABELS if l != "small_talk")
         if len(bare.split()) <= self.t.small_talk_max_words and score >= self.t.small_talk_similarity and score >= others + self.t.margin:
             return RailHit("small_talk", f"exemplar:{ex}", round(score, 4))
+        # A greeting, thanks, goodbye or "are you a bot" with little else in it ("lol that killed me, thanks").
+        kind = self.small_talk_kind(norm)
+        rest = [w for w in words(bare) if w not in _FUNCTION_WORDS and w not in _CHAT_WORDS and not _cue_word(w)]
+        top = max(EXEMPLAR_LABELS, key=lambda l: sims[l][0])
+        if kind != "default" or _SMALL_TALK_KIND[-1][1].search(norm):
+            if len(rest) <= 3 or (top in ("small_talk", "benign_lookalike") and len(bare.split()) <= 2 * self.t.small_talk_max_words):
+                return RailHit("small_talk", f"cue:{kind}", round(score, 4))
         return None
 
     def small_talk_kind(self, norm: str) -> str:

@@ -66,6 +66,8 @@ def _retrying(call: Callable[[], Any], retries: int, what: str) -> Any:
         except (IndexError_, StoreUnavailable):
             raise
         except Exception as exc:  # chromadb raises many transport errors; all mean "not reachable now"
+            if exc.__class__.__name__ == "NotFoundError":
+                raise  # the server answered: no such collection (yet); the caller decides what that means
             if attempt == retries:
                 raise StoreUnavailable(
                     f"The Chroma server could not {what} ({exc.__class__.__name__}). "
@@ -111,6 +113,7 @@ class Store:
         The embedded client is created on first use, so a reader served by the snapshot never imports chromadb."""
         if settings.chroma_url:
             import chromadb
+            import httpx
 
             url = urlparse(settings.chroma_url)
             if not url.hostname:
@@ -118,7 +121,15 @@ class Store:
             port = url.port or (443 if url.scheme == "https" else 8000)
 
             def connect():
-                return chromadb.HttpClient(host=url.hostname, port=port, ssl=url.scheme == "https", settings=_chroma_settings())
+                # chromadb's HTTP client waits forever for an answer; a server that accepts connections
+                # but never replies (frozen, overloaded) must become StoreUnavailable, not a hang.
+                base = f"{url.scheme}://{url.hostname}:{port}"
+                httpx.get(f"{base}/api/v2/heartbeat", timeout=settings.chroma_timeout_s).raise_for_status()
+                client = chromadb.HttpClient(host=url.hostname, port=port, ssl=url.scheme == "https", settings=_chroma_settings())
+                session = getattr(getattr(client, "_server", None), "_session", None)
+                if session is not None:
+                    session.timeout = httpx.Timeout(settings.chroma_timeout_s)
+                return client
 
             client = _retrying(connect, settings.chroma_retries, f"be reached at {settings.chroma_url}")
             return cls(client, settings.collection, server=True, retries=settings.chroma_retries)
@@ -363,10 +374,11 @@ def active_folder(index_dir: Path) -> Path | None:
     pointer = Path(index_dir) / "ACTIVE"
     try:
         name = pointer.read_text(encoding="utf-8").strip()
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         return None
     folder = Path(index_dir) / name
-    return folder if name and folder.is_dir() else None
+    # Only a build folder of this index: a pointer edited to "..", "/" or elsewhere is no index.
+    return folder if name.startswith("chroma-") and folder.name == name and folder.is_dir() else None
 
 
 def new_build_folder(index_dir: Path, copy: bool = True) -> Path:

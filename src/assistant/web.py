@@ -66,8 +66,12 @@ _MARKDOWN_PUNCTUATION = re.compile(r"""[\\`*_{}\[\]()#+\-.!|~:@$%^=?'"/,]""")
 
 
 def literal_markdown(text: str) -> str:
-    """Markdown that renders as exactly ``text``: no tags, links, emphasis or lists."""
-    return _MARKDOWN_PUNCTUATION.sub(lambda m: "\\" + m.group(0), html.escape(text, quote=False))
+    """Markdown that renders as exactly ``text``: no tags, links, emphasis, lists or code.
+
+    Lines are stripped first: four leading spaces would otherwise make a code block.
+    """
+    lines = "\n".join(line.strip() for line in text.strip().splitlines())
+    return _MARKDOWN_PUNCTUATION.sub(lambda m: "\\" + m.group(0), html.escape(lines, quote=False))
 
 
 def _link(href: str, label: str, cls: str = "") -> str:
@@ -99,11 +103,16 @@ def article_title(source: str) -> str:
     return words[:1].upper() + words[1:] if words else source
 
 
+def _quote(p: Passage) -> str:
+    lead_in = f'<span class="lead-in">{html.escape(p.lead_in)}</span> ' if getattr(p, "lead_in", "") else ""
+    return f"<blockquote>{lead_in}{html.escape(p.text)}</blockquote>"
+
+
 def citations_html(sources: tuple[Passage, ...]) -> str:
-    """One expandable quote per numbered source; written as a single HTML block (no blank lines)."""
+    """One expandable quote per numbered source (a list item keeps its lead-in for context);
+    written as a single HTML block, with no blank lines, so Markdown leaves it alone."""
     items = "".join(
-        f'<details class="citation"><summary>[{n}] {html.escape(article_title(p.source))}</summary>'
-        f"<blockquote>{html.escape(p.text)}</blockquote></details>"
+        f'<details class="citation"><summary>[{n}] {html.escape(article_title(p.source))}</summary>{_quote(p)}</details>'
         for n, p in enumerate(sources, start=1)
     )
     return f'<div class="citations"><p class="citations-title">Sources, quoted</p>{items}</div>'
@@ -111,6 +120,8 @@ def citations_html(sources: tuple[Passage, ...]) -> str:
 
 # -- one reply as Markdown ------------------------------------------------------------------
 
+# Gradio's sanitizer drops aria-label, so the crisis box names itself with hidden text.
+CRISIS_LABEL = '<p class="sr-only">Crisis help:</p>'
 _PARAGRAPH = re.compile(r"(?:(?!\n\n).)+", re.S)
 
 
@@ -132,7 +143,7 @@ def reply_markdown(reply: Reply, policy: Policy, shown: int | None = None) -> st
             else (reply.crisis, answer)
         if crisis:
             text = _with_phone_link(html.escape(crisis, quote=False), policy)
-            blocks.append(f'<div class="crisis">\n\n{text}\n\n{crisis_actions(policy)}\n\n</div>')
+            blocks.append(f'<div class="crisis">\n\n{CRISIS_LABEL}\n\n{text}\n\n{crisis_actions(policy)}\n\n</div>')
     placed = False
     for m in _PARAGRAPH.finditer(rest):
         paragraph = m.group(0).strip("\n")
@@ -176,7 +187,7 @@ YOU_SAID = '<span class="sr-only">You said:</span>'
 ASSISTANT_SAID = '<p class="sr-only">The assistant replied:</p>'
 
 
-def history(conversation: list[Exchange]) -> list[dict[str, str]]:
+def turns(conversation: list[Exchange]) -> list[dict[str, str]]:
     """The finished turns in the ``{"role", "content"}`` form ``Assistant.ask`` reads."""
     turns: list[dict[str, str]] = []
     for ex in conversation:
@@ -230,18 +241,24 @@ def footer_html(policy: Policy) -> str:
 CSS = """
 .sr-only { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
   clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
-#chat .message-wrap .prose.chatbot.md { opacity: 1; }
 .gradio-container { max-width: 860px !important; margin: 0 auto !important; }
-.page-header { position: sticky; top: 0; z-index: 5; padding: 0.75rem 0 0.5rem;
-  background: var(--body-background-fill); border-bottom: 1px solid var(--border-color-primary); }
+#chat .message-wrap .prose.chatbot.md { opacity: 1; }
+@media (max-width: 600px) {
+  #chat .message-row.bubble { margin: 0.5rem 0.25rem; }
+  #chat .message-row.bubble.bot-row, #chat .message-row.bubble.user-row { max-width: 100%; }
+}
+.page-header { padding: 0.75rem 0 0.5rem; background: var(--body-background-fill);
+  border-bottom: 1px solid var(--border-color-primary); }
+@media (min-width: 700px) { .page-header { position: sticky; top: 0; z-index: 5; } }
 .page-header h1 { font-size: 1.35rem; line-height: 1.3; margin: 0 0 0.25rem; font-weight: 600; }
+@media (max-width: 480px) { .page-header h1 { font-size: 1.1rem; } }
 .page-header p, .page-footer p { margin: 0.15rem 0; font-size: 0.95rem; line-height: 1.45; }
 .page-header .notice, .page-footer .disclaimer { color: var(--body-text-color-subdued); }
-.page-header a, .page-footer a, .citations a { color: var(--link-text-color); text-decoration: underline; }
+.page-header a, .page-footer a { color: var(--link-text-color); text-decoration: underline; }
 .page-footer { border-top: 1px solid var(--border-color-primary); padding-top: 0.75rem; }
 .crisis { background: #fff4f2; color: #3b0d0c; border: 2px solid #b42318; border-radius: 10px;
   padding: 0.25rem 1rem; margin-bottom: 0.75rem; }
-.crisis a { color: #8a1c12; }
+.crisis * { color: #3b0d0c !important; }
 .crisis-actions { display: flex; flex-wrap: wrap; gap: 0.5rem; }
 .crisis-actions a.crisis-call { display: inline-block; background: #b42318; color: #ffffff !important;
   font-weight: 600; text-decoration: none; border-radius: 999px; padding: 0.45rem 1rem; }
@@ -251,9 +268,12 @@ CSS = """
 details.citation { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 0.3rem 0.75rem;
   margin: 0.25rem 0; }
 details.citation summary { cursor: pointer; }
-details.citation blockquote { margin: 0.5rem 0 0.25rem; padding-left: 0.75rem;
+details.citation .lead-in { color: var(--body-text-color-subdued); }
+details.citation blockquote { margin: 0.5rem 0 0.25rem !important; padding-left: 0.75rem;
   border-left: 3px solid var(--border-color-accent); font-style: normal; }
-#examples-title p { margin: 0; align-self: center; font-size: 0.95rem; color: var(--body-text-color-subdued); }
+#examples-head { align-items: center; }
+#examples-title p { margin: 0; font-size: 0.95rem; color: var(--body-text-color-subdued); }
+#clear { white-space: nowrap; min-height: 40px; flex-grow: 0; }
 """
 
 
@@ -267,7 +287,10 @@ def theme():
         body_text_color_subdued="*neutral_600",
         input_placeholder_color="*neutral_500",
         block_label_text_color="*neutral_600",
-        chatbot_text_size="1.125rem",
+        chatbot_text_size="1.0625rem",
+        button_primary_background_fill="*primary_700",
+        button_primary_background_fill_hover="*primary_800",
+        button_primary_text_color="white",
     )
 
 
@@ -300,7 +323,7 @@ class ChatPage:
             return
         pending = [*past, Exchange(text)]
         yield box, messages(pending, self.policy), gr.skip()
-        reply = await anyio.to_thread.run_sync(self.bot.ask, text, history(past))
+        reply = await anyio.to_thread.run_sync(self.bot.ask, text, turns(past))
         cuts = stream_cuts(reply)
         pause = min(0.04, STREAM_SECONDS / len(cuts))
         for cut in cuts[:-1]:
@@ -322,7 +345,7 @@ class ChatPage:
 
 def build(bot: Bot) -> gr.Blocks:
     """The chat page for ``bot``; serve it with ``launch(demo, settings)`` (or ``serve``)."""
-    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # Gradio's telemetry helpers also read it on every call
     page = ChatPage(bot)
     policy = page.policy
 
@@ -331,7 +354,8 @@ def build(bot: Bot) -> gr.Blocks:
         conversation = gr.State([])  # this session's exchanges; Gradio drops it when the tab closes
         chat = gr.Chatbot(
             label="Conversation",
-            height="min(60vh, 560px)",
+            show_label=False,
+            height="min(66vh, 640px)",
             min_height=280,
             layout="bubble",
             buttons=[],
@@ -356,7 +380,7 @@ def build(bot: Bot) -> gr.Blocks:
             send = gr.Button("Send", variant="primary", scale=1, min_width=90, elem_id="send")
         with gr.Row(elem_id="examples-head"):
             gr.Markdown("Example questions", elem_id="examples-title")
-            clear = gr.Button("Clear conversation", size="sm", variant="secondary", scale=0, min_width=170, elem_id="clear")
+            clear = gr.Button("Clear conversation", size="sm", variant="secondary", scale=0, min_width=180, elem_id="clear")
         with gr.Row(elem_id="examples"):
             examples = [gr.Button(s, size="sm", variant="secondary", min_width=160, elem_classes=["example"])
                         for s in page.suggestions]
@@ -379,11 +403,22 @@ def build(bot: Bot) -> gr.Blocks:
     return demo
 
 
+def _warm_event_path() -> None:
+    """Gradio sets matplotlib's backend around every event; when matplotlib is installed its
+    first import would land on the first question (over a second), so do it before serving."""
+    try:
+        import matplotlib
+    except ImportError:
+        return
+    matplotlib.get_backend()
+
+
 def launch(demo: gr.Blocks, settings: Settings, *, block: bool = True) -> str:
     """Serve ``demo`` on ``settings.host:port`` with the queue limits; return its URL.
 
     Only loopback traffic: no share link, analytics, monitoring page, run history or MCP.
     """
+    _warm_event_path()
     demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.max_queue)
     demo.launch(
         server_name=settings.host, server_port=settings.port, share=False, prevent_thread_lock=True, quiet=True,

@@ -18,7 +18,8 @@ from .summary import Summary
 MAX_SHOWN_CHARS = 2000  # results.jsonl keeps the full text; the page stays light
 
 CSS = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1200px;padding:1rem 1.5rem;color:#1d2430}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1200px;padding:1rem 1.5rem;
+color:#1d2430}
 h1{font-size:1.5rem;margin:.2rem 0}h2{font-size:1.15rem;margin:1.8rem 0 .5rem;border-bottom:1px solid #dde;padding-bottom:.2rem}
 .meta{color:#556}.banner{padding:.7rem 1rem;border-radius:6px;font-weight:600;margin:1rem 0}
 .pass{background:#e5f5ea;color:#14532d}.fail{background:#fde8e8;color:#7f1d1d}
@@ -122,12 +123,14 @@ def histogram_svg(values: list[float], bins: int = 24, width: int = 720, height:
 def latency_html(summary: Summary) -> str:
     rows = "".join(f"<tr><td>{_e(s)}</td><td class=num>{v['p50']:.1f}</td><td class=num>{v['p95']:.1f}</td>"
                    f"<td class=num>{v['max']:.1f}</td></tr>" for s, v in summary.latency.items())
-    return f"<table><thead><tr><th>stage</th><th>p50 ms</th><th>p95 ms</th><th>max ms</th></tr></thead><tbody>{rows}</tbody></table>"
+    head = "<tr><th>stage</th><th>p50 ms</th><th>p95 ms</th><th>max ms</th></tr>"
+    return f"<table><thead>{head}</thead><tbody>{rows}</tbody></table>"
 
 
 def per_file_html(summary: Summary) -> str:
-    rows = "".join(f"<tr><td>{_e(f)}</td><td class=num>{v['cases']:.0f}</td><td class=num>{100 * v['category_accuracy']:.1f}%</td>"
-                   f"<td class=num>{v['failing']:.0f}</td></tr>" for f, v in summary.per_file.items())
+    rows = "".join(f"<tr><td>{_e(f)}</td><td class=num>{v['cases']:.0f}</td>"
+                   f"<td class=num>{100 * v['category_accuracy']:.1f}%</td><td class=num>{v['failing']:.0f}</td></tr>"
+                   for f, v in summary.per_file.items())
     return ("<table><thead><tr><th>file</th><th>cases</th><th>category accuracy</th><th>cases failing a check</th>"
             f"</tr></thead><tbody>{rows}</tbody></table>")
 
@@ -173,7 +176,8 @@ def cases_html(run: Run) -> str:
     head = ["id", "where", "expected", "got", "risk", "failed", "hit@3", "support", "grounded", "relevance", "words",
             "ms", "question and answer"]
     rows = "\n".join(case_row(lb, r, run.transcripts) for lb in labels for r in run.results[lb])
-    return (f'<div class="filters">{variant}<label>show <select id="f-failure">{fopts}</select></label>'
+    counted = f" (counts: {_e(DISPLAY.get(labels[0], labels[0]))})" if len(labels) > 1 else ""
+    return (f'<div class="filters">{variant}<label>show{counted} <select id="f-failure">{fopts}</select></label>'
             f'<label>text <input id="f-text" type="search" placeholder="id, tag, words"></label><span id="f-count"></span></div>'
             f'<table id="cases"><thead><tr>{"".join(f"<th>{h}</th>" for h in head)}</tr></thead><tbody>{rows}</tbody></table>')
 

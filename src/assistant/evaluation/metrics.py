@@ -227,9 +227,8 @@ def failures(case: Case, reply: Reply, scores: dict[str, Any]) -> list[str]:
     failed = []
     if not scores["category_ok"]:
         failed.append("category")
-    for name in ("hit_at_3",):
-        if scores[name] is False:
-            failed.append(name)
+    if scores["hit_at_3"] is False:
+        failed.append("hit_at_3")
     for name in ("support_recall", "key_phrase_recall", "groundedness"):
         if scores[name] is not None and scores[name] < 1.0:
             failed.append(name)

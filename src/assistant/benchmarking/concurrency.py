@@ -1,0 +1,103 @@
+"""Many people at once: simultaneous ``gradio_client`` users of the running page on loopback.
+
+The page is started once (``assistant chat`` on a free port, its own settings for the queue).
+For each level, every user gets its own ``Client`` (created before the clock starts; it fetches
+the API description), then all start together and each asks ``per_user`` questions one after
+another through the page's ``/ask`` API. A request is an error if it raises or its reply lacks
+the answer, the contact or the disclaimer. The clients run in this process on the same two
+cores as the page, so the figures include the cost of the load generator itself.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from .measure import Child, free_port, http_ok, rss_mb, summary, wait_until
+
+
+def start_page(env: dict[str, str], timeout: float = 180.0) -> tuple[Child, str, Any]:
+    port = free_port()
+    log_file = tempfile.TemporaryFile()
+    exe = Path(sys.executable).with_name("assistant")
+    proc = subprocess.Popen([str(exe), "chat", "--port", str(port)], env=env, stdout=log_file, stderr=log_file,
+                            start_new_session=True)
+    child = Child(proc)
+    url = f"http://127.0.0.1:{port}/"
+    if not wait_until(lambda: child.exited() or http_ok(url), timeout) or child.exited():
+        child.stop()
+        child.reap()
+        log_file.seek(0)
+        raise RuntimeError(f"the page did not start: {log_file.read().decode(errors='replace')[-800:]}")
+    return child, url, log_file
+
+
+def _good(reply: Any) -> bool:
+    return isinstance(reply, dict) and bool(reply.get("answer")) and bool(reply.get("contact")) and bool(reply.get("disclaimer"))
+
+
+def run_level(url: str, users: int, per_user: int, questions: list[str]) -> dict[str, Any]:
+    from gradio_client import Client
+
+    clients = [Client(url, verbose=False, analytics_enabled=False, download_files=False) for _ in range(users)]
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(users + 1)
+
+    def user(i: int) -> None:
+        start.wait()
+        for j in range(per_user):
+            question = questions[(i * per_user + j) % len(questions)]
+            t = time.perf_counter()
+            try:
+                reply = clients[i].predict(question, None, api_name="/ask")
+                problem = None if _good(reply) else f"incomplete reply: {str(reply)[:120]}"
+            except Exception as exc:  # every failure counts, whatever raised it
+                problem = f"{exc.__class__.__name__}: {exc}"[:200]
+            with lock:
+                latencies.append((time.perf_counter() - t) * 1000)
+                if problem:
+                    errors.append(problem)
+
+    threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(users)]
+    for t in threads:
+        t.start()
+    start.wait()
+    began = time.perf_counter()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - began
+    for c in clients:
+        try:
+            c.close()
+        except Exception:  # closing is best effort
+            pass
+    return {
+        "users": users, "requests": len(latencies), "latency_ms": summary(latencies), "wall_s": round(wall, 2),
+        "throughput_rps": round(len(latencies) / wall, 2), "errors": len(errors), "error_examples": sorted(set(errors))[:3],
+    }
+
+
+def run_concurrency(env: dict[str, str], *, levels: list[int], per_user: int, questions: list[str],
+                    log: Callable[[str], None] = print) -> dict[str, Any]:
+    page, url, log_file = start_page(env)
+    try:
+        run_level(url, 1, 3, questions)  # warm the page and the client code paths
+        rows = []
+        for users in levels:
+            row = run_level(url, users, per_user, questions)
+            rows.append(row)
+            log(f"concurrency {users:>2} users: p50 {row['latency_ms']['p50']:.0f} ms, p95 {row['latency_ms']['p95']:.0f} ms, "
+                f"{row['throughput_rps']:.1f} req/s, {row['errors']} errors")
+        page_rss = rss_mb(page.pid)
+    finally:
+        page.stop()
+        peak = page.reap()[1]
+        log_file.close()
+    return {"levels": rows, "per_user": per_user, "page_rss_mb": round(page_rss, 1), "page_peak_rss_mb": round(peak, 1)}
