@@ -19,7 +19,7 @@ from .types import Draft, Passage, Retrieval
 
 MAX_UNITS = 4
 RELATIVE_SCORE = 0.55  # keep units whose fused score is at least this share of the best
-DENSE_DROP = 0.17  # ... and whose cosine is within this of the best unit's cosine
+DENSE_DROP = 0.17  # ... and whose own cosine is within this of the best unit's cosine
 
 
 def _overlap(a: str, b: str) -> float:
@@ -75,7 +75,7 @@ def compose_answer(retrieval: Retrieval, policy: Policy, *, intent: str, max_wor
     chosen = select(retrieval.passages, max_words)
     if not chosen:
         return out_of_scope(policy)
-    weak = retrieval.relevance < policy.thresholds.weak_evidence_relevance
+    weak = max(retrieval.relevance, retrieval.confidence) < policy.thresholds.weak_evidence_relevance
     if weak:
         chosen = chosen[:2]
     body, sources = render(chosen)

@@ -36,7 +36,7 @@ _ANAPHORA = re.compile(r"\b(that|this|it|these|those|they|them|such|the (first|s
 _ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "last": -1,
              "final": -1, "next": 0}
 _ORDINAL = re.compile(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|last|final)\b(?! (time|night|week|year|month|day))")
-ORDINAL_BOOST = 1.0  # "the second one" names a passage of the last reply outright
+ORDINAL_BOOST = 1.0
 _STOP = {"i", "me", "my", "you", "your", "the", "a", "an", "is", "are", "do", "does", "to", "of", "and", "or", "it", "that",
          "this", "so", "what", "why", "how", "can", "should", "be", "in", "on", "for", "with", "about", "if", "im", "i'm"}
 
@@ -223,13 +223,15 @@ class HybridRetriever:
         order = [i for i in np.argsort(-fused, kind="stable") if fused[i] > 0][: self.top_k]
         passages = tuple(
             Passage(u.id, u.source, u.text, float(fused[i]), u.section, u.position, u.kind, u.lead_in,
-                    dense=float(dense[i]) if dense[i] > -1.0 else None, keyword=float(keyword[i]))
+                    dense=float(dense[i]) if dense[i] > -1.0 else None, keyword=float(keyword[i]),
+                    question=float(asked[i]) if asked[i] > -1.0 else None)
             for i in order
             for u in [self.units[i]]
         )
         relevance = float(dense.max()) if self.mode != "keyword" and n else _keyword_relevance(keyword)
+        confidence = max(relevance, float(asked.max()) if n else 0.0)
         timings["fusion"] = time.perf_counter() - t
-        return Retrieval(passages, query if not prev_query else f"{query} | {prev_query}", relevance, timings, bool(prev_query))
+        return Retrieval(passages, query if not prev_query else f"{query} | {prev_query}", relevance, timings, bool(prev_query), confidence)
 
 
 def _rrf(scores: np.ndarray, valid: np.ndarray) -> np.ndarray:

@@ -59,6 +59,13 @@ class Passage:
     lead_in: str = ""
     dense: float | None = None  # cosine similarity to the query (Chroma distance turned into 1 - d)
     keyword: float | None = None  # BM25 score
+    question: float | None = None  # best cosine of a doc2query question this unit answers
+
+    @property
+    def semantic(self) -> float | None:
+        """The better of the passage's own cosine and its questions' cosine."""
+        vals = [v for v in (self.dense, self.question) if v is not None]
+        return max(vals) if vals else None
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "source": self.source, "text": self.text, "score": round(self.score, 4)}
@@ -97,6 +104,7 @@ class Retrieval:
     relevance: float  # best dense cosine, or 0.0 when nothing was found
     timings: dict[str, float] = field(default_factory=dict)
     follow_up: bool = False  # the previous question was read together with this one
+    confidence: float = 0.0  # best cosine of a passage or of a question it answers: how sure the best match is
 
 
 @dataclass(frozen=True)

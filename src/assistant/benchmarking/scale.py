@@ -28,6 +28,7 @@ SEARCH_ROWS = 48  # what Store.query asks Chroma for when retrieval wants 24 uni
 
 
 def run_scale(sizes: list[int], *, work: Path, env: dict[str, str], questions: list[str], rounds: int, onnx_cache: Path,
+              stores: tuple[str, ...] = ("embedded", "server"), embedder: str = "onnx",
               log: Callable[[str], None] = print) -> list[dict[str, Any]]:
     """One row per (size, store); a failed row carries ``error`` and the others still run."""
     from ..settings import Settings
@@ -39,13 +40,14 @@ def run_scale(sizes: list[int], *, work: Path, env: dict[str, str], questions: l
     rows = []
     for size in sizes:
         corpus = write_corpus(root / f"corpus-{size}", pool, size, SEED)
-        for store in ("embedded", "server"):
+        for store in stores:
             log(f"scale: {size} chunks, {store} store")
             data = root / f"{store}-{size}"
             shutil.rmtree(data, ignore_errors=True)
             data.mkdir(parents=True)
             args = {"size": size, "corpus": str(corpus), "index": str(data / "index"), "onnx_cache": str(onnx_cache),
-                    "pool_cache": str(root), "article_corpus": str(article_corpus), "questions": questions, "rounds": rounds}
+                    "pool_cache": str(root), "article_corpus": str(article_corpus), "questions": questions, "rounds": rounds,
+                    "embedder": embedder}
             row: dict[str, Any] = {"chunks": size, "store": store}
             server = None
             try:
@@ -105,12 +107,15 @@ def start_chroma(path: Path, env: dict[str, str], timeout: float = 60.0) -> tupl
 
 
 def _embedders(args: dict[str, Any]):
-    """Settings (from the worker's environment), the model folder and the ONNX query embedder."""
-    from ..embeddings import default_model_dir
+    """Settings (from the worker's environment), the model folder and the query embedder: the
+    ONNX model, or the hash fake when ``args["embedder"] == "hash"`` (tests)."""
+    from ..embeddings import HashEmbedder, default_model_dir
     from ..onnx_backend import OnnxEmbedder
     from ..settings import Settings
 
     settings = Settings()
+    if args.get("embedder") == "hash":
+        return settings, None, HashEmbedder()
     model_dir = settings.model_dir or default_model_dir()
     return settings, model_dir, OnnxEmbedder.open(model_dir, settings.model_sha256, cache_dir=Path(args["onnx_cache"]))
 
@@ -141,10 +146,12 @@ def serve_step(args: dict[str, Any]) -> dict[str, Any]:
     base_rss = rss_mb()
     started = time.perf_counter()
     store = Store.open(settings)
-    retriever = HybridRetriever(store, onnx, mode=settings.retrieval_mode, top_k=settings.top_k, english=english_vocabulary(model_dir))
+    english = english_vocabulary(model_dir) if model_dir else set()
+    retriever = HybridRetriever(store, onnx, mode=settings.retrieval_mode, top_k=settings.top_k, english=english)
     retriever.warm()
     open_s = time.perf_counter() - started
     col = store.collection()
+    clear = getattr(onnx, "cache_clear", lambda: None)
     chroma, app, full = [], [], []
     stages: dict[str, list[float]] = {}
     n = max(3 * settings.top_k, 24)
@@ -159,7 +166,7 @@ def serve_step(args: dict[str, Any]) -> dict[str, Any]:
             t = time.perf_counter()
             store.query(v, n)
             app.append((time.perf_counter() - t) * 1000)
-            onnx.cache_clear()
+            clear()
             t = time.perf_counter()
             result = retriever.retrieve(q, [])
             full.append((time.perf_counter() - t) * 1000)
