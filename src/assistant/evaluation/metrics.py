@@ -122,11 +122,12 @@ def reciprocal_rank(case: Case, reply: Reply) -> float | None:
 
 
 def support_recall(case: Case, reply: Reply) -> float | None:
-    """Share of the case's support strings that appear in the body."""
+    """1 when a supporting sentence of the case is in the body, else 0 (the dataset lists the one
+    to three sentences that each answer the question; any of them answers it)."""
     if not case.support:
         return None
     body = body_text(reply.body)
-    return sum(squash(s) in body for s in case.support) / len(case.support)
+    return 1.0 if any(squash(s) in body for s in case.support) else 0.0
 
 
 def key_phrase_recall(case: Case, reply: Reply) -> float | None:

@@ -36,7 +36,7 @@ FIGURES: tuple[Figure, ...] = (
     Figure("hit_at_1", "hit@1", "rate", "Cases whose first retrieved passage holds a support string."),
     Figure("hit_at_3", "hit@3", "rate", "Cases with a support string in the top three passages."),
     Figure("mrr", "MRR", "score", "Mean reciprocal rank of the first supporting passage."),
-    Figure("support_recall", "support recall", "rate", "Share of support strings that appear in the body."),
+    Figure("support_recall", "support recall", "rate", "Share of answerable cases whose body holds one of their supporting sentences."),
     Figure("key_phrase_recall", "key-phrase recall", "rate", "Share of key phrases in the body."),
     Figure("groundedness", "groundedness", "rate", "Share of body segments found verbatim in the corpus or policy wording."),
     Figure("answer_relevance", "answer relevance", "score", "Mean cosine of question and body embeddings."),
