@@ -111,16 +111,41 @@ class ExemplarIndex:
             self.texts[label] = policy.exemplars[label]
             start += n
 
-    def scores(self, vectors: np.ndarray) -> dict[str, tuple[float, int, str]]:
-        """Per label: best over windows of the mean top-3 similarity, the window index, nearest exemplar."""
-        out = {}
+    def scores(self, vectors: np.ndarray) -> "Similarities":
+        """Per label and window: the mean of the 3 nearest exemplars' similarities."""
+        per_window, nearest = {}, {}
         for label, m in self.matrices.items():
             sims = vectors @ m.T  # windows × exemplars
             k = min(TOP_N, sims.shape[1])
-            top = -np.sort(-sims, axis=1)[:, :k].mean(axis=1)
-            w = int(np.argmax(top))
-            out[label] = (float(top[w]), w, self.texts[label][int(np.argmax(sims[w]))])
-        return out
+            per_window[label] = -np.sort(-sims, axis=1)[:, :k].mean(axis=1)
+            nearest[label] = np.argmax(sims, axis=1)
+        return Similarities(per_window, {l: [self.texts[l][i] for i in idx] for l, idx in nearest.items()})
+
+
+class Similarities:
+    """Exemplar similarities of a message's windows. ``sims[label]`` is the best window's
+    ``(score, window, nearest exemplar)``; ``margin`` compares labels within the same window, so
+    an on-topic question elsewhere in a long message cannot hide a disclosure."""
+
+    def __init__(self, per_window: dict[str, np.ndarray], nearest: dict[str, list[str]]):
+        self.per_window = per_window
+        self.nearest = nearest
+
+    def __getitem__(self, label: str) -> tuple[float, int, str]:
+        w = int(np.argmax(self.per_window[label]))
+        return float(self.per_window[label][w]), w, self.nearest[label][w]
+
+    def best(self, labels: Sequence[str], against: Sequence[str], threshold: float, margin: float) -> tuple[float, str] | None:
+        """The best window where the top of ``labels`` reaches ``threshold`` and beats every label
+        of ``against`` in that window by ``margin``; ``None`` if there is no such window."""
+        mine = np.max(np.stack([self.per_window[l] for l in labels]), axis=0)
+        other = np.max(np.stack([self.per_window[l] for l in against]), axis=0)
+        ok = (mine >= threshold) & (mine >= other + margin)
+        if not ok.any():
+            return None
+        w = int(np.argmax(np.where(ok, mine, -np.inf)))
+        label = max(labels, key=lambda l: self.per_window[l][w])
+        return float(mine[w]), self.nearest[label][w]
 
 
 class InputRails:
@@ -151,7 +176,7 @@ class InputRails:
         return [RailHit(group, f"pattern:{pid}", 1.0) for pid, rx in self.policy.compiled[group]
                 if any(rx.search(t) for t in texts)]
 
-    def _similarities(self, text: str) -> tuple[dict[str, tuple[float, int, str]], list[str]]:
+    def _similarities(self, text: str) -> tuple[Similarities, list[str]]:
         pieces = windows(self.speller.correct(text))
         return self.exemplars.scores(self.embedder.encode(pieces)), pieces
 
@@ -167,25 +192,25 @@ class InputRails:
         if sims is None:
             sims, _ = self._similarities(clean(text))
         t = self.t
-        # Crisis exemplars must beat the benign labels and the medical ones: "can I take an extra
-        # pill today?" is close to "I took all my pills" in wording, not in meaning.
-        benign = max(sims[b][0] for b in (*BENIGN, "medical"))
-        clear_s, _, clear_ex = sims["crisis_clear"]
-        poss_s, _, poss_ex = sims["crisis_possible"]
-        if clear_s >= t.crisis_clear_similarity and clear_s >= benign + t.crisis_clear_margin and clear_s >= poss_s:
-            return "clear", [RailHit("crisis_clear", f"exemplar:{clear_ex}", round(clear_s, 4))]
+        # Crisis exemplars must beat the benign labels and the medical ones in the same window:
+        # "can I take an extra pill today?" is close to "I took all my pills" in wording, not meaning.
+        against = (*BENIGN, "medical", "crisis_possible")
+        clear = sims.best(("crisis_clear",), against, t.crisis_clear_similarity, t.crisis_clear_margin)
+        if clear:
+            return "clear", [RailHit("crisis_clear", f"exemplar:{clear[1]}", round(clear[0], 4))]
         signals = self._patterns("crisis_possible", *texts)
-        best, ex = max((clear_s, clear_ex), (poss_s, poss_ex))
         # For the gentle tier, on-topic questions do not count against it: "I feel like a burden and
         # don't want to be here" is close to the article's topic, and a 988 line costs little.
-        not_article = max(sims[b][0] for b in ("off_topic", "benign_lookalike", "small_talk", "medical"))
-        if best >= t.crisis_possible_similarity and best >= not_article + t.crisis_possible_margin:
-            signals.append(RailHit("crisis_possible", f"exemplar:{ex}", round(best, 4)))
+        risky = ("crisis_clear", "crisis_possible")
+        possible = sims.best(risky, ("off_topic", "benign_lookalike", "small_talk", "medical"),
+                             t.crisis_possible_similarity, t.crisis_possible_margin)
+        if possible:
+            signals.append(RailHit("crisis_possible", f"exemplar:{possible[1]}", round(possible[0], 4)))
         # A weaker resemblance still counts when the message names a time, decision, means or preparation.
-        leaning = best >= t.crisis_possible_similarity - 0.07 and best >= benign - 0.02
+        leaning = sims.best(risky, (*BENIGN, "medical"), t.crisis_possible_similarity - 0.07, -0.02)
         escalators = self._patterns("crisis_escalators", *texts) if signals or leaning else []
         if escalators:
-            reason = signals[0] if signals else RailHit("crisis_possible", f"exemplar:{ex}", round(best, 4))
+            reason = signals[0] if signals else RailHit("crisis_possible", f"exemplar:{leaning[1]}", round(leaning[0], 4))
             return "clear", [reason, RailHit("crisis_clear", f"escalated:{escalators[0].reason}", 1.0)]
         if not signals:
             return "none", []
