@@ -60,8 +60,7 @@ class Assistant:
     def load(cls, settings: Settings | None = None, *, embedder: Embedder | None = None) -> "Assistant":
         """Validate the policy, open the model and the index (building the index if it is missing)."""
         from .embeddings import default_model_dir, verify_model
-        from .indexing import ingest
-        from .store import active_folder
+        from .indexing import ensure_index
 
         settings = settings or Settings()
         policy = load_policy(settings.guardrails_dir)
@@ -69,8 +68,9 @@ class Assistant:
         if embedder is None:
             verify_model(model_dir, settings.model_sha256)
             embedder = load_query_embedder(settings, model_dir)
-        if not settings.chroma_url and active_folder(settings.index_dir) is None:
-            ingest(settings, ingest_embedder(settings, model_dir, embedder))
+        if not settings.chroma_url:
+            # Missing, damaged, or built by another model or chunker: rebuilt before the first question.
+            ensure_index(settings, ingest_embedder(settings, model_dir, embedder))
         store = Store.open(settings)
         return cls(settings, policy, store, embedder, model_dir)
 
@@ -90,10 +90,14 @@ class Assistant:
         """Answer one message; never raises: errors become a kind reply with the safety lines."""
         started = time.perf_counter()
         timings: dict[str, float] = {}
-        question = question if isinstance(question, str) else ("" if question is None else str(question))
-        turns = parse_history(history)
         verdict = Verdict(None)
+        turns: tuple[Turn, ...] = ()
         try:
+            question = question if isinstance(question, str) else ("" if question is None else str(question))
+        except Exception:  # an object whose str() fails is no question at all
+            question = ""
+        try:
+            turns = parse_history(history)
             verdict = self._timed(timings, "input_rails", self.rails.check, question, turns)
             retrieval = self._timed(timings, "retrieve", self.retrieve, verdict, turns)
             draft = self._timed(timings, "compose", self.compose, verdict, retrieval)

@@ -116,7 +116,7 @@ def _not_json(name: str):
 
 
 def _finite(text: str) -> float:
-    # NaN or infinity read from a line would make the output line invalid JSON too.
+    # 1e400 reads as infinity, which would make the output line invalid JSON.
     value = float(text)
     if value in (float("inf"), float("-inf")):
         raise ValueError(f"{text} is too large a number")

@@ -81,7 +81,10 @@ class OnnxEmbedder(_Base):
 
         self.model_sha256 = model_sha256
         options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, min(2, os.cpu_count() or 1))
+        # One thread: a question is a handful of tokens, too little work to share, and the page
+        # answers several people at once on two cores, where a pool of spinning threads per
+        # session only competes with them (benchmarks/README.md).
+        options.intra_op_num_threads = 1
         options.log_severity_level = 3
         self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
         self.tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
@@ -93,6 +96,8 @@ class OnnxEmbedder(_Base):
 
     @classmethod
     def open(cls, model_dir: Path, expected_sha256: str, cache_dir: Path) -> "OnnxEmbedder":
+        """The embedder for ``model_dir``, whose weights must hash to ``expected_sha256``; exports
+        the ONNX model into ``cache_dir`` the first time."""
         sha = verify_model(Path(model_dir), expected_sha256)
         path = Path(cache_dir) / "onnx" / sha[:16] / "model.onnx"
         if not path.is_file():

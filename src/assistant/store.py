@@ -16,8 +16,9 @@ Because a built folder never changes, each ingest also leaves plain files beside
 ``manifest.json`` and, for a collection of up to ``EXACT_MAX`` vectors, ``snapshot.npz`` (the
 vectors and their metadata). Reading the manifest, the units and answering a query then need
 neither the chromadb import (about a second) nor its per-query overhead: an exact cosine search
-over a few thousand vectors takes microseconds and ranks as Chroma does. Larger collections,
-folders without the files, and the Chroma server are always read through Chroma.
+over a few thousand vectors takes well under a millisecond and gives Chroma's ranking (HNSW is
+approximate, so they may differ only among rows of exactly equal similarity at the cut-off).
+Larger collections, folders without the files, and the Chroma server are read through Chroma.
 """
 
 from __future__ import annotations
@@ -116,9 +117,12 @@ class Store:
             import httpx
 
             url = urlparse(settings.chroma_url)
-            if not url.hostname:
+            try:
+                port = url.port or (443 if url.scheme == "https" else 8000)
+            except ValueError:  # a port that is not a number from 0 to 65535
+                port = None
+            if not url.hostname or port is None:
                 raise IndexError_(f"ASSISTANT_CHROMA_URL={settings.chroma_url!r} is not a URL like http://127.0.0.1:8000.")
-            port = url.port or (443 if url.scheme == "https" else 8000)
 
             def connect():
                 # chromadb's HTTP client waits forever for an answer; a server that accepts connections
@@ -303,13 +307,15 @@ class Store:
             offset = 0
             while True:
                 page = col.get(include=["metadatas", "embeddings"], limit=BATCH * 5, offset=offset)
-                ids += page["ids"]
-                metas += page["metadatas"] or []
-                vecs.append(np.asarray(page["embeddings"], dtype=np.float32).reshape(len(page["ids"]), -1))
+                if page["ids"]:
+                    ids += page["ids"]
+                    metas += page["metadatas"] or []
+                    vecs.append(np.asarray(page["embeddings"], dtype=np.float32))
                 if len(page["ids"]) < BATCH * 5:
                     break
                 offset += len(page["ids"])
-            _Snapshot(ids, metas, np.concatenate(vecs)).save(self.path / SNAPSHOT_FILE)
+            matrix = np.concatenate(vecs) if vecs else np.zeros((0, 0), dtype=np.float32)
+            _Snapshot(ids, metas, matrix).save(self.path / SNAPSHOT_FILE)
         _write_atomic(self.path / MANIFEST_FILE, json.dumps(manifest, sort_keys=True).encode())
 
 
@@ -329,7 +335,6 @@ class _Snapshot:
 
     def __init__(self, ids: list[str], metas: list[dict], vectors: np.ndarray):
         self.ids, self.metas, self.vectors = ids, metas, vectors
-        self.unit_ids = [i.rsplit(":", 1)[0] for i in ids]
 
     @classmethod
     def load(cls, path: Path) -> "_Snapshot | None":
@@ -360,7 +365,7 @@ class _Snapshot:
         vector = vector.reshape(-1)
         sims = self.vectors @ (vector / (np.linalg.norm(vector) or 1.0))
         k = min(k, len(sims))
-        # Equal similarities (units sharing a context vector) keep row order, as Chroma returns them.
+        # Rows of equal similarity (units sharing a context vector) keep their stored order, as Chroma lists them.
         cut = np.partition(-sims, k - 1)[k - 1]
         cand = np.flatnonzero(-sims <= cut)
         top = cand[np.argsort(-sims[cand], kind="stable")][:k]

@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_ZERO_WIDTH = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
+# Characters a person cannot see: format characters (category Cf: zero-width, bidi controls, tags,
+# soft hyphen...), the combining grapheme joiner, variation selectors, the Mongolian vowel separator
+# and line/paragraph separators. Hidden between letters they would split "kill" from the rails.
+_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e"
+                        "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\U000e0000-\U000e0fff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2032": "'", "`": "'"})
 _REPEATS = re.compile(r"(\w)\1{2,}")
@@ -18,8 +22,9 @@ CITATION = re.compile(r"\s*\[\d+\]")
 def clean(text: str) -> str:
     """Remove what a person cannot see (zero-width and control characters) and fold spaces."""
     text = unicodedata.normalize("NFKC", text)
-    text = _ZERO_WIDTH.sub("", text)
-    text = _CONTROL.sub(" ", text)
+    text = _INVISIBLE.sub("", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = _CONTROL.sub("", text)
     return _SPACE.sub(" ", text).strip()
 
 

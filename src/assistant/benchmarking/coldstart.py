@@ -36,10 +36,12 @@ def commands(question: str) -> dict[str, Callable[[dict[str, str]], Run]]:
 
 
 def run_cold(env: dict[str, str], *, runs: int, question: str, log: Callable[[str], None] = print,
-             only: tuple[str, ...] = ("ask", "naive", "chat", "reingest")) -> dict[str, Any]:
-    todo = {name: fn for name, fn in commands(question).items() if name in only}
-    for name, fn in todo.items():
-        first = fn(env)
+             warm_up: tuple[str, ...] = ("ask", "naive", "chat", "reingest")) -> dict[str, Any]:
+    """``runs`` timed starts of each command, after one untimed start of those in ``warm_up``
+    (``ask`` should always be among them: it writes the bytecode the others share)."""
+    todo = commands(question)
+    for name in warm_up:
+        first = todo[name](env)
         if not first.ok:
             log(f"cold start: `{name}` failed: {first.error.strip()[-400:]}")
     results: dict[str, list[Run]] = {name: [] for name in todo}

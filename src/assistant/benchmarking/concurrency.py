@@ -6,6 +6,10 @@ the API description), then all start together and each asks ``per_user`` questio
 another through the page's ``/ask`` API. A request is an error if it raises or its reply lacks
 the answer, the contact or the disclaimer. The clients run in this process on the same two
 cores as the page, so the figures include the cost of the load generator itself.
+
+The control: the same levels against a Gradio app whose ``/ask`` returns a fixed reply at once
+(``python -m assistant.benchmarking.concurrency PORT``). What it costs is the framework and
+the client; what the page costs beyond it is ours.
 """
 
 from __future__ import annotations
@@ -21,12 +25,13 @@ from typing import Any, Callable
 from .measure import Child, free_port, http_ok, rss_mb, summary, wait_until
 
 
-def start_page(env: dict[str, str], timeout: float = 180.0) -> tuple[Child, str, Any]:
+def start_page(env: dict[str, str], timeout: float = 180.0, control: bool = False) -> tuple[Child, str, Any]:
+    """``assistant chat`` (or the control app) on a free loopback port, once it answers."""
     port = free_port()
     log_file = tempfile.TemporaryFile()
-    exe = Path(sys.executable).with_name("assistant")
-    proc = subprocess.Popen([str(exe), "chat", "--port", str(port)], env=env, stdout=log_file, stderr=log_file,
-                            start_new_session=True)
+    cmd = ([sys.executable, "-m", __name__, str(port)] if control
+           else [str(Path(sys.executable).with_name("assistant")), "chat", "--port", str(port)])
+    proc = subprocess.Popen(cmd, env=env, stdout=log_file, stderr=log_file, start_new_session=True)
     child = Child(proc)
     url = f"http://127.0.0.1:{port}/"
     if not wait_until(lambda: child.exited() or http_ok(url), timeout) or child.exited():
@@ -84,20 +89,49 @@ def run_level(url: str, users: int, per_user: int, questions: list[str]) -> dict
     }
 
 
-def run_concurrency(env: dict[str, str], *, levels: list[int], per_user: int, questions: list[str],
+def run_concurrency(env: dict[str, str], *, levels: list[int], per_user: int, questions: list[str], control: bool = True,
                     log: Callable[[str], None] = print) -> dict[str, Any]:
-    page, url, log_file = start_page(env)
-    try:
-        run_level(url, 1, 3, questions)  # warm the page and the client code paths
-        rows = []
-        for users in levels:
-            row = run_level(url, users, per_user, questions)
-            rows.append(row)
-            log(f"concurrency {users:>2} users: p50 {row['latency_ms']['p50']:.0f} ms, p95 {row['latency_ms']['p95']:.0f} ms, "
-                f"{row['throughput_rps']:.1f} req/s, {row['errors']} errors")
-        page_rss = rss_mb(page.pid)
-    finally:
-        page.stop()
-        peak = page.reap()[1]
-        log_file.close()
-    return {"levels": rows, "per_user": per_user, "page_rss_mb": round(page_rss, 1), "page_peak_rss_mb": round(peak, 1)}
+    out: dict[str, Any] = {"per_user": per_user}
+    for name in ("page", "control") if control else ("page",):
+        page, url, log_file = start_page(env, control=name == "control")
+        try:
+            run_level(url, 1, 3, questions)  # warm the page and the client code paths
+            rows = []
+            for users in levels:
+                row = run_level(url, users, per_user, questions)
+                rows.append(row)
+                log(f"concurrency, {name}, {users:>2} users: p50 {row['latency_ms']['p50']:.0f} ms, p95 {row['latency_ms']['p95']:.0f} ms, "
+                    f"{row['throughput_rps']:.1f} req/s, {row['errors']} errors")
+            rss = rss_mb(page.pid)
+        finally:
+            page.stop()
+            peak = page.reap()[1]
+            log_file.close()
+        if name == "page":
+            out.update(levels=rows, page_rss_mb=round(rss, 1), page_peak_rss_mb=round(peak, 1))
+        else:
+            out["control_levels"] = rows
+    return out
+
+
+def control_app(port: int) -> None:
+    """A Gradio app with the page's queue settings whose ``/ask`` does no work at all."""
+    import gradio as gr
+
+    from ..settings import Settings
+
+    settings = Settings()
+    reply = {"answer": "A fixed reply of about the usual length. " * 12, "contact": "contact", "disclaimer": "disclaimer"}
+
+    def ask(message: str, history: list[dict] | None = None) -> dict:
+        return reply
+
+    with gr.Blocks(analytics_enabled=False) as demo:
+        gr.Markdown("control")
+        gr.api(ask, api_name="ask")
+    demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.max_queue)
+    demo.launch(server_name="127.0.0.1", server_port=port, show_error=True)
+
+
+if __name__ == "__main__":
+    control_app(int(sys.argv[1]))

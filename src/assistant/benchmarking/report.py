@@ -41,14 +41,15 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
     cold, warm, ing, conc = (results.get(k, {}) for k in ("cold_start", "warm", "ingest", "concurrency"))
     ask_s, naive_s = _get(cold, "ask", "median_s"), _get(cold, "naive", "median_s")
     total_p50, total_p95 = _get(warm, "stages_ms", "total", "p50"), _get(warm, "stages_ms", "total", "p95")
-    st_p50 = _get(warm, "st_query_ms", "p50")
+    st_p50s = [x for x in (_get(warm, "st_query_ms", "p50"), _get(warm, "st_query_1_thread_ms", "p50")) if x]
+    st_p50 = min(st_p50s) if st_p50s else None  # the faster configuration: the ratio is not flattered by a slow baseline
     rows = [
         _target("`assistant ask` cold start, median", "≤ 2.0 s", ask_s, 2.0, "s"),
         _target("`assistant ask` cold start / naive recipe", "≤ 0.25", ask_s / naive_s if ask_s and naive_s else None, 0.25, "×"),
         _target("`assistant ask` peak RSS, median", "≤ 400 MB", _get(cold, "ask", "peak_rss_mb"), 400, "MB"),
-        _target("`ask()` warm p50 / one bare sentence-transformers query embedding (p50)", "≤ 0.5",
+        _target("`ask()` warm p50 / one bare sentence-transformers query embedding (p50, faster thread setting)", "≤ 0.5",
                 total_p50 / st_p50 if total_p50 and st_p50 else None, 0.5, "×"),
-        _target("`ask()` warm p95 / one bare sentence-transformers query embedding (p50)", "≤ 1.5",
+        _target("`ask()` warm p95 / one bare sentence-transformers query embedding (p50, faster thread setting)", "≤ 1.5",
                 total_p95 / st_p50 if total_p95 and st_p50 else None, 1.5, "×"),
         _target("ingest throughput / bare batch encode", "≥ 0.8", _get(ing, "ratio"), 0.8, "×", higher_is_better=True),
         _target("unchanged re-ingest, `assistant ingest` process", "≤ 1 s", _get(cold, "reingest", "median_s"), 1.0, "s"),
@@ -135,7 +136,10 @@ def markdown(results: dict[str, Any], targets: list[dict[str, Any]], notes: str 
         rows = [[f"`{s}`", _ms(stages[s]), _ms(stages[s], "p95")] for s in names]
         rows += [["every eval message, all categories (`total`)", _ms(warm.get("ask_every_kind_ms")), _ms(warm.get("ask_every_kind_ms"), "p95")],
                  ["one bare query embedding, ONNX", _ms(warm.get("onnx_query_ms")), _ms(warm.get("onnx_query_ms"), "p95")],
-                 ["one bare query embedding, sentence-transformers", _ms(warm.get("st_query_ms")), _ms(warm.get("st_query_ms"), "p95")]]
+                 [f"one bare query embedding, sentence-transformers ({warm.get('st_threads', '?')} torch threads)",
+                  _ms(warm.get("st_query_ms")), _ms(warm.get("st_query_ms"), "p95")],
+                 ["one bare query embedding, sentence-transformers (1 torch thread)", _ms(warm.get("st_query_1_thread_ms")),
+                  _ms(warm.get("st_query_1_thread_ms"), "p95")]]
         naive = results.get("naive_warm", {})
         if naive.get("query_ms"):
             rows.append(["naive recipe, one question (`retriever.invoke`)", _ms(naive["query_ms"]), _ms(naive["query_ms"], "p95")])
@@ -179,9 +183,20 @@ def markdown(results: dict[str, Any], targets: list[dict[str, Any]], notes: str 
         lines += ["## Concurrent page users", "",
                   f"Each user asks {conc.get('per_user')} questions in a row through `gradio_client` (`/ask`) against "
                   f"`assistant chat` on loopback. Page RSS after the run: {conc.get('page_rss_mb')} MB.", ""]
-        lines += _table(["users", "requests", "p50 ms", "p95 ms", "throughput req/s", "errors"],
+        control = {lv["users"]: lv for lv in conc.get("control_levels", [])}
+
+        def ctl(users: int, key: str) -> str:
+            lv = control.get(users)
+            return "–" if not lv else (str(lv[key]) if key == "throughput_rps" else _ms(lv["latency_ms"], key))
+
+        lines += _table(["users", "requests", "p50 ms", "p95 ms", "throughput req/s", "errors",
+                         "no-op control p50 / p95 ms", "no-op control req/s"],
                         [[lv["users"], lv["requests"], _ms(lv["latency_ms"]), _ms(lv["latency_ms"], "p95"), lv["throughput_rps"],
-                          lv["errors"]] for lv in conc["levels"]])
+                          lv["errors"], f"{ctl(lv['users'], 'p50')} / {ctl(lv['users'], 'p95')}", ctl(lv["users"], "throughput_rps")]
+                         for lv in conc["levels"]])
+        if control:
+            lines += ["The no-op control is a Gradio app with the same queue settings whose `/ask` returns a fixed reply "
+                      "without any work: the difference between the two is what our pipeline costs under load.", ""]
     errors = {k: v["error"] for k, v in results.items() if isinstance(v, dict) and "error" in v}
     if errors:
         lines += ["## Sections that failed", ""] + [f"- {k}: {v}" for k, v in errors.items()] + [""]
@@ -205,6 +220,7 @@ def plot_scale(rows: list[dict[str, Any]], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     good = [r for r in rows if "error" not in r]
     fig, (lat, mem, disk) = plt.subplots(1, 3, figsize=(15, 4.5))
@@ -217,14 +233,19 @@ def plot_scale(rows: list[dict[str, Any]], path: Path) -> None:
         lat.plot(x, [r["chroma_query_ms"]["p50"] for r in pts], "s--", color=colour, label=f"{store}: Chroma search")
         mem.plot(x, [r["total_rss_mb"] for r in pts], "o-", color=colour, label=f"{store}: serving RSS" + (" (client + server)" if store == "server" else ""))
         disk.plot(x, [r["index_mb"] for r in pts], "o-", color=colour, label=store)
+    sizes = sorted({r["chunks"] for r in good})
     for ax, title, unit in ((lat, "query latency, p50", "ms"), (mem, "resident memory", "MB"), (disk, "index size on disk", "MB")):
         ax.set_xscale("log")
+        ax.set_xticks(sizes, [f"{s // 1000}k" if s >= 1000 else str(s) for s in sizes])
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         ax.set_xlabel("chunks in the corpus")
         ax.set_ylabel(unit)
         ax.set_title(title)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
     lat.set_yscale("log")
+    lat.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    lat.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -56,7 +57,9 @@ def run_scale(sizes: list[int], *, work: Path, env: dict[str, str], questions: l
                     server, url = start_chroma(data / "server", env)
                 wenv = {**env, "ASSISTANT_CORPUS_DIR": str(corpus), "ASSISTANT_INDEX_DIR": str(data / "index")}
                 if url:
-                    wenv["ASSISTANT_CHROMA_URL"] = url
+                    # Bulk loading: one upsert of 1000 rows into a large index can outlast the
+                    # interactive per-call timeout on a busy machine.
+                    wenv.update(ASSISTANT_CHROMA_URL=url, ASSISTANT_CHROMA_TIMEOUT_S="120")
                 row.update(run_worker(__name__, {**args, "step": "ingest"}, env=wenv, timeout=1800))
                 row["ingest_peak_rss_mb"] = row.pop("peak_rss_mb")
                 served = run_worker(__name__, {**args, "step": "serve"}, env=wenv, timeout=900)
@@ -74,8 +77,10 @@ def run_scale(sizes: list[int], *, work: Path, env: dict[str, str], questions: l
                 if server is not None:
                     server.stop()
                     row["server_peak_rss_mb"] = round(server.reap()[1], 1)
+                shutil.rmtree(data, ignore_errors=True)  # up to a few hundred MB; measured, no longer needed
             rows.append(row)
             log(f"  {_brief(row)}")
+        shutil.rmtree(corpus, ignore_errors=True)
     return rows
 
 
@@ -88,8 +93,6 @@ def _brief(row: dict[str, Any]) -> str:
 
 def start_chroma(path: Path, env: dict[str, str], timeout: float = 60.0) -> tuple[Child, str]:
     """``chroma run`` on a free loopback port; returns the process and its URL once it answers."""
-    import sys
-
     port = free_port()
     exe = Path(sys.executable).with_name("chroma")
     proc = subprocess.Popen([str(exe), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)], env=env,
