@@ -45,7 +45,7 @@ _FOREIGN_WORDS = {"es", "la", "el", "los", "las", "de", "que", "y", "en", "un", 
                   "des", "et", "est", "une", "du", "pas", "der", "die", "das", "und", "ist", "nicht", "ich", "ein", "eine", "il",
                   "che", "di", "per", "non", "della", "em", "os", "um", "uma", "não", "nao", "mi", "mejor", "cómo", "como", "qué",
                   "wie", "ist", "sie", "wir", "je", "tu", "vous", "nous", "het", "een", "niet", "och", "att", "jag"}
-_CLAUSES = re.compile(r"[.!?\n;]+|\s[-–—]\s")
+_CLAUSES = re.compile(r"[.!?\n;]+|\s[-–—]\s|,\s+(?=(?:and |but |so )?i\b)")
 _SMALL_TALK_KIND = (
     ("thanks", re.compile(r"\b(thanks?|thank you|thx|ty|tysm|appreciate|helped|helpful)\b")),
     ("goodbye", re.compile(r"\b(bye|goodbye|see (you|ya)|good ?night|later|gtg|take care)\b")),
