@@ -7,7 +7,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from test_core_pipeline import CONTRACT, SCRIPT, assert_crisis_first, assert_grounded, assert_safe, body_sentences
+from tests.test_core_pipeline import CONTRACT, SCRIPT, assert_crisis_first, assert_grounded, assert_safe, body_sentences
 
 from assistant.cli import main
 from assistant.embeddings import default_model_dir, verify_model

@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import NetworkBlocked, is_loopback
+from tests.conftest import NetworkBlocked, is_loopback
 
 
 @pytest.fixture

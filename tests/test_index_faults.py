@@ -14,7 +14,7 @@ from unittest import mock
 
 import pytest
 from click.testing import CliRunner
-from conftest import fake_guardrails
+from tests.conftest import fake_guardrails
 
 from assistant import cli
 from assistant.assistant import Assistant
