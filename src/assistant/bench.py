@@ -52,8 +52,8 @@ class Plan:
         if quick:
             return cls(True, cold_runs=1, warm_rounds=1, warm_questions=40, ingest_rounds=1, sizes=(1000,), scale_rounds=1,
                        scale_questions=30, users=(1, 8), per_user=3)
-        return cls(False, cold_runs=5, warm_rounds=3, warm_questions=1000, ingest_rounds=3, sizes=(1000, 10_000, 100_000),
-                   scale_rounds=1, scale_questions=1000, users=(1, 8, 32, 64), per_user=5)
+        return cls(False, cold_runs=5, warm_rounds=2, warm_questions=1000, ingest_rounds=3, sizes=(1000, 10_000, 100_000),
+                   scale_rounds=1, scale_questions=80, users=(1, 8, 32, 64), per_user=5)
 
 
 @click.command("bench")
@@ -167,11 +167,11 @@ def _warm(plan: Plan, env, questions, messages, results, log) -> dict[str, Any]:
     from .benchmarking.measure import run_worker
 
     qs = questions[: plan.warm_questions]
-    warm = run_worker("assistant.benchmarking.warm", {"questions": qs, "messages": messages if not plan.quick else [],
-                                                       "rounds": plan.warm_rounds}, env=env)
+    mixed = [] if plan.quick else messages[:: max(1, len(messages) // 200)]  # about 200, every category
+    warm = run_worker("assistant.benchmarking.warm", {"questions": qs, "messages": mixed, "rounds": plan.warm_rounds}, env=env)
     if not plan.quick:  # the baseline's warm latency is for the record, not for CI
         try:
-            results["naive_warm"] = run_worker("assistant.benchmarking.naive", {"questions": qs, "rounds": 1}, env=env)
+            results["naive_warm"] = run_worker("assistant.benchmarking.naive", {"questions": qs[:100], "rounds": 1}, env=env)
         except Exception as exc:  # the baseline failing must not hide our own figures
             results["naive_warm"] = {"error": str(exc)[:800]}
     log(f"warm: ask() p50 {warm['stages_ms']['total']['p50']:.2f} ms, sentence-transformers query p50 {warm['st_query_ms']['p50']:.2f} ms "
@@ -191,4 +191,5 @@ def _scale(plan: Plan, work: Path, env, questions, log) -> dict[str, Any]:
 def _concurrency(plan: Plan, env, questions, log) -> dict[str, Any]:
     from .benchmarking.concurrency import run_concurrency
 
-    return run_concurrency(env, levels=list(plan.users), per_user=plan.per_user, questions=questions, control=not plan.quick, log=log)
+    return run_concurrency(env, levels=list(plan.users), per_user=plan.per_user, questions=questions,
+                           control_levels=() if plan.quick else (1, 32), log=log)

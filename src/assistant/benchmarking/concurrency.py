@@ -49,7 +49,10 @@ def _good(reply: Any) -> bool:
 def run_level(url: str, users: int, per_user: int, questions: list[str]) -> dict[str, Any]:
     from gradio_client import Client
 
-    clients = [Client(url, verbose=False, analytics_enabled=False, download_files=False) for _ in range(users)]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(users, 16)) as pool:  # each fetches the page's API description
+        clients = list(pool.map(lambda _: Client(url, verbose=False, analytics_enabled=False, download_files=False), range(users)))
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -89,15 +92,18 @@ def run_level(url: str, users: int, per_user: int, questions: list[str]) -> dict
     }
 
 
-def run_concurrency(env: dict[str, str], *, levels: list[int], per_user: int, questions: list[str], control: bool = True,
-                    log: Callable[[str], None] = print) -> dict[str, Any]:
+def run_concurrency(env: dict[str, str], *, levels: list[int], per_user: int, questions: list[str],
+                    control_levels: tuple[int, ...] = (), log: Callable[[str], None] = print) -> dict[str, Any]:
+    """The page at every level in ``levels``; the no-op control at ``control_levels`` (none: skipped)."""
     out: dict[str, Any] = {"per_user": per_user}
-    for name in ("page", "control") if control else ("page",):
+    for name, todo in (("page", levels), ("control", list(control_levels))):
+        if not todo:
+            continue
         page, url, log_file = start_page(env, control=name == "control")
         try:
             run_level(url, 1, 3, questions)  # warm the page and the client code paths
             rows = []
-            for users in levels:
+            for users in todo:
                 row = run_level(url, users, per_user, questions)
                 rows.append(row)
                 log(f"concurrency, {name}, {users:>2} users: p50 {row['latency_ms']['p50']:.0f} ms, p95 {row['latency_ms']['p95']:.0f} ms, "

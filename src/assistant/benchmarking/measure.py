@@ -111,10 +111,11 @@ class Run:
 
 
 def timed_process(cmd: Sequence[str], *, env: dict[str, str], until: str = "output", ready_url: str | None = None,
-                  timeout: float = 120.0, cwd: Path | None = None) -> Run:
-    """Start ``cmd`` and time it until it prints its first output (``until="output"``; it then runs
-    to its end) or until ``ready_url`` answers 200 (``until="url"``; it is then stopped). The peak
-    RSS is the kernel's own figure for that process (``wait4``), so no sampling can miss a spike."""
+                  timeout: float = 120.0, cwd: Path | None = None, exit_grace: float = 3.0) -> Run:
+    """Start ``cmd`` and time it until it prints its first output (``until="output"``; it may then
+    finish for ``exit_grace`` seconds before it is killed: its teardown is nobody's wait) or until
+    ``ready_url`` answers 200 (``until="url"``; it is then stopped). The peak RSS is the kernel's
+    own figure for that process (``wait4``), so no sampling can miss a spike."""
     with tempfile.TemporaryFile() as err_file:
         start = time.perf_counter()
         child = Child(subprocess.Popen(list(cmd), env=env, cwd=cwd, stdout=subprocess.PIPE if until == "output" else subprocess.DEVNULL,
@@ -134,15 +135,18 @@ def timed_process(cmd: Sequence[str], *, env: dict[str, str], until: str = "outp
                 out += chunk
                 if reached is None and chunk.strip():
                     reached = time.perf_counter()
+                    deadline = min(deadline, reached + exit_grace)
             child.proc.stdout.close()
+            wait_until(child.exited, max(0.0, deadline - time.perf_counter()))  # output closed: let it finish
         elif wait_until(lambda: child.exited() or http_ok(ready_url), timeout) and not child.exited():
             reached = time.perf_counter()
-        if until != "output" or time.perf_counter() >= deadline:
-            child.stop()
+        killed = not child.exited()
+        if killed:
+            child.stop(signal.SIGTERM if until != "output" else signal.SIGKILL)
         status, peak = child.reap()
         err_file.seek(0)
         err = err_file.read().decode(errors="replace")
-    ok = reached is not None and (until != "output" or status == 0)
+    ok = reached is not None and (status == 0 or killed)
     return Run((reached or time.perf_counter()) - start, peak, ok, out.decode(errors="replace"), "" if ok else err)
 
 
@@ -165,7 +169,7 @@ class Child:
                 self.proc.returncode = self.status  # so Popen never waits for it again
         return self.status is not None
 
-    def stop(self, sig: int = signal.SIGINT) -> None:
+    def stop(self, sig: int = signal.SIGTERM) -> None:
         if not self.exited():
             try:
                 os.killpg(self.pid, sig)

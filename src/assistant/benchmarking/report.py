@@ -134,7 +134,7 @@ def markdown(results: dict[str, Any], targets: list[dict[str, Any]], notes: str 
         stages = warm["stages_ms"]
         names = [s for s in order if s in stages] + [s for s in stages if s not in order]
         rows = [[f"`{s}`", _ms(stages[s]), _ms(stages[s], "p95")] for s in names]
-        rows += [["every eval message, all categories (`total`)", _ms(warm.get("ask_every_kind_ms")), _ms(warm.get("ask_every_kind_ms"), "p95")],
+        rows += [["about 200 eval messages of every category (`total`)", _ms(warm.get("ask_every_kind_ms")), _ms(warm.get("ask_every_kind_ms"), "p95")],
                  ["one bare query embedding, ONNX", _ms(warm.get("onnx_query_ms")), _ms(warm.get("onnx_query_ms"), "p95")],
                  [f"one bare query embedding, sentence-transformers ({warm.get('st_threads', '?')} torch threads)",
                   _ms(warm.get("st_query_ms")), _ms(warm.get("st_query_ms"), "p95")],
