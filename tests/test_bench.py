@@ -125,11 +125,13 @@ def _results(scale_rows):
         "meta": {"machine": {"cpu": "test"}, "quick": True, "duration_s": 1.0},
         "cold_start": {"ask": ask, "naive": {**ask, "median_s": 9.0}, "reingest": {**ask, "median_s": 0.5}},
         "warm": {"stages_ms": {"total": summary([5.0, 6.0, 7.0]), "input_rails": summary([3.0, 4.0])},
-                 "st_query_ms": summary([15.0, 16.0, 17.0]), "st_query_1_thread_ms": summary([12.0]), "onnx_query_ms": summary([4.0]), "questions": 3, "rounds": 1},
+                 "st_query_ms": summary([15.0, 16.0, 17.0]), "st_query_1_thread_ms": summary([12.0]),
+                 "onnx_query_ms": summary([4.0]), "questions": 3, "rounds": 1},
         "ingest": {"ratio": 0.9, "units": 54, "texts_embedded": 60, "ingest_s": 1.0, "bare_encode_s": 0.9,
                    "ingest_chunks_per_s": 54, "bare_chunks_per_s": 60, "unchanged_in_process_s": 0.01},
         "scale": {"rows": scale_rows, "method": "tiny"},
-        "concurrency": {"levels": [{"users": 1, "requests": 3, "latency_ms": summary([40.0, 50.0]), "throughput_rps": 20, "errors": 0},
+        "concurrency": {"levels": [{"users": 1, "requests": 3, "latency_ms": summary([40.0, 50.0]), "throughput_rps": 20,
+                                    "errors": 0},
                                    {"users": 32, "requests": 96, "latency_ms": summary([100.0, 600.0]), "throughput_rps": 30,
                                     "errors": 1}]},
     }
@@ -146,7 +148,8 @@ def test_targets_page_and_plot_from_results(tmp_path):
     report.plot_scale(rows, tmp_path / "scale.png")
 
     assert targets["`assistant ask` cold start, median"]["met"] is True
-    assert targets["`ask()` warm p50 / one bare sentence-transformers query embedding (p50, faster thread setting)"]["value"] == pytest.approx(6 / 12)
+    ratio = targets["`ask()` warm p50 / one bare sentence-transformers query embedding (p50, faster thread setting)"]
+    assert ratio["value"] == pytest.approx(6 / 12)  # against the faster of the two thread settings
     assert targets["100k / 1k chunks: whole retrieval p50, embedded store"]["met"] is False  # 5 ms against 2 ms
     assert targets["100k / 1k chunks: dense search (Chroma) p50, server store"]["met"] is None  # not run
     assert targets["32 page users: errors"]["met"] is False
@@ -249,7 +252,7 @@ def test_reading_a_small_embedded_index_does_not_import_chromadb(hash_index):
               "print('chromadb' in sys.modules)")
     env = python_env(ASSISTANT_INDEX_DIR=str(hash_index.index_dir), ASSISTANT_CORPUS_DIR=str(hash_index.corpus_dir))
 
-    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=False)
 
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"

@@ -22,9 +22,10 @@ import json
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -48,11 +49,11 @@ class Plan:
     per_user: int
 
     @classmethod
-    def make(cls, quick: bool) -> "Plan":
+    def make(cls, quick: bool) -> Plan:
         if quick:
             return cls(True, cold_runs=1, warm_rounds=1, warm_questions=40, ingest_rounds=1, sizes=(1000,), scale_rounds=1,
                        scale_questions=30, users=(1, 8), per_user=3)
-        return cls(False, cold_runs=5, warm_rounds=2, warm_questions=1000, ingest_rounds=3, sizes=(1000, 10_000, 100_000),
+        return cls(False, cold_runs=5, warm_rounds=2, warm_questions=1000, ingest_rounds=5, sizes=(1000, 10_000, 100_000),
                    scale_rounds=1, scale_questions=80, users=(1, 8, 32, 64), per_user=5)
 
 
@@ -75,13 +76,14 @@ def bench_command(quick: bool, out: Path | None, only: tuple[str, ...]) -> None:
 
 def run(plan: Plan, out: Path, sections: tuple[str, ...], log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run ``sections`` per ``plan``; write and return the results."""
-    from .benchmarking import measure, report
+    from .benchmarking import measure
 
     started = time.perf_counter()
     log = log or (lambda msg: click.echo(f"[{time.perf_counter() - started:6.1f} s] {msg}", err=True))
     out.mkdir(parents=True, exist_ok=True)
     previous = out / "results.json"
-    results: dict[str, Any] = json.loads(previous.read_text(encoding="utf-8")) if set(sections) != set(SECTIONS) and previous.is_file() else {}
+    partial = set(sections) != set(SECTIONS) and previous.is_file()
+    results: dict[str, Any] = json.loads(previous.read_text(encoding="utf-8")) if partial else {}
     load_before = measure.load_average()
     work = out / "work"
     env, questions, messages = _prepare(work, log)
@@ -110,15 +112,22 @@ def run(plan: Plan, out: Path, sections: tuple[str, ...], log: Callable[[str], N
         "sections_run": list(sections), "plan": asdict(plan), "machine": measure.machine(),
         "load_before": load_before, "load_after": measure.load_average(),
     }
+    write_outputs(results, out)
+    log(f"wrote results.json, README.md{', scale.png' if _scale_rows(results) else ''} in {out}")
+    return results
+
+
+def write_outputs(results: dict[str, Any], out: Path) -> None:
+    """The verdicts, ``results.json``, ``README.md`` (keeping its ``## Notes``) and ``scale.png``."""
+    from .benchmarking import report
+
     results["targets"] = report.evaluate(results)
     results["memory_per_10k_chunks_mb"] = report.memory_per_10k(results)
-    previous.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     readme = out / "README.md"
     readme.write_text(report.markdown(results, results["targets"], report.keep_notes(readme)), encoding="utf-8")
     if _scale_rows(results):
         report.plot_scale(_scale_rows(results), out / "scale.png")
-    log(f"wrote {previous}, {readme}" + (f", {out / 'scale.png'}" if _scale_rows(results) else ""))
-    return results
 
 
 def _scale_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
@@ -134,24 +143,24 @@ def _fresh(folder: Path) -> Path:
 def _prepare(work: Path, log: Callable[[str], None]) -> tuple[dict[str, str], list[str], list[str]]:
     """The private index (built like a fresh clone's ``make index``), the subprocess environment
     and the eval questions."""
-    from .benchmarking.measure import python_env
-    from .settings import ROOT, OFFICIAL_MODEL_SHA256, Settings
+    from .benchmarking.measure import python_env, timed_process
+    from .settings import OFFICIAL_MODEL_SHA256, ROOT, Settings
 
     index = work / "index"
     index.mkdir(parents=True, exist_ok=True)
     export = Path("onnx") / OFFICIAL_MODEL_SHA256[:16]
     source = Settings().index_dir / export
     if (source / "model.onnx").is_file() and not (index / export / "model.onnx").is_file():
-        shutil.copytree(source, index / export, dirs_exist_ok=True)  # a cache of a pure function of the model: no need to export again
+        # A cache of a pure function of the model: no need to export it again.
+        shutil.copytree(source, index / export, dirs_exist_ok=True)
     env = python_env(ASSISTANT_INDEX_DIR=str(index))
-    from .benchmarking.measure import timed_process
-
     built = timed_process([str(Path(sys.executable).with_name("assistant")), "ingest"], env=env, timeout=900)
     if not built.ok:
         raise click.ClickException(f"`assistant ingest` failed for the benchmark index: {built.error.strip()[-500:]}")
     log(f"benchmark index ready in {index} ({built.output.strip().splitlines()[0] if built.output.strip() else ''})")
     evals = ROOT / "evals"
-    rows = [json.loads(line) for f in sorted(evals.glob("*.jsonl")) for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [json.loads(line) for f in sorted(evals.glob("*.jsonl"))
+            for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
     questions = [r["question"] for r in rows if r.get("expect") == "answered" and not r.get("history")]
     messages = [r["question"] for r in rows if isinstance(r.get("question"), str) and not r.get("history")]
     return env, questions or [QUESTION], messages
@@ -160,7 +169,8 @@ def _prepare(work: Path, log: Callable[[str], None]) -> tuple[dict[str, str], li
 def _cold(plan: Plan, env: dict[str, str], log) -> dict[str, Any]:
     from .benchmarking.coldstart import run_cold
 
-    return run_cold(env, runs=plan.cold_runs, question=QUESTION, log=log, warm_up=("ask",) if plan.quick else ("ask", "naive", "chat", "reingest"))
+    warm_up = ("ask",) if plan.quick else ("ask", "naive", "chat", "reingest")
+    return run_cold(env, runs=plan.cold_runs, question=QUESTION, log=log, warm_up=warm_up)
 
 
 def _warm(plan: Plan, env, questions, messages, results, log) -> dict[str, Any]:
@@ -174,22 +184,21 @@ def _warm(plan: Plan, env, questions, messages, results, log) -> dict[str, Any]:
             results["naive_warm"] = run_worker("assistant.benchmarking.naive", {"questions": qs[:100], "rounds": 1}, env=env)
         except Exception as exc:  # the baseline failing must not hide our own figures
             results["naive_warm"] = {"error": str(exc)[:800]}
-    log(f"warm: ask() p50 {warm['stages_ms']['total']['p50']:.2f} ms, sentence-transformers query p50 {warm['st_query_ms']['p50']:.2f} ms "
-        f"({warm['st_query_1_thread_ms']['p50']:.2f} ms on one thread)")
+    log(f"warm: ask() p50 {warm['stages_ms']['total']['p50']:.2f} ms, sentence-transformers query p50 "
+        f"{warm['st_query_ms']['p50']:.2f} ms ({warm['st_query_1_thread_ms']['p50']:.2f} ms on one thread)")
     return warm
 
 
 def _scale(plan: Plan, work: Path, env, questions, log) -> dict[str, Any]:
     from .benchmarking.scale import run_scale
-    from .benchmarking.synthetic import __doc__ as method
 
     rows = run_scale(list(plan.sizes), work=work, env=env, questions=questions[: plan.scale_questions], rounds=plan.scale_rounds,
                      onnx_cache=work / "index", log=log)
-    return {"rows": rows, "method": "How the corpora were made: " + " ".join((method or "").split("Example::")[0].split())}
+    return {"rows": rows}
 
 
 def _concurrency(plan: Plan, env, questions, log) -> dict[str, Any]:
     from .benchmarking.concurrency import run_concurrency
 
     return run_concurrency(env, levels=list(plan.users), per_user=plan.per_user, questions=questions,
-                           control_levels=() if plan.quick else (1, 32), log=log)
+                           control_levels=() if plan.quick else (1, 32), alone=plan.per_user if plan.quick else 20, log=log)

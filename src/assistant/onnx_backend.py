@@ -95,7 +95,7 @@ class OnnxEmbedder(_Base):
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, model_dir: Path, expected_sha256: str, cache_dir: Path, *, threads: int = 1) -> "OnnxEmbedder":
+    def open(cls, model_dir: Path, expected_sha256: str, cache_dir: Path, *, threads: int = 1) -> OnnxEmbedder:
         """The embedder for ``model_dir``, whose weights must hash to ``expected_sha256``; exports
         the ONNX model into ``cache_dir`` the first time. ``threads``: onnxruntime's intra-op threads."""
         sha = verify_model(Path(model_dir), expected_sha256)
@@ -147,7 +147,8 @@ class OnnxEmbedder(_Base):
         for rows in _length_groups(lengths):
             width = int(lengths[rows].max())  # padding is on the right: cutting it off changes nothing
             b_ids, b_mask = ids[rows, :width], mask[rows, :width]
-            hidden = self.session.run(None, {"input_ids": b_ids, "attention_mask": b_mask, "token_type_ids": np.zeros_like(b_ids)})[0]
+            feed = {"input_ids": b_ids, "attention_mask": b_mask, "token_type_ids": np.zeros_like(b_ids)}
+            hidden = self.session.run(None, feed)[0]
             m = b_mask[..., None].astype(np.float32)
             pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
             out[rows] = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)

@@ -13,8 +13,9 @@ change of machine load touches every command alike. Peak RSS comes from ``wait4`
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .measure import Run, free_port, median, timed_process
 
@@ -29,7 +30,8 @@ def commands(question: str) -> dict[str, Callable[[dict[str, str]], Run]]:
 
     return {
         "ask": lambda env: timed_process([exe, "ask", question], env=env),
-        "naive": lambda env: timed_process([sys.executable, "-m", "assistant.benchmarking.naive", question], env=env, timeout=300),
+        "naive": lambda env: timed_process([sys.executable, "-m", "assistant.benchmarking.naive", question], env=env,
+                                           timeout=300),
         "chat": chat,
         "reingest": lambda env: timed_process([exe, "ingest"], env=env),
     }

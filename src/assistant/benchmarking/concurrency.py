@@ -19,8 +19,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .measure import Child, free_port, http_ok, rss_mb, summary, wait_until
 
@@ -47,12 +48,13 @@ def _good(reply: Any) -> bool:
 
 
 def run_level(url: str, users: int, per_user: int, questions: list[str]) -> dict[str, Any]:
-    from gradio_client import Client
-
     from concurrent.futures import ThreadPoolExecutor
 
+    from gradio_client import Client
+
     with ThreadPoolExecutor(min(users, 16)) as pool:  # each fetches the page's API description
-        clients = list(pool.map(lambda _: Client(url, verbose=False, analytics_enabled=False, download_files=False), range(users)))
+        clients = list(pool.map(lambda _: Client(url, verbose=False, analytics_enabled=False, download_files=False),
+                                range(users)))
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -93,9 +95,10 @@ def run_level(url: str, users: int, per_user: int, questions: list[str]) -> dict
 
 
 def run_concurrency(env: dict[str, str], *, levels: list[int], per_user: int, questions: list[str],
-                    control_levels: tuple[int, ...] = (), log: Callable[[str], None] = print) -> dict[str, Any]:
-    """The page at every level in ``levels``; the no-op control at ``control_levels`` (none: skipped)."""
-    out: dict[str, Any] = {"per_user": per_user}
+                    control_levels: tuple[int, ...] = (), alone: int = 20, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """The page at every level in ``levels``; the no-op control at ``control_levels`` (none: skipped).
+    A lone user, the yardstick of the others, asks ``alone`` questions for a steady median."""
+    out: dict[str, Any] = {"per_user": per_user, "alone": max(per_user, alone)}
     for name, todo in (("page", levels), ("control", list(control_levels))):
         if not todo:
             continue
@@ -104,9 +107,10 @@ def run_concurrency(env: dict[str, str], *, levels: list[int], per_user: int, qu
             run_level(url, 1, 3, questions)  # warm the page and the client code paths
             rows = []
             for users in todo:
-                row = run_level(url, users, per_user, questions)
+                row = run_level(url, users, max(per_user, alone) if users == 1 else per_user, questions)
                 rows.append(row)
-                log(f"concurrency, {name}, {users:>2} users: p50 {row['latency_ms']['p50']:.0f} ms, p95 {row['latency_ms']['p95']:.0f} ms, "
+                lat = row["latency_ms"]
+                log(f"concurrency, {name}, {users:>2} users: p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms, "
                     f"{row['throughput_rps']:.1f} req/s, {row['errors']} errors")
             rss = rss_mb(page.pid)
         finally:

@@ -21,9 +21,10 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -118,8 +119,8 @@ def timed_process(cmd: Sequence[str], *, env: dict[str, str], until: str = "outp
     own figure for that process (``wait4``), so no sampling can miss a spike."""
     with tempfile.TemporaryFile() as err_file:
         start = time.perf_counter()
-        child = Child(subprocess.Popen(list(cmd), env=env, cwd=cwd, stdout=subprocess.PIPE if until == "output" else subprocess.DEVNULL,
-                                       stderr=err_file, start_new_session=True))
+        stdout = subprocess.PIPE if until == "output" else subprocess.DEVNULL
+        child = Child(subprocess.Popen(list(cmd), env=env, cwd=cwd, stdout=stdout, stderr=err_file, start_new_session=True))
         reached: float | None = None
         out = b""
         deadline = start + timeout
@@ -232,8 +233,8 @@ def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     import psutil
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), platform.processor())
     versions = {}
     for dist in ("chromadb", "onnxruntime", "sentence-transformers", "torch", "gradio", "gradio-client", "langchain-chroma",
                  "langchain-huggingface", "bm25s", "numpy"):

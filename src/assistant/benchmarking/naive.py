@@ -34,7 +34,8 @@ def build():
     corpus = Path(os.environ.get("ASSISTANT_CORPUS_DIR", ROOT / "corpus"))
     paths = sorted(p for p in corpus.rglob("*") if p.suffix in (".md", ".txt"))
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
-    docs = splitter.create_documents([p.read_text(encoding="utf-8") for p in paths], metadatas=[{"source": p.name} for p in paths])
+    docs = splitter.create_documents([p.read_text(encoding="utf-8") for p in paths],
+                                     metadatas=[{"source": p.name} for p in paths])
     embeddings = HuggingFaceEmbeddings(model_name=os.environ.get("ASSISTANT_MODEL_DIR") or str(default_model_dir()))
     vectorstore = Chroma.from_documents(docs, embeddings)
     return vectorstore.as_retriever(search_kwargs={"k": TOP_K})

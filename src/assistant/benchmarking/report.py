@@ -92,117 +92,165 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
 
 
 def markdown(results: dict[str, Any], targets: list[dict[str, Any]], notes: str = "") -> str:
-    meta = results.get("meta", {})
-    m = meta.get("machine", {})
-    lines = [
-        "# Benchmarks",
-        "",
-        "Written by `make bench` (`assistant bench`; `--quick` for CI). Every figure comes from one run of the command; "
-        "the raw numbers are in [results.json](results.json). Cold starts are medians of repeated processes; latencies are "
-        "p50/p95 over the eval questions; ratios are taken between figures measured in the same run.",
-        "",
-        "## Machine",
-        "",
-        f"- {m.get('cpu', '?')}, {m.get('cores', '?')} cores, {m.get('memory_gib', '?')} GiB RAM, no GPU; {m.get('os', '')}; "
-        f"Python {m.get('python', '')}",
-        "- " + ", ".join(f"{k} {v}" for k, v in m.get("packages", {}).items()),
-        f"- run on {meta.get('started', '?')}, {meta.get('duration_s', 0):.0f} s{' (quick mode)' if meta.get('quick') else ''}; "
-        f"load average before/after: {meta.get('load_before')} / {meta.get('load_after')} (other work on the machine slows every figure)",
-        "",
-        "## Targets (issue 7)",
-        "",
-    ]
-    lines += _table(["target", "goal", "measured", "met"],
-                    [[t["target"], t["goal"], "–" if t["value"] is None else f"{t['value']:g} {t.get('unit', '')}".strip(),
-                      {True: "yes", False: "**no**", None: "not run"}[t["met"]]] for t in targets])
-    cold = results.get("cold_start", {})
-    if cold:
-        labels = {"ask": '`assistant ask "why do I ignore messages?"` → answer printed', "chat": "`assistant chat` → page answers",
-                  "naive": "naive LangChain recipe → answer printed", "reingest": "`assistant ingest`, unchanged corpus → done"}
-        lines += ["## Cold start", ""]
-        lines += _table(["process", "median s", "peak RSS MB (median)", "runs (s)"],
-                        [[labels.get(k, k), v.get("median_s"), v.get("peak_rss_mb"),
-                          ", ".join(f"{r['seconds']:.2f}" for r in v.get("runs", []))] for k, v in cold.items()])
-    warm = results.get("warm", {})
-    if warm.get("stages_ms"):
-        lines += ["## Warm latency of `ask()`", "",
-                  f"{warm.get('questions')} answerable eval questions × {warm.get('rounds')} round(s), query embedder "
-                  f"`{warm.get('query_embedder')}`, dense search: {warm.get('store_search')}; the embedder's cache is emptied "
-                  "before each question.", ""]
-        order = ["input_rails", "retrieve", "retrieve.rewrite", "retrieve.embed", "retrieve.dense", "retrieve.keyword",
-                 "retrieve.fusion", "compose", "output_rails", "total"]
-        stages = warm["stages_ms"]
-        names = [s for s in order if s in stages] + [s for s in stages if s not in order]
-        rows = [[f"`{s}`", _ms(stages[s]), _ms(stages[s], "p95")] for s in names]
-        rows += [["about 200 eval messages of every category (`total`)", _ms(warm.get("ask_every_kind_ms")), _ms(warm.get("ask_every_kind_ms"), "p95")],
-                 ["one bare query embedding, ONNX", _ms(warm.get("onnx_query_ms")), _ms(warm.get("onnx_query_ms"), "p95")],
-                 [f"one bare query embedding, sentence-transformers ({warm.get('st_threads', '?')} torch threads)",
-                  _ms(warm.get("st_query_ms")), _ms(warm.get("st_query_ms"), "p95")],
-                 ["one bare query embedding, sentence-transformers (1 torch thread)", _ms(warm.get("st_query_1_thread_ms")),
-                  _ms(warm.get("st_query_1_thread_ms"), "p95")]]
-        naive = results.get("naive_warm", {})
-        if naive.get("query_ms"):
-            rows.append(["naive recipe, one question (`retriever.invoke`)", _ms(naive["query_ms"]), _ms(naive["query_ms"], "p95")])
-        lines += _table(["stage", "p50 ms", "p95 ms"], rows)
-        lines += [f"Resident memory of the warm process: {warm.get('rss_mb')} MB"
-                  + (f"; naive recipe: {naive.get('rss_mb')} MB." if naive.get("rss_mb") else "."), ""]
-    ing = results.get("ingest", {})
-    if ing.get("units"):
-        lines += ["## Ingest", ""]
-        lines += _table(["figure", "value"], [
-            ["units (chunks) / texts embedded", f"{ing['units']} / {ing['texts_embedded']}"],
-            ["ingest, rebuild from scratch (s)", ing["ingest_s"]], ["bare `encode` of the same texts (s)", ing["bare_encode_s"]],
-            ["ingest chunks/s / bare chunks/s", f"{ing['ingest_chunks_per_s']} / {ing['bare_chunks_per_s']}"],
-            ["ratio", ing["ratio"]], ["ingest stages (s)", ", ".join(f"{k} {v}" for k, v in ing.get("ingest_stages_s", {}).items())],
-            ["unchanged re-ingest, in process (s)", ing["unchanged_in_process_s"]],
-            ["unchanged re-ingest, `assistant ingest` process (s)", _get(cold, "reingest", "median_s")],
-        ])
-    scale = results.get("scale", {})
-    if scale.get("rows"):
-        lines += ["## Scale", "", "![latency and memory against corpus size](scale.png)", ""]
-        rows = []
-        for r in scale["rows"]:
-            if "error" in r:
-                rows.append([r["chunks"], r["store"], f"error: {r['error'][:80]}"] + [None] * 7)
-                continue
-            rows.append([f"{r['chunks']:,}", r["store"], r["ingest_s"], r["index_mb"],
-                         f"{r['total_rss_mb']:.0f}" + (f" ({r['rss_mb']:.0f} + server {r['server_rss_mb']:.0f})" if "server_rss_mb" in r else ""),
-                         f"{_ms(r['chroma_query_ms'])} / {_ms(r['chroma_query_ms'], 'p95')}",
-                         f"{_ms(r['store_query_ms'])} / {_ms(r['store_query_ms'], 'p95')} ({r['store_search']})",
-                         f"{_ms(r['retrieve_ms'])} / {_ms(r['retrieve_ms'], 'p95')}",
-                         ", ".join(f"{k} {v:.2f}" for k, v in r.get("retrieve_stages_p50_ms", {}).items()), r.get("open_s")])
-        lines += _table(["chunks", "store", "ingest s", "index MB", "RSS MB", "Chroma search p50/p95 ms",
-                         "Store.query p50/p95 ms", "retrieval p50/p95 ms", "retrieval stages p50 ms", "open + warm s"], rows)
-        growth = memory_per_10k(results)
-        if growth:
-            lines += ["Memory growth per 10k chunks (least squares over the sizes run): "
-                      + ", ".join(f"{k} {v} MB" for k, v in growth.items()) + ".", ""]
-        lines += [scale.get("method", ""), ""]
-    conc = results.get("concurrency", {})
-    if conc.get("levels"):
-        lines += ["## Concurrent page users", "",
-                  f"Each user asks {conc.get('per_user')} questions in a row through `gradio_client` (`/ask`) against "
-                  f"`assistant chat` on loopback. Page RSS after the run: {conc.get('page_rss_mb')} MB.", ""]
-        control = {lv["users"]: lv for lv in conc.get("control_levels", [])}
-
-        def ctl(users: int, key: str) -> str:
-            lv = control.get(users)
-            return "–" if not lv else (str(lv[key]) if key == "throughput_rps" else _ms(lv["latency_ms"], key))
-
-        lines += _table(["users", "requests", "p50 ms", "p95 ms", "throughput req/s", "errors",
-                         "no-op control p50 / p95 ms", "no-op control req/s"],
-                        [[lv["users"], lv["requests"], _ms(lv["latency_ms"]), _ms(lv["latency_ms"], "p95"), lv["throughput_rps"],
-                          lv["errors"], f"{ctl(lv['users'], 'p50')} / {ctl(lv['users'], 'p95')}", ctl(lv["users"], "throughput_rps")]
-                         for lv in conc["levels"]])
-        if control:
-            lines += ["The no-op control is a Gradio app with the same queue settings whose `/ask` returns a fixed reply "
-                      "without any work: the difference between the two is what our pipeline costs under load.", ""]
+    """The whole page: machine, targets, then one section per benchmark that ran, then the notes."""
+    lines = _header(results) + _targets(targets)
+    for section in (_cold, _warm, _ingest, _scale, _concurrency):
+        lines += section(results)
     errors = {k: v["error"] for k, v in results.items() if isinstance(v, dict) and "error" in v}
     if errors:
         lines += ["## Sections that failed", ""] + [f"- {k}: {v}" for k, v in errors.items()] + [""]
     if notes:
         lines += [notes.strip(), ""]
     return "\n".join(lines)
+
+
+def _header(results: dict[str, Any]) -> list[str]:
+    meta = results.get("meta", {})
+    m = meta.get("machine", {})
+    quick = " (quick mode)" if meta.get("quick") else ""
+    return [
+        "# Benchmarks",
+        "",
+        ("Written by `make bench` (`assistant bench`; `--quick` for CI). Every figure comes from one run of the command; "
+         "the raw numbers are in [results.json](results.json). Cold starts are medians of repeated processes; latencies "
+         "are p50/p95 over the eval questions; ratios are taken between figures measured in the same run."),
+        "",
+        "## Machine",
+        "",
+        (f"- {m.get('cpu', '?')}, {m.get('cores', '?')} cores, {m.get('memory_gib', '?')} GiB RAM, no GPU; "
+         f"{m.get('os', '')}; Python {m.get('python', '')}"),
+        "- " + ", ".join(f"{k} {v}" for k, v in m.get("packages", {}).items()),
+        (f"- run on {meta.get('started', '?')}, {meta.get('duration_s', 0):.0f} s{quick}; load average before/after: "
+         f"{meta.get('load_before')} / {meta.get('load_after')} (other work on the machine slows every figure)"),
+        "",
+    ]
+
+
+def _targets(targets: list[dict[str, Any]]) -> list[str]:
+    def value(t: dict[str, Any]) -> str:
+        return "–" if t["value"] is None else f"{t['value']:g} {t.get('unit', '')}".strip()
+
+    verdict = {True: "yes", False: "**no**", None: "not run"}
+    return ["## Targets (issue 7)", ""] + _table(["target", "goal", "measured", "met"],
+                                                  [[t["target"], t["goal"], value(t), verdict[t["met"]]] for t in targets])
+
+
+def _cold(results: dict[str, Any]) -> list[str]:
+    cold = results.get("cold_start", {})
+    if not cold or "error" in cold:
+        return []
+    labels = {"ask": '`assistant ask "why do I ignore messages?"` → answer printed', "chat": "`assistant chat` → page answers",
+              "naive": "naive LangChain recipe → answer printed", "reingest": "`assistant ingest`, unchanged corpus → done"}
+    rows = [[labels.get(k, k), v.get("median_s"), v.get("peak_rss_mb"),
+             ", ".join(f"{r['seconds']:.2f}" for r in v.get("runs", []))] for k, v in cold.items()]
+    return ["## Cold start", ""] + _table(["process", "median s", "peak RSS MB (median)", "runs (s)"], rows)
+
+
+def _warm(results: dict[str, Any]) -> list[str]:
+    warm, naive = results.get("warm", {}), results.get("naive_warm", {})
+    if not warm.get("stages_ms"):
+        return []
+    order = ["input_rails", "retrieve", "retrieve.rewrite", "retrieve.embed", "retrieve.dense", "retrieve.keyword",
+             "retrieve.fusion", "compose", "output_rails", "total"]
+    stages = warm["stages_ms"]
+
+    def row(label: str, figures: dict | None) -> list[str]:
+        return [label, _ms(figures), _ms(figures, "p95")]
+
+    rows = [row(f"`{s}`", stages[s]) for s in [s for s in order if s in stages] + [s for s in stages if s not in order]]
+    rows += [row("about 200 eval messages of every category (`total`)", warm.get("ask_every_kind_ms")),
+             row("one bare query embedding, ONNX", warm.get("onnx_query_ms")),
+             row(f"one bare query embedding, sentence-transformers ({warm.get('st_threads', '?')} torch threads)",
+                 warm.get("st_query_ms")),
+             row("one bare query embedding, sentence-transformers (1 torch thread)", warm.get("st_query_1_thread_ms"))]
+    if naive.get("query_ms"):
+        rows.append(row("naive recipe, one question (`retriever.invoke`)", naive["query_ms"]))
+    memory = f"Resident memory of the warm process: {warm.get('rss_mb')} MB"
+    memory += f"; naive recipe: {naive.get('rss_mb')} MB." if naive.get("rss_mb") else "."
+    intro = (f"{warm.get('questions')} answerable eval questions × {warm.get('rounds')} round(s), query embedder "
+             f"`{warm.get('query_embedder')}`, dense search: {warm.get('store_search')}; the embedder's cache is emptied "
+             "before each question.")
+    return ["## Warm latency of `ask()`", "", intro, ""] + _table(["stage", "p50 ms", "p95 ms"], rows) + [memory, ""]
+
+
+def _ingest(results: dict[str, Any]) -> list[str]:
+    ing = results.get("ingest", {})
+    if not ing.get("units"):
+        return []
+    stages = ", ".join(f"{k} {v}" for k, v in ing.get("ingest_stages_s", {}).items())
+    return ["## Ingest", ""] + _table(["figure", "value"], [
+        ["units (chunks) / texts embedded", f"{ing['units']} / {ing['texts_embedded']}"],
+        ["ingest, rebuild from scratch (s)", ing["ingest_s"]],
+        ["bare `encode` of the same texts (s)", ing["bare_encode_s"]],
+        ["ingest chunks/s / bare chunks/s", f"{ing['ingest_chunks_per_s']} / {ing['bare_chunks_per_s']}"],
+        ["ratio", ing["ratio"]],
+        ["ingest stages (s)", stages],
+        ["unchanged re-ingest, in process (s)", ing["unchanged_in_process_s"]],
+        ["unchanged re-ingest, `assistant ingest` process (s)", _get(results, "cold_start", "reingest", "median_s")],
+    ])
+
+
+def _scale(results: dict[str, Any]) -> list[str]:
+    scale_rows = results.get("scale", {}).get("rows", [])
+    if not scale_rows:
+        return []
+    rows = []
+    for r in scale_rows:
+        if "error" in r:
+            rows.append([r["chunks"], r["store"], f"error: {r['error'][:80]}"] + [None] * 7)
+            continue
+        rss = f"{r['total_rss_mb']:.0f}"
+        if "server_rss_mb" in r:
+            rss += f" ({r['rss_mb']:.0f} + server {r['server_rss_mb']:.0f})"
+        stages = ", ".join(f"{k} {v:.2f}" for k, v in r.get("retrieve_stages_p50_ms", {}).items())
+        rows.append([f"{r['chunks']:,}", r["store"], r["ingest_s"], r["index_mb"], rss,
+                     f"{_ms(r['chroma_query_ms'])} / {_ms(r['chroma_query_ms'], 'p95')}",
+                     f"{_ms(r['store_query_ms'])} / {_ms(r['store_query_ms'], 'p95')} ({r['store_search']})",
+                     f"{_ms(r['retrieve_ms'])} / {_ms(r['retrieve_ms'], 'p95')}", stages, r.get("open_s")])
+    lines = ["## Scale", "", "![latency and memory against corpus size](scale.png)", ""]
+    lines += _table(["chunks", "store", "ingest s", "index MB", "RSS MB", "Chroma search p50/p95 ms", "Store.query p50/p95 ms",
+                     "retrieval p50/p95 ms", "retrieval stages p50 ms", "open + warm s"], rows)
+    growth = memory_per_10k(results)
+    if growth:
+        lines += ["Memory growth per 10k chunks (least squares over the sizes run): "
+                  + ", ".join(f"{k} {v} MB" for k, v in growth.items()) + ".", ""]
+    return lines + ["How the corpora were made and measured: " + _method(), ""]
+
+
+def _concurrency(results: dict[str, Any]) -> list[str]:
+    conc = results.get("concurrency", {})
+    if not conc.get("levels"):
+        return []
+    control = {lv["users"]: lv for lv in conc.get("control_levels", [])}
+
+    def ctl(users: int, key: str) -> str:
+        lv = control.get(users)
+        return "–" if not lv else (str(lv[key]) if key == "throughput_rps" else _ms(lv["latency_ms"], key))
+
+    intro = (f"Each user asks {conc.get('per_user')} questions in a row (a lone user {conc.get('alone', conc.get('per_user'))}) "
+             f"through `gradio_client` (`/ask`) against `assistant chat` on loopback. Page RSS after the run: "
+             f"{conc.get('page_rss_mb')} MB.")
+    rows = [[lv["users"], lv["requests"], _ms(lv["latency_ms"]), _ms(lv["latency_ms"], "p95"), lv["throughput_rps"], lv["errors"],
+             f"{ctl(lv['users'], 'p50')} / {ctl(lv['users'], 'p95')}", ctl(lv["users"], "throughput_rps")]
+            for lv in conc["levels"]]
+    lines = ["## Concurrent page users", "", intro, ""]
+    lines += _table(["users", "requests", "p50 ms", "p95 ms", "throughput req/s", "errors", "no-op control p50 / p95 ms",
+                     "no-op control req/s"], rows)
+    if control:
+        lines += [("The no-op control is a Gradio app with the same queue settings whose `/ask` returns a fixed reply "
+                   "without any work: the difference between the two is what our pipeline costs under load."), ""]
+    return lines
+
+
+def _method() -> str:
+    """The method, from the docstrings of the modules that implement it (one source of truth)."""
+    from . import scale, synthetic
+
+    def body(doc: str | None) -> str:
+        text = (doc or "").split("Example::")[0]
+        return " ".join(text.split("\n\n", 1)[-1].split())  # without the title line
+
+    return f"{body(synthetic.__doc__)} {body(scale.__doc__)}"
 
 
 def keep_notes(readme: Path) -> str:
@@ -231,10 +279,12 @@ def plot_scale(rows: list[dict[str, Any]], path: Path) -> None:
         x = [r["chunks"] for r in pts]
         lat.plot(x, [r["retrieve_ms"]["p50"] for r in pts], "o-", color=colour, label=f"{store}: whole retrieval")
         lat.plot(x, [r["chroma_query_ms"]["p50"] for r in pts], "s--", color=colour, label=f"{store}: Chroma search")
-        mem.plot(x, [r["total_rss_mb"] for r in pts], "o-", color=colour, label=f"{store}: serving RSS" + (" (client + server)" if store == "server" else ""))
+        label = f"{store}: serving RSS" + (" (client + server)" if store == "server" else "")
+        mem.plot(x, [r["total_rss_mb"] for r in pts], "o-", color=colour, label=label)
         disk.plot(x, [r["index_mb"] for r in pts], "o-", color=colour, label=store)
     sizes = sorted({r["chunks"] for r in good})
-    for ax, title, unit in ((lat, "query latency, p50", "ms"), (mem, "resident memory", "MB"), (disk, "index size on disk", "MB")):
+    panels = ((lat, "query latency, p50", "ms"), (mem, "resident memory", "MB"), (disk, "index size on disk", "MB"))
+    for ax, title, unit in panels:
         ax.set_xscale("log")
         ax.set_xticks(sizes, [f"{s // 1000}k" if s >= 1000 else str(s) for s in sizes])
         ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())

@@ -25,9 +25,10 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .measure import Child, folder_mb, free_port, http_ok, rss_mb, run_worker, summary, wait_until, worker_main
 
@@ -51,8 +52,8 @@ def run_scale(sizes: list[int], *, work: Path, env: dict[str, str], questions: l
     rows = []
     for size in sizes:
         corpus = write_corpus(root / f"corpus-{size}", pool, size, SEED)
-        runs = {store: _StoreRun(store, size, root / f"{store}-{size}", corpus, env, {**base, "size": size, "corpus": str(corpus)})
-                for store in stores}
+        args = {**base, "size": size, "corpus": str(corpus)}
+        runs = {store: _StoreRun(store, size, root / f"{store}-{size}", corpus, env, args) for store in stores}
         log(f"scale: {size} chunks, ingest into {' and '.join(stores)} side by side")
         with ThreadPoolExecutor(len(runs)) as pool_:
             list(pool_.map(lambda r: r.ingest(), runs.values()))
@@ -148,7 +149,6 @@ def _embedders(args: dict[str, Any]):
 
 def ingest_step(args: dict[str, Any]) -> dict[str, Any]:
     from ..indexing import ingest
-
     from .synthetic import PoolEmbedder, sentence_pool
 
     settings, _model_dir, onnx = _embedders(args)

@@ -39,20 +39,24 @@ ARTICLE_SHARE = 0.1
 MAX_ITEM_CHARS = 590
 
 _SUBJECTS = ["The night-shift baker", "A retired engineer", "The village choir", "Our new neighbour", "The harbour master",
-             "A travelling botanist", "The school librarian", "An amateur astronomer", "The ferry captain", "A patient beekeeper",
-             "The museum guide", "A young carpenter", "The orchard keeper", "The city council", "A visiting cellist",
-             "The railway signalman", "A careful potter", "The lighthouse keeper", "A weekend cyclist", "The market trader",
-             "The county surveyor", "A quiet bookbinder", "The tram driver", "A retired teacher", "The parish gardener"]
+             "A travelling botanist", "The school librarian", "An amateur astronomer", "The ferry captain",
+             "A patient beekeeper", "The museum guide", "A young carpenter", "The orchard keeper", "The city council",
+             "A visiting cellist", "The railway signalman", "A careful potter", "The lighthouse keeper", "A weekend cyclist",
+             "The market trader", "The county surveyor", "A quiet bookbinder", "The tram driver", "A retired teacher",
+             "The parish gardener"]
 _VERBS = ["repainted", "catalogued", "measured", "repaired", "photographed", "rearranged", "inspected", "polished", "counted",
-          "sketched", "restored", "labelled", "weighed", "tuned", "sorted", "cleaned", "mapped", "described", "collected", "moved"]
-_OBJECTS = ["the copper kettles", "the old station clock", "a crate of winter apples", "the brass telescope", "the chapel windows",
-            "a stack of tide tables", "the narrow footbridge", "the walnut bookshelves", "a row of clay pots", "the signal lamps",
-            "the wooden rowing boats", "a box of seed packets", "the iron railings", "the granite steps", "the faded street maps",
-            "a basket of river stones", "the spare bicycle wheels", "the glass beehives", "the tram timetable", "the stone sundial",
-            "the village noticeboard", "a jar of copper coins", "the ferry ropes", "the pipe organ", "the garden greenhouse"]
-_PLACES = ["near the old harbour", "behind the town hall", "at the edge of the orchard", "in the covered market", "beside the canal",
-           "on the north pier", "in the railway museum", "under the chestnut trees", "at the county fair", "inside the bell tower",
-           "along the river path", "in the school courtyard", "by the lighthouse", "at the weekly auction", "in the botanical garden"]
+          "sketched", "restored", "labelled", "weighed", "tuned", "sorted", "cleaned", "mapped", "described", "collected",
+          "moved"]
+_OBJECTS = ["the copper kettles", "the old station clock", "a crate of winter apples", "the brass telescope",
+            "the chapel windows", "a stack of tide tables", "the narrow footbridge", "the walnut bookshelves",
+            "a row of clay pots", "the signal lamps", "the wooden rowing boats", "a box of seed packets", "the iron railings",
+            "the granite steps", "the faded street maps", "a basket of river stones", "the spare bicycle wheels",
+            "the glass beehives", "the tram timetable", "the stone sundial", "the village noticeboard",
+            "a jar of copper coins", "the ferry ropes", "the pipe organ", "the garden greenhouse"]
+_PLACES = ["near the old harbour", "behind the town hall", "at the edge of the orchard", "in the covered market",
+           "beside the canal", "on the north pier", "in the railway museum", "under the chestnut trees", "at the county fair",
+           "inside the bell tower", "along the river path", "in the school courtyard", "by the lighthouse",
+           "at the weekly auction", "in the botanical garden"]
 _TIMES = ["before dawn", "after the spring rain", "during the long weekend", "on a windy afternoon", "every second Tuesday",
           "late in the autumn", "before the tourists arrived", "while the tide was out", "after the evening concert",
           "at the start of the season", "during the first frost", "on market day"]
@@ -65,7 +69,8 @@ def filler_sentences(n: int, seed: int) -> list[str]:
     rng = random.Random(seed)
     out: dict[str, None] = {}
     while len(out) < n:
-        s = f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)} {rng.choice(_PLACES)} {rng.choice(_TIMES)}{rng.choice(_NOTES)}."
+        words = [rng.choice(_SUBJECTS), rng.choice(_VERBS), rng.choice(_OBJECTS), rng.choice(_PLACES), rng.choice(_TIMES)]
+        s = " ".join(words) + rng.choice(_NOTES) + "."
         out.setdefault(s, None)
     return list(out)
 
@@ -120,10 +125,11 @@ class PoolEmbedder(_Base):
         self.model_sha256 = "pool-" + hashlib.sha256("\x1e".join(sentences).encode()).hexdigest()[:16]
 
     @classmethod
-    def build(cls, pool: tuple[list[str], list[str]], embedder, cache: Path) -> "PoolEmbedder":
+    def build(cls, pool: tuple[list[str], list[str]], embedder, cache: Path) -> PoolEmbedder:
         """Embed the pool with ``embedder`` once; later runs read the vectors from ``cache``."""
         sentences = sorted(set(pool[0]) | set(pool[1]))
-        key = hashlib.sha256(("\x1e".join(sentences) + getattr(embedder, "model_sha256", embedder.name)).encode()).hexdigest()[:16]
+        model = getattr(embedder, "model_sha256", embedder.name)
+        key = hashlib.sha256(("\x1e".join(sentences) + model).encode()).hexdigest()[:16]
         path = Path(cache) / f"pool-{key}.npy"
         if path.is_file():
             vectors = np.load(path)
