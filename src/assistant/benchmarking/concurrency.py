@@ -3,8 +3,8 @@
 The page is started once (``assistant chat`` on a free port, its own settings for the queue).
 For each level, every user gets its own ``Client`` (created before the clock starts; it fetches
 the API description), then all start together and each asks ``per_user`` questions one after
-another through the page's ``/ask`` API. A request is an error if it raises or its reply lacks
-the answer, the contact or the disclaimer. The clients run in this process on the same two
+another through the page's ``/ask`` API. A request is an error if it raises, gets no reply within
+two minutes, or its reply lacks the answer, the contact or the disclaimer. The clients run in this process on the same two
 cores as the page, so the figures include the cost of the load generator itself.
 
 The control: the same levels against a Gradio app whose ``/ask`` returns a fixed reply at once
@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from .measure import Child, free_port, http_ok, rss_mb, summary, wait_until
+
+REQUEST_TIMEOUT_S = 120.0  # a reply that never comes is an error, not a hung benchmark
 
 
 def start_page(env: dict[str, str], timeout: float = 180.0, control: bool = False) -> tuple[Child, str, Any]:
@@ -66,7 +68,7 @@ def run_level(url: str, users: int, per_user: int, questions: list[str]) -> dict
             question = questions[(i * per_user + j) % len(questions)]
             t = time.perf_counter()
             try:
-                reply = clients[i].predict(question, None, api_name="/ask")
+                reply = clients[i].submit(question, None, api_name="/ask").result(timeout=REQUEST_TIMEOUT_S)
                 problem = None if _good(reply) else f"incomplete reply: {str(reply)[:120]}"
             except Exception as exc:  # every failure counts, whatever raised it
                 problem = f"{exc.__class__.__name__}: {exc}"[:200]

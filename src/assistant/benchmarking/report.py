@@ -294,6 +294,7 @@ def plot_scale(rows: list[dict[str, Any]], path: Path) -> None:
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
     lat.set_yscale("log")
+    lat.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
     lat.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     lat.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     fig.tight_layout()
