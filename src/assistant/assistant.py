@@ -13,7 +13,7 @@ import logging
 import time
 from dataclasses import replace
 from functools import cached_property
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 from .compose import compose_answer, compose_medical, out_of_scope
 from .embeddings import Embedder
@@ -53,8 +53,7 @@ class Assistant:
         self.embedder = embedder
         english = english_vocabulary(model_dir) if model_dir else set()
         self.retriever = HybridRetriever(store, embedder, mode=settings.retrieval_mode, top_k=settings.top_k, english=english)
-        self.rails = InputRails(policy, embedder, english, cache_dir=settings.index_dir)
-        self.rails.policy_max_chars = settings.max_input_chars
+        self.rails = InputRails(policy, embedder, english, cache_dir=settings.index_dir, max_chars=settings.max_input_chars)
 
     @classmethod
     def load(cls, settings: Settings | None = None, *, embedder: Embedder | None = None) -> "Assistant":
@@ -192,11 +191,6 @@ class Assistant:
         return finish(draft, self.policy, question=question, risk=verdict.risk, rails=verdict.rails,
                       first_turn=not any(t.role == "assistant" for t in turns), timings=_ms(timings), id=id,
                       error=f"{exc.__class__.__name__}: {exc}" if isinstance(exc, AssistantError) else exc.__class__.__name__)
-
-    def ask_many(self, items: Iterable[tuple[Any, str, Any]]) -> Iterable[Reply]:
-        for id, question, history in items:
-            yield self.ask(question, history, id=id)
-
 
 def _ms(timings: dict[str, float]) -> dict[str, float]:
     return {k: v * 1000.0 for k, v in timings.items()}

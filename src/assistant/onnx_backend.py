@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 import threading
 from collections import OrderedDict
@@ -166,7 +165,3 @@ def _length_groups(lengths: np.ndarray) -> list[np.ndarray]:
         else:
             groups.append([int(i)])
     return [np.array(g) for g in groups]
-
-
-def remove_exports(cache_dir: Path) -> None:
-    shutil.rmtree(Path(cache_dir) / "onnx", ignore_errors=True)

@@ -25,7 +25,7 @@ import numpy as np
 
 from .embeddings import Embedder
 from .store import Store
-from .text import normalize, strip_citations, words
+from .text import Speller, normalize, strip_citations, words
 from .types import Passage, Retrieval, Turn, Unit
 
 RRF_K = 10
@@ -39,38 +39,6 @@ _ORDINAL = re.compile(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|last|final)
 ORDINAL_BOOST = 1.0
 _STOP = {"i", "me", "my", "you", "your", "the", "a", "an", "is", "are", "do", "does", "to", "of", "and", "or", "it", "that",
          "this", "so", "what", "why", "how", "can", "should", "be", "in", "on", "for", "with", "about", "if", "im", "i'm"}
-
-
-class Speller:
-    """Replaces a word that is not ``known`` by the closest of ``targets`` (rapidfuzz ratio ≥ 80).
-
-    Retrieval corrects towards the corpus's words; the rails correct towards English and the
-    exemplars' words, so "sucide" and "myslef" are read as what the person meant."""
-
-    MAX_CORRECTIONS = 64  # bounds the cost on very long or noisy messages
-
-    def __init__(self, targets: set[str], known: set[str]):
-        self.targets = sorted(w for w in targets if len(w) >= 3)
-        self.known = targets | known
-        self._cache: dict[str, str] = {}
-
-    def correct(self, text: str) -> str:
-        from rapidfuzz import fuzz, process
-
-        out, fixes = [], 0
-        for token in re.findall(r"\w+|\W+", text):
-            low = token.lower()
-            if fixes < self.MAX_CORRECTIONS and token.isalpha() and len(low) >= 4 and low not in self.known:
-                if low not in self._cache:
-                    match = process.extractOne(low, self.targets, scorer=fuzz.ratio, score_cutoff=80)
-                    self._cache[low] = match[0] if match else low
-                    if len(self._cache) > 50_000:
-                        self._cache.clear()
-                fixes += 1
-                out.append(self._cache[low])
-                continue
-            out.append(token)
-        return "".join(out)
 
 
 def english_vocabulary(model_dir) -> set[str]:
@@ -215,8 +183,9 @@ class HybridRetriever:
             fused += _rrf(keyword, valid=keyword > 0) * WEIGHTS["keyword"]
         named = self._named_by_ordinal(question, seen) if seen else None
         if seen:
-            for i, u in enumerate(self.units):
-                if u.text in seen and i != named:
+            # Only units that scored can be penalized, so look only at those.
+            for i in np.flatnonzero(fused):
+                if i != named and self.units[i].text in seen:
                     fused[i] *= SEEN_PENALTY
         if named is not None:
             fused[named] += ORDINAL_BOOST
@@ -236,10 +205,10 @@ class HybridRetriever:
 
 def _rrf(scores: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Reciprocal-rank-fusion contribution 1/(k + rank) for every valid score (rank from 1)."""
-    out = np.zeros_like(scores, dtype=np.float32)
-    idx = [i for i in np.argsort(-scores, kind="stable") if valid[i]]
-    for rank, i in enumerate(idx, start=1):
-        out[i] = 1.0 / (RRF_K + rank)
+    out = np.zeros(len(scores), dtype=np.float32)
+    order = np.argsort(-scores, kind="stable")
+    ranked = order[valid[order]]
+    out[ranked] = 1.0 / (RRF_K + np.arange(1, len(ranked) + 1, dtype=np.float32))
     return out
 
 
@@ -248,4 +217,4 @@ def _keyword_relevance(scores: np.ndarray) -> float:
     return top / (top + 5.0)
 
 
-__all__ = ["HybridRetriever", "KeywordIndex", "Speller", "english_vocabulary", "is_follow_up"]
+__all__ = ["HybridRetriever", "KeywordIndex", "english_vocabulary", "is_follow_up"]

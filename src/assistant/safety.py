@@ -28,8 +28,7 @@ import numpy as np
 
 from .embeddings import Embedder
 from .policy import EXEMPLAR_LABELS, Policy
-from .retrieval import Speller
-from .text import clean, normalize, words
+from .text import Speller, clean, normalize, words
 from .types import RailHit, RiskTier, Turn, Verdict
 
 TOP_N = 3
@@ -151,11 +150,13 @@ class Similarities:
 class InputRails:
     """Classifies a message before retrieval; see the module docstring for the order."""
 
-    def __init__(self, policy: Policy, embedder: Embedder, english: set[str], cache_dir: Path | None = None):
+    def __init__(self, policy: Policy, embedder: Embedder, english: set[str], cache_dir: Path | None = None,
+                 max_chars: int = 2000):
         self.policy = policy
         self.embedder = embedder
         self.english = english
         self.cache_dir = cache_dir
+        self.max_chars = max_chars  # longer messages are not answered; crisis checks still read all of them
         self.t = policy.thresholds
 
     @cached_property
@@ -276,7 +277,7 @@ class InputRails:
         return Verdict(None, tier, tuple(rails), text, topic, intent)
 
     def _invalid(self, text: str, norm: str) -> str:
-        if len(text) > self.policy_max_chars:
+        if len(text) > self.max_chars:
             return "too_long"
         letters = [ch for ch in text if ch.isalpha()]
         if not letters:
@@ -293,8 +294,6 @@ class InputRails:
         if len(tokens) >= 4 and (len(known) < 0.5 * len(tokens) or (not english_function and sum(t in _FOREIGN_WORDS for t in tokens) >= 2)):
             return "language"
         return ""
-
-    policy_max_chars = 2000  # replaced from settings by the Assistant
 
     def _strip_rule_bending(self, text: str) -> str:
         """Drop every sentence or clause that tries to bend the rules; keep the rest as written."""

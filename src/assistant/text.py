@@ -50,3 +50,35 @@ def strip_citations(text: str) -> str:
 
 def word_count(text: str) -> int:
     return len(strip_citations(text).split())
+
+
+class Speller:
+    """Replaces a word that is not ``known`` by the closest of ``targets`` (rapidfuzz ratio ≥ 80).
+
+    Retrieval corrects towards the corpus's words; the rails correct towards English and the
+    exemplars' words, so "sucide" and "myslef" are read as what the person meant."""
+
+    MAX_CORRECTIONS = 64  # bounds the cost on very long or noisy messages
+
+    def __init__(self, targets: set[str], known: set[str]):
+        self.targets = sorted(w for w in targets if len(w) >= 3)
+        self.known = targets | known
+        self._cache: dict[str, str] = {}
+
+    def correct(self, text: str) -> str:
+        from rapidfuzz import fuzz, process
+
+        out, fixes = [], 0
+        for token in re.findall(r"\w+|\W+", text):
+            low = token.lower()
+            if fixes < self.MAX_CORRECTIONS and token.isalpha() and len(low) >= 4 and low not in self.known:
+                if low not in self._cache:
+                    match = process.extractOne(low, self.targets, scorer=fuzz.ratio, score_cutoff=80)
+                    self._cache[low] = match[0] if match else low
+                    if len(self._cache) > 50_000:
+                        self._cache.clear()
+                fixes += 1
+                out.append(self._cache[low])
+                continue
+            out.append(token)
+        return "".join(out)

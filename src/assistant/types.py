@@ -61,12 +61,6 @@ class Passage:
     keyword: float | None = None  # BM25 score
     question: float | None = None  # best cosine of a doc2query question this unit answers
 
-    @property
-    def semantic(self) -> float | None:
-        """The better of the passage's own cosine and its questions' cosine."""
-        vals = [v for v in (self.dense, self.question) if v is not None]
-        return max(vals) if vals else None
-
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "source": self.source, "text": self.text, "score": round(self.score, 4)}
 

@@ -213,13 +213,18 @@ def messages(conversation: list[Exchange], policy: Policy, streaming: tuple[Repl
 # -- page chrome ------------------------------------------------------------------------------
 
 
-def header_html(policy: Policy) -> str:
+def _contact_html(policy: Policy) -> str:
+    """The professional contact as a paragraph whose phone number is a tel: link."""
     contact = _with_phone_link(html.escape(" ".join(policy.contact.text.split()), quote=False), policy)
+    return f'<p class="contact">{contact}</p>'
+
+
+def header_html(policy: Policy) -> str:
     return (
         '<header class="page-header" role="banner">'
         f"<h1>{html.escape(TITLE)}</h1>"
         f'<p class="notice">{html.escape(" ".join(policy.wording.automated_notice.split()))}</p>'
-        f'<p class="contact">{contact}</p>'
+        f"{_contact_html(policy)}"
         "</header>"
     )
 
@@ -228,11 +233,10 @@ def footer_html(policy: Policy) -> str:
     resources = " · ".join(
         f"{_link(r.link, r.name)}: {html.escape(r.how)}" for r in policy.crisis.resources
     )
-    contact = _with_phone_link(html.escape(" ".join(policy.contact.text.split()), quote=False), policy)
     return (
         '<footer class="page-footer" role="contentinfo">'
         f'<p class="help-now"><strong>Need help now?</strong> {resources}</p>'
-        f'<p class="contact">{contact}</p>'
+        f"{_contact_html(policy)}"
         f'<p class="disclaimer">{html.escape(policy.disclaimer)}</p>'
         "</footer>"
     )
