@@ -200,6 +200,11 @@ class InputRails:
         if clear:
             return "clear", [RailHit("crisis_clear", f"exemplar:{clear[1]}", round(clear[0], 4))]
         signals = self._patterns("crisis_possible", *texts)
+        # Close to the clear-risk exemplars but short of the bar for a takeover: the gentle tier,
+        # which costs little if the resemblance was only in the wording.
+        near = sims.best(("crisis_clear",), against, t.crisis_near_clear_similarity, t.crisis_near_clear_margin)
+        if near:
+            signals.append(RailHit("crisis_possible", f"near-clear exemplar:{near[1]}", round(near[0], 4)))
         # For the gentle tier, on-topic questions do not count against it: "I feel like a burden and
         # don't want to be here" is close to the article's topic, and a 988 line costs little.
         risky = ("crisis_clear", "crisis_possible")
@@ -208,10 +213,13 @@ class InputRails:
         if possible:
             signals.append(RailHit("crisis_possible", f"exemplar:{possible[1]}", round(possible[0], 4)))
         # A weaker resemblance still counts when the message names a time, decision, means or preparation.
-        leaning = sims.best(risky, (*BENIGN, "medical"), t.crisis_possible_similarity - 0.07, -0.02)
-        escalators = self._patterns("crisis_escalators", *texts) if signals or leaning else []
+        # An exemplar resemblance alone needs crisis_escalate_similarity to be escalated ("long week,
+        # a bath ready, treating myself tonight" is near "suicidal tonight" in wording only).
+        leaning = sims.best(risky, (*BENIGN, "medical"), t.crisis_escalate_similarity, -0.02)
+        patterned = any(h.reason.startswith("pattern:") for h in signals)
+        escalators = self._patterns("crisis_escalators", *texts) if patterned or leaning else []
         if escalators:
-            reason = signals[0] if signals else RailHit("crisis_possible", f"exemplar:{leaning[1]}", round(leaning[0], 4))
+            reason = signals[0] if patterned else RailHit("crisis_possible", f"exemplar:{leaning[1]}", round(leaning[0], 4))
             return "clear", [reason, RailHit("crisis_clear", f"escalated:{escalators[0].reason}", 1.0)]
         if not signals:
             return "none", []
