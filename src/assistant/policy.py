@@ -140,6 +140,8 @@ class Exemplars(_Strict):
     examples: list[Text] = Field(min_length=1)
 
 
+PATTERN_GROUPS = ("crisis_clear", "crisis_possible", "crisis_escalators", "crisis_mentions", "medical", "medication_request", "small_talk",
+                  "rule_bending", "output_block")
 EXEMPLAR_LABELS = ("crisis_clear", "crisis_possible", "medical", "small_talk", "on_topic", "off_topic", "benign_lookalike")
 
 
@@ -168,6 +170,7 @@ class PatternFile(_Strict):
     crisis_clear: list[Pattern]
     crisis_possible: list[Pattern]
     crisis_escalators: list[Pattern] = []  # with a possible-risk signal, one of these makes it clear risk
+    crisis_mentions: list[Pattern] = []  # words of risk talked about, not meant: an exemplar-only takeover becomes the gentle tier
     medical: list[Pattern]
     medication_names: list[Text]
     medication_request: list[Pattern] = []  # a medication name plus one of these is a medical request
@@ -179,7 +182,8 @@ class PatternFile(_Strict):
 class Policy:
     """The whole guardrails folder, validated; regexes compiled once."""
 
-    def __init__(self, policy: PolicyFile, exemplars: ExemplarFile, patterns: PatternFile, fingerprint: str):
+    def __init__(self, policy: PolicyFile, exemplars: ExemplarFile, patterns: PatternFile, fingerprint: str,
+                 compiled: dict[str, list[tuple[str, re.Pattern[str]]]] | None = None):
         self.file = policy
         self.exemplars = {k: tuple(v.examples) for k, v in exemplars.labels.items()}
         self.patterns = patterns
@@ -190,11 +194,12 @@ class Policy:
         self.wording = policy.wording
         self.thresholds = policy.thresholds
         self.suggestions = tuple(policy.suggestions)
+        if compiled is not None:  # load_policy compiled them to validate them: not twice
+            self.__dict__["compiled"] = compiled
 
     @cached_property
     def compiled(self) -> dict[str, list[tuple[str, re.Pattern[str]]]]:
-        groups = ("crisis_clear", "crisis_possible", "crisis_escalators", "medical", "medication_request", "small_talk", "rule_bending", "output_block")
-        return {g: [(p.id, re.compile(p.pattern, re.IGNORECASE)) for p in getattr(self.patterns, g)] for g in groups}
+        return {g: [(p.id, re.compile(p.pattern, re.IGNORECASE)) for p in getattr(self.patterns, g)] for g in PATTERN_GROUPS}
 
     @cached_property
     def medication_re(self) -> re.Pattern[str]:
@@ -215,9 +220,15 @@ class Policy:
         return tuple(" ".join(t.split()) for t in texts)
 
 
+# libyaml's loader parses the guardrails in a seventh of the time of the pure-Python one (0.05
+# against 0.33 s, most of the policy's share of a cold start); both build the same data
+# (tests/test_policy_loading.py).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path) -> object:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except FileNotFoundError:
         raise ConfigError(f"{path}: file is missing; restore it from the repository.") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -243,18 +254,20 @@ def load_policy(folder: Path) -> Policy:
     policy = _validate(PolicyFile, files["policy"], raw["policy"])
     exemplars = _validate(ExemplarFile, files["exemplars"], raw["exemplars"])
     patterns = _validate(PatternFile, files["patterns"], raw["patterns"])
-    for group in ("crisis_clear", "crisis_possible", "crisis_escalators", "medical", "medication_request", "small_talk", "rule_bending", "output_block"):
+    compiled: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+    for group in PATTERN_GROUPS:
+        compiled[group] = []
         for i, p in enumerate(getattr(patterns, group)):
             try:
-                re.compile(p.pattern)
+                compiled[group].append((p.id, re.compile(p.pattern, re.IGNORECASE)))
             except re.error as exc:
                 raise ConfigError(f"{files['patterns']}: key '{group}.{i}' ({p.id}): bad regex: {exc}") from None
     for intent, pats in policy.intents.items():
         for i, p in enumerate(pats):
             try:
-                re.compile(p)
+                re.compile(p, re.IGNORECASE)  # as Policy.intents compiles it: re's cache then serves it
             except re.error as exc:
                 raise ConfigError(f"{files['policy']}: key 'intents.{intent}.{i}': bad regex: {exc}") from None
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in files.values())).hexdigest()[:16]
-    return Policy(policy, exemplars, patterns, digest)  # type: ignore[arg-type]
+    return Policy(policy, exemplars, patterns, digest, compiled)  # type: ignore[arg-type]
 

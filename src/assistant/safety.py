@@ -197,14 +197,19 @@ class InputRails:
         # "can I take an extra pill today?" is close to "I took all my pills" in wording, not meaning.
         against = (*BENIGN, "medical", "crisis_possible")
         clear = sims.best(("crisis_clear",), against, t.crisis_clear_similarity, t.crisis_clear_margin)
-        if clear:
+        # Words of risk talked about rather than meant ("what does ctb mean?"): never a takeover on
+        # resemblance alone, but still the gentle tier.
+        mention = self._patterns("crisis_mentions", *texts) if clear else []
+        if clear and not mention:
             return "clear", [RailHit("crisis_clear", f"exemplar:{clear[1]}", round(clear[0], 4))]
         signals = self._patterns("crisis_possible", *texts)
         # Close to the clear-risk exemplars but short of the bar for a takeover: the gentle tier,
         # which costs little if the resemblance was only in the wording.
-        near = sims.best(("crisis_clear",), against, t.crisis_near_clear_similarity, t.crisis_near_clear_margin)
+        near = clear or sims.best(("crisis_clear",), against, t.crisis_near_clear_similarity, t.crisis_near_clear_margin)
         if near:
             signals.append(RailHit("crisis_possible", f"near-clear exemplar:{near[1]}", round(near[0], 4)))
+        if mention:
+            return "possible", signals[:2] + mention[:1]
         # For the gentle tier, on-topic questions do not count against it: "I feel like a burden and
         # don't want to be here" is close to the article's topic, and a 988 line costs little.
         risky = ("crisis_clear", "crisis_possible")
@@ -216,7 +221,9 @@ class InputRails:
         # An exemplar resemblance alone needs crisis_escalate_similarity to be escalated ("long week,
         # a bath ready, treating myself tonight" is near "suicidal tonight" in wording only).
         leaning = sims.best(risky, (*BENIGN, "medical"), t.crisis_escalate_similarity, -0.02)
-        patterned = any(h.reason.startswith("pattern:") for h in signals)
+        # Worry about someone else (patterns named someone_else_*) is never escalated: the time or
+        # means in such a message is about the other person, and the reply already gives 988.
+        patterned = any(h.reason.startswith("pattern:") and not h.reason.startswith("pattern:someone_else") for h in signals)
         escalators = self._patterns("crisis_escalators", *texts) if patterned or leaning else []
         if escalators:
             reason = signals[0] if patterned else RailHit("crisis_possible", f"exemplar:{leaning[1]}", round(leaning[0], 4))
