@@ -3,8 +3,13 @@ correction and follow-up resolution.
 
 - Typos: a query word that is neither an English word (the model's own vocabulary) nor a word of
   the corpus is replaced by the closest corpus word (rapidfuzz), if one is close enough.
-- Follow-ups: a short question, or one that leans on "that / it / this / they", is read together
-  with the previous user question; units already quoted in the last reply are ranked lower.
+- Follow-ups (queries.py says which messages are): read with the previous user question, whose
+  vector and keywords weigh less than the message's own. Units the last reply already conveyed
+  (quoted or paraphrased) rank lower unless the message names them again; "the second one" lifts
+  that item of the list the reply talked about; after a list's lead-in, its items are lifted.
+- Stories: a message of several sentences is also searched sentence by sentence, and those
+  rankings are fused in, so one telling detail ("she'd be disappointed in me") is not drowned
+  by the rest of the story.
 - Fusion: weighted reciprocal rank fusion of the dense and keyword rankings; the dense cosine of
   the best unit is kept as the relevance signal that decides whether a question is in scope.
 
@@ -16,7 +21,6 @@ Example::
 
 from __future__ import annotations
 
-import re
 import time
 from functools import cached_property
 from typing import Sequence
@@ -24,21 +28,19 @@ from typing import Sequence
 import numpy as np
 
 from .embeddings import Embedder
+from .queries import STOP, content_words, is_follow_up, ordinal, said_in, sentences
 from .store import Store
-from .text import Speller, normalize, strip_citations, words
+from .text import Speller, strip_citations, words
 from .types import Passage, Retrieval, Turn, Unit
 
 RRF_K = 10
 WEIGHTS = {"dense": 1.0, "keyword": 1.0}
 SEEN_PENALTY = 0.5
 QUESTION_OFFSET = 0.0  # how much a doc2query match must exceed a passage match to count as much
-_ANAPHORA = re.compile(r"\b(that|this|it|these|those|they|them|such|the (first|second|third|last|other) one|more|else|same)\b|^(and|so|but|or|what about|how about)\b")
-_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "last": -1,
-             "final": -1, "next": 0}
-_ORDINAL = re.compile(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|last|final)\b(?! (time|night|week|year|month|day))")
+PREV_WEIGHT = 0.3  # weight of the previous question (vector and keywords) in a follow-up's query
+PART_WEIGHT = 1.0  # weight of the per-sentence dense rankings of a long message, next to the whole message's
 ORDINAL_BOOST = 1.0
-_STOP = {"i", "me", "my", "you", "your", "the", "a", "an", "is", "are", "do", "does", "to", "of", "and", "or", "it", "that",
-         "this", "so", "what", "why", "how", "can", "should", "be", "in", "on", "for", "with", "about", "if", "im", "i'm"}
+LEAD_IN_BOOST = 0.5  # share of the best fused score added to the items of a list whose lead-in was just said
 
 
 def english_vocabulary(model_dir) -> set[str]:
@@ -70,13 +72,6 @@ class KeywordIndex:
         if not q or not self.units:
             return np.zeros(len(self.units), dtype=np.float32)
         return np.asarray(self.retriever.get_scores(q), dtype=np.float32)
-
-
-def is_follow_up(question: str) -> bool:
-    """Short, or leaning on an earlier turn ("is that normal?", "so how do I fix it?")."""
-    tokens = words(question)
-    content = [t for t in tokens if t not in _STOP]
-    return len(content) <= 2 or bool(_ANAPHORA.search(normalize(question))) and len(tokens) <= 12
 
 
 def _last(history: Sequence[Turn], role: str) -> str:
@@ -124,22 +119,64 @@ class HybridRetriever:
             keys[i] = " ".join(words(head) if sep and len(head) <= 40 else words(u.text)[:6])
         return keys
 
+    @cached_property
+    def lead_ins(self) -> dict[tuple[str, int], str]:
+        """Each list's lead-in sentence by (source, section); a bare "Consider:" with the sentence before it."""
+        leads = {}
+        for j, u in enumerate(self.units):
+            if u.kind == "sentence" and u.text.endswith(":"):
+                short = len(content_words(u.text)) < 3 and j > 0 and self.units[j - 1].section == u.section
+                leads[(u.source, u.section)] = f"{self.units[j - 1].text} {u.text}" if short else u.text
+        return leads
+
     def warm(self) -> None:
         """Load units, the keyword index and the speller now rather than on the first question."""
         _ = self.keyword, self.speller, self.by_id
 
+    def _stems(self, text: str) -> set[str]:
+        return set(self.keyword.stemmer.stemWords([w for w in words(text) if w not in STOP and len(w) > 2]))
+
+    def _mentioned(self, i: int, reply_words: list[str]) -> bool:
+        """A list item the reply names: its label, or its first two content words in a row."""
+        key = self.unit_keys.get(i, "")
+        said = f" {' '.join(reply_words)} "
+        if key and f" {key} " in said:
+            return True
+        head = [w for w in words(self.units[i].text) if w not in STOP][:2]
+        flow = f" {' '.join(w for w in reply_words if w not in STOP)} "
+        return len(head) == 2 and f" {head[0]} {head[1]} " in flow
+
     def _named_by_ordinal(self, question: str, reply: str) -> int | None:
-        """The unit that "the second one" / "the last reason" points to among those quoted in the last reply."""
-        match = _ORDINAL.search(normalize(question))
-        if not match or not reply:
+        """The item that "the second one" / "the last reason" points to: among the items of the list
+        the last reply talked about, in article order (replies quote in article order)."""
+        k = ordinal(question)
+        if k is None or not reply:
             return None
-        said = " ".join(words(reply))
-        quoted = sorted((said.find(key), i) for i, key in self.unit_keys.items() if key and key in said)
-        items = [i for _, i in quoted if self.units[i].kind == "item"] or [i for _, i in quoted]
-        k = _ORDINALS[match.group(1)]
-        if not items or k > len(items):
+        reply_words = words(reply)
+        mentioned = [i for i, u in enumerate(self.units) if u.kind == "item" and self._mentioned(i, reply_words)]
+        if not mentioned:
+            return None
+        lists: dict[tuple[str, str], list[int]] = {}
+        for i in mentioned:
+            lists.setdefault((self.units[i].source, self.units[i].lead_in), []).append(i)
+        items = max(lists.values(), key=len)
+        if k > len(items):
+            whole = [i for i, u in enumerate(self.units) if u.kind == "item" and (u.source, u.lead_in) == (self.units[items[0]].source, self.units[items[0]].lead_in)]
+            items = whole if k <= len(whole) else items
+        if k > len(items):
             return None
         return items[k - 1] if k > 0 else items[-1]
+
+    def _dense(self, vec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per unit: best cosine of its text or context rows, and of its doc2query question rows (-1: not among the nearest)."""
+        n = len(self.units)
+        dense = np.full(n, -1.0, dtype=np.float32)
+        answers = np.full(n, -1.0, dtype=np.float32)
+        for hit in self.store.query(vec, min(n, max(3 * self.top_k, 24))):
+            if hit.unit_id in self.by_id:
+                dense[self.by_id[hit.unit_id]] = hit.similarity
+                answers[self.by_id[hit.unit_id]] = hit.question
+        return dense, answers
 
     def retrieve(self, question: str, history: Sequence[Turn] = (), *, follow_up: bool | None = None) -> Retrieval:
         """Rank units for ``question``; ``follow_up`` forces (True) or forbids (False) reading it with the previous question."""
@@ -150,57 +187,77 @@ class HybridRetriever:
         seen = strip_citations(_last(history, "assistant")) if previous else ""
         query = self.speller.correct(question)
         prev_query = self.speller.correct(previous) if previous else ""
+        parts = sentences(query)
         timings["rewrite"] = time.perf_counter() - t
 
         n = len(self.units)
         dense = np.full(n, -1.0, dtype=np.float32)
-        asked = np.full(n, -1.0, dtype=np.float32)
+        answers = np.full(n, -1.0, dtype=np.float32)
+        by_part = np.zeros(n, dtype=np.float32)
         if self.mode in ("hybrid", "dense"):
             t = time.perf_counter()
-            vecs = self.embedder.encode([query, prev_query] if prev_query else [query])
-            vec = vecs[0] + 0.8 * vecs[1] if prev_query else vecs[0]
-            vec = vec / (np.linalg.norm(vec) or 1.0)
+            vecs = self.embedder.encode([query] + ([prev_query] if prev_query else []) + parts)
+            vec = _unit(vecs[0]) + (PREV_WEIGHT * _unit(vecs[1]) if prev_query else 0.0)
             timings["embed"] = time.perf_counter() - t
             t = time.perf_counter()
-            for hit in self.store.query(vec, min(n, max(3 * self.top_k, 24))):
-                if hit.unit_id in self.by_id:
-                    dense[self.by_id[hit.unit_id]] = hit.similarity
-                    asked[self.by_id[hit.unit_id]] = hit.question
+            dense, answers = self._dense(_unit(vec))
+            for part_vec in vecs[len(vecs) - len(parts):] if parts else ():
+                part_dense, part_answers = self._dense(_unit(part_vec))
+                part = np.maximum(part_dense, part_answers - QUESTION_OFFSET)
+                by_part += _rrf(part, valid=part > -1.0) / len(parts)
             timings["dense"] = time.perf_counter() - t
         keyword = np.zeros(n, dtype=np.float32)
         if self.mode in ("hybrid", "keyword"):
             t = time.perf_counter()
-            keyword = self.keyword.scores(f"{query} {prev_query}".strip())
+            keyword = self.keyword.scores(query)
+            if prev_query:
+                keyword = keyword + PREV_WEIGHT * self.keyword.scores(prev_query)
             timings["keyword"] = time.perf_counter() - t
 
         t = time.perf_counter()
         fused = np.zeros(n, dtype=np.float32)
         if self.mode in ("hybrid", "dense"):
             # A unit's dense score is the better of its own text and the questions it answers.
-            semantic = np.maximum(dense, asked - QUESTION_OFFSET)
+            semantic = np.maximum(dense, answers - QUESTION_OFFSET)
             fused += _rrf(semantic, valid=semantic > -1.0) * WEIGHTS["dense"]
+            fused += by_part * PART_WEIGHT
         if self.mode in ("hybrid", "keyword"):
             fused += _rrf(keyword, valid=keyword > 0) * WEIGHTS["keyword"]
         named = self._named_by_ordinal(question, seen) if seen else None
         if seen:
-            # Only units that scored can be penalized, so look only at those.
+            # What the last reply already said ranks lower, unless this question names it again
+            # ("the guilt one, can you say more"). Only units that scored can be penalized.
+            named_now = self._stems(question)
             for i in np.flatnonzero(fused):
-                if i != named and self.units[i].text in seen:
+                if i != named and said_in(seen, self.units[i].text, self.unit_keys.get(i, "")) \
+                        and not named_now & self._stems(self.units[i].text):
                     fused[i] *= SEEN_PENALTY
+        if seen:
+            # After a reply that gave a list's lead-in ("It creates a confusing emotional tug-of-war:"),
+            # the list's items are what a vague follow-up ("what does that look like?") asks for.
+            said_leads = {key for key, text in self.lead_ins.items() if said_in(seen, text, "")}
+            top = float(fused.max()) if n else 0.0
+            for i, u in enumerate(self.units):
+                if u.kind == "item" and (u.source, u.section) in said_leads and not said_in(seen, u.text, self.unit_keys.get(i, "")):
+                    fused[i] += LEAD_IN_BOOST * top
         if named is not None:
             fused[named] += ORDINAL_BOOST
         order = [i for i in np.argsort(-fused, kind="stable") if fused[i] > 0][: self.top_k]
         passages = tuple(
             Passage(u.id, u.source, u.text, float(fused[i]), u.section, u.position, u.kind, u.lead_in,
                     dense=float(dense[i]) if dense[i] > -1.0 else None, keyword=float(keyword[i]),
-                    question=float(asked[i]) if asked[i] > -1.0 else None)
+                    question=float(answers[i]) if answers[i] > -1.0 else None)
             for i in order
             for u in [self.units[i]]
         )
         relevance = float(dense.max()) if self.mode != "keyword" and n else _keyword_relevance(keyword)
-        confidence = max(relevance, float(asked.max()) if n else 0.0)
+        confidence = max(relevance, float(answers.max()) if n else 0.0)
         timings["fusion"] = time.perf_counter() - t
         return Retrieval(passages, query if not prev_query else f"{query} | {prev_query}", relevance, timings, bool(prev_query), confidence)
+
+
+def _unit(vec: np.ndarray) -> np.ndarray:
+    return vec / (np.linalg.norm(vec) or 1.0)
 
 
 def _rrf(scores: np.ndarray, valid: np.ndarray) -> np.ndarray:
