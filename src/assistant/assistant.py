@@ -24,7 +24,7 @@ from .retrieval import HybridRetriever, english_vocabulary
 from .safety import InputRails
 from .settings import Settings
 from .store import Store
-from .text import normalize
+from .text import clean, normalize
 from .types import Draft, Reply, Retrieval, Turn, Verdict
 
 log = logging.getLogger("assistant")
@@ -97,7 +97,7 @@ class Assistant:
             question = ""
         try:
             turns = parse_history(history)
-            verdict = self._timed(timings, "input_rails", self.rails.check, question, turns)
+            verdict = self._timed(timings, "input_rails", self._check, question, turns)
             retrieval = self._timed(timings, "retrieve", self.retrieve, verdict, turns)
             draft = self._timed(timings, "compose", self.compose, verdict, retrieval)
             reply = self._timed(timings, "output_rails", self.finish, question, verdict, draft, retrieval, turns, id)
@@ -112,6 +112,22 @@ class Assistant:
             return self._error(question, verdict, turns, timings, id, self.policy.wording.error, exc)
 
     # -- the stages -------------------------------------------------------------------------
+
+    def _check(self, question: str, turns: Sequence[Turn]) -> Verdict:
+        """The input rails, with the question as retrieval will embed it: both go through one
+        model run, and retrieval then finds its vector in the embedder's cache."""
+        return self.rails.check(question, turns, also=self._query_texts(question))
+
+    def _query_texts(self, question: str) -> tuple[str, ...]:
+        """The text retrieval embeds for ``question`` (its speller's correction of the cleaned
+        message); empty when nothing would reuse it (an embedder without a cache, or no dense search).
+        Should retrieval come to embed another text, this costs one wasted row and changes nothing."""
+        if not hasattr(self.embedder, "cache_clear") or self.retriever.mode not in ("hybrid", "dense"):
+            return ()
+        try:
+            return (self.retriever.speller.correct(clean(question)),)
+        except Exception:  # e.g. the store is down: retrieval reports it in its own stage, as before
+            return ()
 
     def retrieve(self, verdict: Verdict, turns: Sequence[Turn]) -> Retrieval | None:
         if verdict.category not in (None, "medical_advice"):

@@ -8,11 +8,13 @@ writes ``results.json``, ``README.md`` (the machine, the targets, the tables) an
 
 Everything runs on a private index in ``<out>/work/`` (git-ignored), built from the corpus like
 ``assistant ingest`` would on a fresh clone, so the figures never depend on the state of
-``.index/``. The hand-written ``## Notes`` section of an existing README is kept.
+``.index/``. The hand-written ``## Notes`` section of an existing README is kept. ``--quick``
+writes to ``test-artifacts/bench/`` unless told otherwise: the committed ``benchmarks/`` holds
+the figures of a full run, which a CI run must not replace.
 
 Example::
 
-    assistant bench --quick                 # CI: 1k chunks, fewer repeats, 1 and 8 users (< 2 min)
+    assistant bench --quick                 # CI: 1k chunks, fewer repeats, 1 and 8 users (< 2 min); test-artifacts/bench/
     assistant bench --only warm --only cold # refresh two sections, keep the rest of results.json
 """
 
@@ -60,18 +62,24 @@ class Plan:
 @click.command("bench")
 @click.option("--quick", is_flag=True, help="CI mode: 1k chunks only, fewer repeats, 1 and 8 users (under 2 minutes).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for results.json, README.md and scale.png [default: benchmarks/ in the project].")
+              help="Folder for results.json, README.md and scale.png [default: benchmarks/ in the project; "
+                   "test-artifacts/bench/ with --quick].")
 @click.option("--only", multiple=True, type=click.Choice(SECTIONS),
               help="Run only this section (repeatable); the others keep their figures from the existing results.json.")
 def bench_command(quick: bool, out: Path | None, only: tuple[str, ...]) -> None:
     """Measure cold start, warm latency, ingest, scale and concurrency; write benchmarks/."""
     from .settings import ROOT
 
-    results = run(Plan.make(quick), out or ROOT / "benchmarks", only or SECTIONS)
+    results = run(Plan.make(quick), out or default_out(quick, ROOT), only or SECTIONS)
     for t in results["targets"]:
         mark = {True: "met", False: "MISSED", None: "not run"}[t["met"]]
         value = "–" if t["value"] is None else f"{t['value']:g} {t.get('unit', '')}".strip()
         click.echo(f"{mark:>7}  {t['target']}: {value} (goal {t['goal']})")
+
+
+def default_out(quick: bool, root: Path) -> Path:
+    """Where the figures go: ``benchmarks/`` for a full run, ``test-artifacts/bench/`` for ``--quick``."""
+    return root / "test-artifacts" / "bench" if quick else root / "benchmarks"
 
 
 def run(plan: Plan, out: Path, sections: tuple[str, ...], log: Callable[[str], None] | None = None) -> dict[str, Any]:

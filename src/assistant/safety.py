@@ -10,6 +10,11 @@ alone; otherwise the message (and each of its sentences) is compared with the ex
 messages of every label by cosine similarity (mean of the 3 nearest), and a label wins only
 above its threshold and by a margin over the benign labels.
 
+One reply reads the same text several times (the crisis patterns first, then the tier, then the
+medical check), so what each reading costs is computed once: the typo-corrected form, and the
+hits of a pattern group on a text (a text without typos is searched once, not twice). All are
+pure functions of the text and the policy, kept in a small memo.
+
 Example::
 
     rails = InputRails(policy, embedder, english_words)
@@ -33,6 +38,7 @@ from .types import RailHit, RiskTier, Turn, Verdict
 
 TOP_N = 3
 MAX_WINDOWS = 400
+MEMO_SIZE = 1024  # readings and pattern results of recent texts (a reply needs about ten)
 BENIGN = ("on_topic", "off_topic", "benign_lookalike", "small_talk")
 _FUNCTION_WORDS = {"i", "me", "my", "you", "your", "the", "a", "an", "is", "are", "am", "do", "does", "did", "to", "of", "and",
                    "it", "in", "on", "for", "with", "what", "why", "how", "when", "can", "not", "don't", "dont", "im", "i'm",
@@ -158,6 +164,19 @@ class InputRails:
         self.cache_dir = cache_dir
         self.max_chars = max_chars  # longer messages are not answered; crisis checks still read all of them
         self.t = policy.thresholds
+        self._memo: dict[tuple, object] = {}
+
+    def _remember(self, key: tuple, compute):
+        """``compute()``, or its value from the last time ``key`` was asked for."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        value = compute()
+        if len(self._memo) >= MEMO_SIZE:
+            self._memo.clear()  # cheaper than an LRU, and a reply refills what it needs
+        self._memo[key] = value
+        return value
 
     @cached_property
     def exemplars(self) -> ExemplarIndex:
@@ -168,18 +187,29 @@ class InputRails:
         vocab = {w for texts in self.policy.exemplars.values() for t in texts for w in words(t)}
         return Speller(self.english | vocab, vocab)
 
+    def _corrected(self, text: str) -> str:
+        return self._remember(("correct", text), lambda: self.speller.correct(text))
+
     def _read(self, text: str) -> tuple[str, str]:
         """The message as written (normalized) and with its typos corrected (normalized)."""
-        norm = normalize(text)
-        return norm, normalize(self.speller.correct(norm))
+        def read() -> tuple[str, str]:
+            norm = normalize(text)
+            return norm, normalize(self._corrected(norm))
+
+        return self._remember(("read", text), read)
 
     def _patterns(self, group: str, *texts: str) -> list[RailHit]:
-        return [RailHit(group, f"pattern:{pid}", 1.0) for pid, rx in self.policy.compiled[group]
-                if any(rx.search(t) for t in texts)]
+        texts = tuple(dict.fromkeys(texts))  # the corrected form is usually the same text
+        hits = self._remember(("patterns", group, texts), lambda: tuple(
+            RailHit(group, f"pattern:{pid}", 1.0) for pid, rx in self.policy.compiled[group] if any(rx.search(t) for t in texts)))
+        return list(hits)
 
-    def _similarities(self, text: str) -> tuple[Similarities, list[str]]:
-        pieces = windows(self.speller.correct(text))
-        return self.exemplars.scores(self.embedder.encode(pieces)), pieces
+    def _similarities(self, text: str, also: Sequence[str] = ()) -> tuple[Similarities, list[str]]:
+        """Exemplar similarities of the windows of ``text``; ``also`` are embedded in the same
+        model run (see ``check``)."""
+        pieces = windows(self._corrected(text))
+        vectors = self.embedder.encode(pieces + [t for t in also if t not in pieces])
+        return self.exemplars.scores(vectors[: len(pieces)]), pieces
 
     def risk(self, text: str, sims: dict | None = None) -> tuple[RiskTier, list[RailHit]]:
         """Crisis tier of one message. Clear-risk patterns decide alone; a possible-risk signal
@@ -249,14 +279,17 @@ class InputRails:
         hits = self._patterns("crisis_clear", *self._read(clean(message)))
         return Verdict("crisis", "clear", tuple(hits[:3]), clean(message)) if hits else None
 
-    def check(self, message: str, history: Sequence[Turn] = ()) -> Verdict:
+    def check(self, message: str, history: Sequence[Turn] = (), *, also: Sequence[str] = ()) -> Verdict:
+        """The verdict on ``message``. ``also``: texts the caller will embed next (the retrieval
+        query); they go into the same model run as the message's windows, one run instead of
+        two, and the embedder's cache then holds them. They change nothing in the verdict."""
         text = clean(message)
         if not text:
             return Verdict("invalid", rails=(RailHit("invalid", "empty"),))
         urgent = self.crisis_patterns(text)
         if urgent:
             return urgent
-        sims, _ = self._similarities(text) if any(ch.isalpha() for ch in text) else ({}, [])
+        sims, _ = self._similarities(text, also) if any(ch.isalpha() for ch in text) else ({}, [])
         tier, rails = self.risk(text, sims) if sims else ("none", [])
         earlier = self.history_risk(history) if history else "none"
         if tier == "none" and earlier != "none":
@@ -342,7 +375,7 @@ class InputRails:
         return "default"
 
     def _medical(self, norm: str, sims: dict) -> RailHit | None:
-        texts = (norm, normalize(self.speller.correct(norm)))
+        texts = (norm, normalize(self._corrected(norm)))
         for hit in self._patterns("medical", *texts):
             return RailHit("medical", hit.reason, 1.0)
         name = self.policy.medication_re.search(texts[0]) or self.policy.medication_re.search(texts[1])
