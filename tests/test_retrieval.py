@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.queries import is_follow_up, ordinal, said_in, sentences
+from assistant.text import Speller
 from assistant.types import Turn
 
 LOW = "Low self-worth: You may feel like a burden, unworthy of love or care."
@@ -88,3 +89,11 @@ def test_a_story_in_several_sentences_still_finds_its_passage(real_bot):
     story = ("Last month I stopped answering my best friend. I read her texts and just leave them. "
              "Every reply feels like so much work. Why is it this hard?")
     assert TIRED in _texts(real_bot, story)[:3] or any("energy" in t for t in _texts(real_bot, story)[:3])
+
+
+def test_chat_spellings_are_read_as_words_before_typo_correction():
+    speller = Speller({"everyone", "people", "ghost", "ignore"}, set())
+
+    assert speller.correct("y do u ignore ppl") == "why do you ignore people"
+    assert speller.correct("y do i ghost evry1") == "why do i ghost everyone"
+    assert speller.correct("you're fine") == "you're fine"  # only whole tokens

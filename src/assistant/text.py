@@ -52,6 +52,25 @@ def word_count(text: str) -> int:
     return len(strip_citations(text).split())
 
 
+# Chat spellings people type in a hurry, read as the words they stand for before any typo
+# correction (a fuzzy match cannot get from "evry1" or "ppl" to the word). Language, not policy:
+# whole tokens only, and only ones with a single common reading.
+CHAT_SPEAK = {
+    "y": "why", "u": "you", "ur": "your", "r": "are", "ppl": "people", "ppls": "people's", "bc": "because",
+    "cuz": "because", "coz": "because", "cos": "because", "bcuz": "because", "becuz": "because", "bcoz": "because",
+    "every1": "everyone", "evry1": "everyone", "evryone": "everyone", "some1": "someone", "sum1": "someone",
+    "any1": "anyone", "no1": "no one", "every1s": "everyone's", "rn": "right now", "idk": "I don't know",
+    "tho": "though", "thru": "through", "b4": "before", "gf": "girlfriend", "bf": "boyfriend", "bff": "best friend",
+    "fam": "family", "wanna": "want to", "gonna": "going to", "gotta": "got to", "dunno": "don't know",
+    "kinda": "kind of", "sorta": "sort of", "txt": "text", "txts": "texts", "msg": "message", "msgs": "messages",
+    "pls": "please", "plz": "please", "abt": "about", "smth": "something", "sth": "something", "2day": "today",
+    "2nite": "tonight", "tonite": "tonight", "2moro": "tomorrow", "tmrw": "tomorrow", "bday": "birthday",
+    "w": "with", "wat": "what", "wut": "what", "wen": "when", "hw": "how",
+    "ive": "I've", "whats": "what's", "cant": "can't", "wont": "won't", "didnt": "didn't", "doesnt": "doesn't",
+    "isnt": "isn't", "dont": "don't", "im": "I'm", "thx": "thanks", "ty": "thank you",
+}
+
+
 class Speller:
     """Replaces a word that is not ``known`` by the closest of ``targets`` (rapidfuzz ratio ≥ 80).
 
@@ -71,6 +90,9 @@ class Speller:
         out, fixes = [], 0
         for token in re.findall(r"\w+|\W+", text):
             low = token.lower()
+            if low in CHAT_SPEAK:
+                out.append(CHAT_SPEAK[low])
+                continue
             if fixes < self.MAX_CORRECTIONS and token.isalpha() and len(low) >= 4 and low not in self.known:
                 if low not in self._cache:
                     match = process.extractOne(low, self.targets, scorer=fuzz.ratio, score_cutoff=80)
