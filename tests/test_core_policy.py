@@ -70,6 +70,8 @@ BROKEN = {
     "bad tel link": ("policy", _set("contact", "tel", "call us"), ["'contact.tel'"]),
     "bad intent regex": ("policy", _set("intents", "why", ["(unclosed"]), ["'intents.why.0'", "regex"]),
     "bad pattern regex": ("patterns", lambda d: d["crisis_clear"][0].update(pattern="[a-"), ["'crisis_clear.0'", "regex"]),
+    "medical_information names no pattern": ("patterns", lambda d: d["medical_information"].append("brain_zapz"),
+                                             ["'medical_information.", "brain_zapz"]),
     "unknown exemplar label": ("exemplars", lambda d: d["labels"].update(sarcasm={"examples": ["sure, great"]}), ["sarcasm"]),
 }
 

@@ -173,6 +173,9 @@ class PatternFile(_Strict):
     crisis_mentions: list[Pattern] = []  # words of risk talked about, not meant: an exemplar-only takeover becomes the gentle tier
     medical: list[Pattern]
     medication_names: list[Text]
+    # ids of medical patterns that ask about a treatment or condition rather than state an act:
+    # with one of them, a resemblance to the clear-risk exemplars alone is the gentle tier, not a takeover
+    medical_information: list[Text] = []
     medication_request: list[Pattern] = []  # a medication name plus one of these is a medical request
     small_talk: list[Pattern]
     rule_bending: list[Pattern]
@@ -199,7 +202,8 @@ class Policy:
 
     @cached_property
     def compiled(self) -> dict[str, list[tuple[str, re.Pattern[str]]]]:
-        return {g: [(p.id, re.compile(p.pattern, re.IGNORECASE)) for p in getattr(self.patterns, g)] for g in PATTERN_GROUPS}
+        return {g: [(p.id, compile_pattern(p.pattern, self.patterns.medication_names)) for p in getattr(self.patterns, g)]
+                for g in PATTERN_GROUPS}
 
     @cached_property
     def medication_re(self) -> re.Pattern[str]:
@@ -218,6 +222,17 @@ class Policy:
                  w.error, w.unavailable, *w.answer_lead.model_dump().values(), *w.small_talk.model_dump().values(),
                  *w.invalid.model_dump().values(), *self.suggestions]
         return tuple(" ".join(t.split()) for t in texts)
+
+
+MEDICATION = "{medication}"  # in a pattern: any of medication_names
+
+
+def compile_pattern(pattern: str, medication_names: list[str]) -> re.Pattern[str]:
+    """A policy pattern, case-insensitive, with ``{medication}`` standing for any medication name."""
+    if MEDICATION in pattern:
+        names = sorted({n.lower() for n in medication_names}, key=len, reverse=True)
+        pattern = pattern.replace(MEDICATION, "(?:" + "|".join(re.escape(n) for n in names) + ")")
+    return re.compile(pattern, re.IGNORECASE)
 
 
 # libyaml's loader parses the guardrails in a seventh of the time of the pure-Python one (0.05
@@ -259,9 +274,13 @@ def load_policy(folder: Path) -> Policy:
         compiled[group] = []
         for i, p in enumerate(getattr(patterns, group)):
             try:
-                compiled[group].append((p.id, re.compile(p.pattern, re.IGNORECASE)))
+                compiled[group].append((p.id, compile_pattern(p.pattern, patterns.medication_names)))
             except re.error as exc:
                 raise ConfigError(f"{files['patterns']}: key '{group}.{i}' ({p.id}): bad regex: {exc}") from None
+    medical_ids = {p.id for p in patterns.medical}
+    for i, pid in enumerate(patterns.medical_information):
+        if pid not in medical_ids:
+            raise ConfigError(f"{files['patterns']}: key 'medical_information.{i}': '{pid}' is not the id of a medical pattern.")
     for intent, pats in policy.intents.items():
         for i, p in enumerate(pats):
             try:

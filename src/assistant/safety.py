@@ -231,7 +231,9 @@ class InputRails:
         clear = sims.best(("crisis_clear",), against, t.crisis_clear_similarity, t.crisis_clear_margin)
         # Words of risk talked about rather than meant ("what does ctb mean?"): never a takeover on
         # resemblance alone, but still the gentle tier.
-        mention = self._patterns("crisis_mentions", *texts) if clear else []
+        # Likewise a medical question ("are the brain zaps from coming off effexor dangerous? i
+        # missed 2 days"): medication words are close to overdose exemplars in wording only.
+        mention = (self._patterns("crisis_mentions", *texts) or self._medical_information(texts)) if clear else []
         if clear and not mention:
             return "clear", [RailHit("crisis_clear", f"exemplar:{clear[1]}", round(clear[0], 4))]
         signals = self._patterns("crisis_possible", *texts)
@@ -256,6 +258,8 @@ class InputRails:
         # Worry about someone else (patterns named someone_else_*) is never escalated: the time or
         # means in such a message is about the other person, and the reply already gives 988.
         patterned = any(h.reason.startswith("pattern:") and not h.reason.startswith("pattern:someone_else") for h in signals)
+        if leaning and not patterned and self._medical_information(texts):
+            leaning = None  # "should I try ketamine? I've failed 3 meds": the means named is the treatment asked about
         escalators = self._patterns("crisis_escalators", *texts) if patterned or leaning else []
         if escalators:
             reason = signals[0] if patterned else RailHit("crisis_possible", f"exemplar:{leaning[1]}", round(leaning[0], 4))
@@ -378,14 +382,27 @@ class InputRails:
                 return kind
         return "default"
 
-    def _medical(self, norm: str, sims: dict) -> RailHit | None:
-        texts = (norm, normalize(self._corrected(norm)))
+    def _medical_information(self, texts: Sequence[str]) -> list[RailHit]:
+        """Hits of the medical patterns that ask about a treatment or condition rather than state
+        an act (``medical_information`` in patterns.yaml): brain zaps, ketamine, "is that bipolar"."""
+        info = set(self.policy.patterns.medical_information)
+        return [h for h in self._patterns("medical", *texts) if h.reason.removeprefix("pattern:") in info]
+
+    def _medical_patterns(self, texts: Sequence[str]) -> list[RailHit]:
+        """The medical patterns' verdict on a message read as ``texts`` (as written, corrected):
+        a medical pattern, or a medication name with a request cue."""
         for hit in self._patterns("medical", *texts):
-            return RailHit("medical", hit.reason, 1.0)
-        name = self.policy.medication_re.search(texts[0]) or self.policy.medication_re.search(texts[1])
+            return [RailHit("medical", hit.reason, 1.0)]
+        name = self.policy.medication_re.search(texts[0]) or self.policy.medication_re.search(texts[-1])
         if name:
             for hit in self._patterns("medication_request", *texts):
-                return RailHit("medical", f"medication:{name.group(0)}+{hit.reason}", 1.0)
+                return [RailHit("medical", f"medication:{name.group(0)}+{hit.reason}", 1.0)]
+        return []
+
+    def _medical(self, norm: str, sims: dict) -> RailHit | None:
+        hits = self._medical_patterns((norm, normalize(self._corrected(norm))))
+        if hits:
+            return hits[0]
         score, _, ex = sims["medical"]
         others = max(sims[l][0] for l in ("on_topic", "off_topic", "benign_lookalike", "small_talk"))
         if score >= self.t.medical_similarity and score >= others + self.t.medical_margin:
