@@ -97,3 +97,19 @@ def test_chat_spellings_are_read_as_words_before_typo_correction():
     assert speller.correct("y do u ignore ppl") == "why do you ignore people"
     assert speller.correct("y do i ghost evry1") == "why do i ghost everyone"
     assert speller.correct("you're fine") == "you're fine"  # only whole tokens
+
+
+def test_ranking_only_the_valid_scores_gives_the_order_of_a_full_stable_sort():
+    """Fusion sorts only the scored units (flat at 100k chunks); the order must not change."""
+    import numpy as np
+
+    from assistant.retrieval import _ranked, _rrf
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        scores = rng.integers(-1, 6, size=300).astype(np.float32)  # many ties, some invalid
+        valid = scores > -1
+        full = np.argsort(-scores, kind="stable")
+        assert _ranked(scores, valid).tolist() == [i for i in full if valid[i]]
+        rrf = _rrf(scores, valid)
+        assert (rrf[~valid] == 0).all() and np.argsort(-rrf, kind="stable")[: valid.sum()].tolist() == [i for i in full if valid[i]]

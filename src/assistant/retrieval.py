@@ -129,6 +129,15 @@ class HybridRetriever:
                 leads[(u.source, u.section)] = f"{self.units[j - 1].text} {u.text}" if short else u.text
         return leads
 
+    @cached_property
+    def list_items(self) -> dict[tuple[str, int], list[int]]:
+        """The list items of each (source, section), in order: what a said lead-in lifts."""
+        items: dict[tuple[str, int], list[int]] = {}
+        for i, u in enumerate(self.units):
+            if u.kind == "item":
+                items.setdefault((u.source, u.section), []).append(i)
+        return items
+
     def warm(self) -> None:
         """Load units, the keyword index and the speller now rather than on the first question."""
         _ = self.keyword, self.speller, self.by_id
@@ -235,14 +244,15 @@ class HybridRetriever:
         if seen:
             # After a reply that gave a list's lead-in ("It creates a confusing emotional tug-of-war:"),
             # the list's items are what a vague follow-up ("what does that look like?") asks for.
-            said_leads = {key for key, text in self.lead_ins.items() if said_in(seen, text, "")}
             top = float(fused.max()) if n else 0.0
-            for i, u in enumerate(self.units):
-                if u.kind == "item" and (u.source, u.section) in said_leads and not said_in(seen, u.text, self.unit_keys.get(i, "")):
-                    fused[i] += LEAD_IN_BOOST * top
+            for key, text in self.lead_ins.items():
+                if said_in(seen, text, ""):
+                    for i in self.list_items.get(key, ()):
+                        if not said_in(seen, self.units[i].text, self.unit_keys.get(i, "")):
+                            fused[i] += LEAD_IN_BOOST * top
         if named is not None:
             fused[named] += ORDINAL_BOOST
-        order = [i for i in np.argsort(-fused, kind="stable") if fused[i] > 0][: self.top_k]
+        order = _ranked(fused, fused > 0)[: self.top_k]
         passages = tuple(
             Passage(u.id, u.source, u.text, float(fused[i]), u.section, u.position, u.kind, u.lead_in,
                     dense=float(dense[i]) if dense[i] > -1.0 else None, keyword=float(keyword[i]),
@@ -260,11 +270,18 @@ def _unit(vec: np.ndarray) -> np.ndarray:
     return vec / (np.linalg.norm(vec) or 1.0)
 
 
+def _ranked(scores: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Indices of the valid scores, best first, ties in index order. Sorting only the valid
+    entries (a few hundred of 100k units) keeps fusion flat as the corpus grows; the order is
+    the one a stable sort of every score would give."""
+    idx = np.flatnonzero(valid)
+    return idx[np.argsort(-scores[idx], kind="stable")]
+
+
 def _rrf(scores: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Reciprocal-rank-fusion contribution 1/(k + rank) for every valid score (rank from 1)."""
     out = np.zeros(len(scores), dtype=np.float32)
-    order = np.argsort(-scores, kind="stable")
-    ranked = order[valid[order]]
+    ranked = _ranked(scores, valid)
     out[ranked] = 1.0 / (RRF_K + np.arange(1, len(ranked) + 1, dtype=np.float32))
     return out
 
