@@ -55,7 +55,7 @@ class Plan:
         if quick:
             return cls(True, cold_runs=1, warm_rounds=1, warm_questions=40, ingest_rounds=1, sizes=(1000,), scale_rounds=1,
                        scale_questions=30, users=(1, 8), per_user=3)
-        return cls(False, cold_runs=5, warm_rounds=2, warm_questions=1000, ingest_rounds=5, sizes=(1000, 10_000, 100_000),
+        return cls(False, cold_runs=3, warm_rounds=1, warm_questions=1000, ingest_rounds=3, sizes=(1000, 10_000, 100_000),
                    scale_rounds=1, scale_questions=80, users=(1, 8, 32, 64), per_user=5)
 
 
