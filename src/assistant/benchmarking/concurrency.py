@@ -1,8 +1,8 @@
 """Many people at once: simultaneous ``gradio_client`` users of the running page on loopback.
 
 The page is started once (``assistant chat`` on a free port, its own settings for the queue).
-For each level, every user gets its own ``Client`` (created before the clock starts; it fetches
-the API description), then all start together and each asks ``per_user`` questions one after
+Every user has its own ``Client``, made before any clock starts (it fetches the API description)
+and kept across levels: the 32-user level uses the first 32 of the 64. For each level all start together and each asks ``per_user`` questions one after
 another through the page's ``/ask`` API. A request is an error if it raises, gets no reply within
 two minutes, or its reply lacks the answer, the contact or the disclaimer. The clients run in this process on the same two
 cores as the page, so the figures include the cost of the load generator itself.
@@ -49,14 +49,36 @@ def _good(reply: Any) -> bool:
     return isinstance(reply, dict) and bool(reply.get("answer")) and bool(reply.get("contact")) and bool(reply.get("disclaimer"))
 
 
-def run_level(url: str, users: int, per_user: int, questions: list[str]) -> dict[str, Any]:
+def make_clients(url: str, n: int) -> list[Any]:
+    """``n`` independent ``gradio_client`` users. Each fetches the page's API description, which
+    costs the page about a second of work, so a run makes them once and every level takes the
+    first ones it needs."""
     from concurrent.futures import ThreadPoolExecutor
 
     from gradio_client import Client
 
-    with ThreadPoolExecutor(min(users, 16)) as pool:  # each fetches the page's API description
-        clients = list(pool.map(lambda _: Client(url, verbose=False, analytics_enabled=False, download_files=False),
-                                range(users)))
+    with ThreadPoolExecutor(min(n, 16)) as pool:
+        return list(pool.map(lambda _: Client(url, verbose=False, analytics_enabled=False, download_files=False), range(n)))
+
+
+def close_clients(clients: list[Any]) -> None:
+    """Close them side by side: a used ``Client`` takes about a second to close (64 took a minute one by one)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def close(c: Any) -> None:
+        try:
+            c.close()
+        except Exception:  # closing is best effort
+            pass
+
+    with ThreadPoolExecutor(max(1, min(len(clients), 32))) as pool:
+        list(pool.map(close, clients))
+
+
+def run_level(url: str, users: int, per_user: int, questions: list[str], clients: list[Any] | None = None) -> dict[str, Any]:
+    """``users`` simultaneous users (the first of ``clients``, or new ones) asking ``per_user`` questions each."""
+    own = clients is None
+    clients = make_clients(url, users) if clients is None else clients[:users]
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -85,11 +107,8 @@ def run_level(url: str, users: int, per_user: int, questions: list[str]) -> dict
     for t in threads:
         t.join()
     wall = time.perf_counter() - began
-    for c in clients:
-        try:
-            c.close()
-        except Exception:  # closing is best effort
-            pass
+    if own:
+        close_clients(clients)
     return {
         "users": users, "requests": len(latencies), "latency_ms": summary(latencies), "wall_s": round(wall, 2),
         "throughput_rps": round(len(latencies) / wall, 2), "errors": len(errors), "error_examples": sorted(set(errors))[:3],
@@ -105,17 +124,20 @@ def run_concurrency(env: dict[str, str], *, levels: list[int], per_user: int, qu
         if not todo:
             continue
         page, url, log_file = start_page(env, control=name == "control")
+        clients: list[Any] = []
         try:
-            run_level(url, 1, 3, questions)  # warm the page and the client code paths
+            clients = make_clients(url, max(todo))
+            run_level(url, 1, 3, questions, clients)  # warm the page and the client code paths
             rows = []
             for users in todo:
-                row = run_level(url, users, max(per_user, alone) if users == 1 else per_user, questions)
+                row = run_level(url, users, max(per_user, alone) if users == 1 else per_user, questions, clients)
                 rows.append(row)
                 lat = row["latency_ms"]
                 log(f"concurrency, {name}, {users:>2} users: p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms, "
                     f"{row['throughput_rps']:.1f} req/s, {row['errors']} errors")
             rss = rss_mb(page.pid)
         finally:
+            close_clients(clients)
             page.stop()
             peak = page.reap()[1]
             log_file.close()
