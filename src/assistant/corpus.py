@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 SUFFIXES = (".md", ".txt")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the questions file in 0.02 s, not 0.14 s
 QUESTIONS_SUFFIX = ".questions.yaml"
 """A companion file ``<article>.questions.yaml`` lists, per passage, questions it answers
 (doc2query). They only help retrieval find passages; they are never shown in a reply."""
@@ -52,7 +53,7 @@ def _split_front_matter(text: str) -> tuple[dict, str]:
     end = text.find("\n---", 4)
     if end == -1:
         return {}, text
-    meta = yaml.safe_load(text[4:end]) or {}
+    meta = yaml.load(text[4:end], Loader=_LOADER) or {}
     if not isinstance(meta, dict):
         raise ValueError("front matter is not a mapping of keys to values")
     return meta, text[end + 4 :].lstrip("\n")
@@ -64,7 +65,7 @@ def _read_questions(path: Path) -> tuple[dict[str, tuple[str, ...]], bytes]:
         return {}, b""
     raw = companion.read_bytes()
     try:
-        data = yaml.safe_load(raw.decode("utf-8")) or {}
+        data = yaml.load(raw.decode("utf-8"), Loader=_LOADER) or {}
         passages = data.get("passages", []) if isinstance(data, dict) else []
         out = {str(p["text"]): tuple(str(q) for q in p.get("questions", []) if str(q).strip())
                for p in passages if isinstance(p, dict) and p.get("text")}
