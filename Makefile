@@ -14,8 +14,10 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	@# torch first: this exact version is a CPU build on disk; anything else would pull a multi-GB CUDA build.
-	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[test]"
+	@# --no-compile: Python compiles a module when it is first imported, so set-up does not compile the
+	@# tens of thousands of files never imported (2 min 48 s -> 1 min 15 s on a fresh clone).
+	$(PY) -m pip install --quiet --no-compile torch==2.13.0
+	$(PY) -m pip install --quiet --no-compile -e ".[test]"
 	@touch $(STAMP)
 
 index: setup ## Build or update the index (only changed files are embedded).
