@@ -290,3 +290,13 @@ def test_a_collection_above_the_limit_is_searched_by_chroma(tmp_path, settings_f
     assert (folder / store_module.MANIFEST_FILE).exists()
     store = store_module.Store.open(settings)
     assert store.query(HashEmbedder().encode(["guilt"])[0], 5) and store.manifest()["units"] == len(store.units())
+
+
+def test_a_section_that_failed_is_reported_as_a_failure_not_a_figure():
+    from assistant.bench import failures
+
+    ok = {"cold_start": {"ask": {}}, "scale": {"rows": [{"chunks": 1000, "store": "embedded"}]}}
+    assert failures(ok) == []
+    broken = {"cold_start": {"error": "RuntimeError: boom"},
+              "scale": {"rows": [{"chunks": 1000, "store": "server", "error": "chroma run did not answer"}]}}
+    assert failures(broken) == ["cold_start: RuntimeError: boom", "scale 1000 server: chroma run did not answer"]

@@ -75,6 +75,17 @@ def bench_command(quick: bool, out: Path | None, only: tuple[str, ...]) -> None:
         mark = {True: "met", False: "MISSED", None: "not run"}[t["met"]]
         value = "–" if t["value"] is None else f"{t['value']:g} {t.get('unit', '')}".strip()
         click.echo(f"{mark:>7}  {t['target']}: {value} (goal {t['goal']})")
+    failed = failures(results)
+    if failed:  # a missed target is a figure; a section that could not run is a failure (CI sees it)
+        raise click.ClickException("these parts of the benchmark failed: " + "; ".join(failed))
+
+
+def failures(results: dict[str, Any]) -> list[str]:
+    """Sections (and scale rows) that ended in an error rather than a figure."""
+    out = [f"{name}: {sec['error'][:200]}" for name, sec in results.items() if isinstance(sec, dict) and "error" in sec]
+    rows = results.get("scale", {}).get("rows", []) if isinstance(results.get("scale"), dict) else []
+    out += [f"scale {r.get('chunks')} {r.get('store')}: {r['error'][:200]}" for r in rows if "error" in r]
+    return out
 
 
 def default_out(quick: bool, root: Path) -> Path:
@@ -94,7 +105,7 @@ def run(plan: Plan, out: Path, sections: tuple[str, ...], log: Callable[[str], N
     results: dict[str, Any] = json.loads(previous.read_text(encoding="utf-8")) if partial else {}
     load_before = measure.load_average()
     work = out / "work"
-    env, questions, messages = _prepare(work, log)
+    env, questions, messages = _prepare(work, log, reuse_index=plan.quick)
 
     steps: dict[str, Callable[[], dict[str, Any]]] = {
         "cold": lambda: _cold(plan, env, log),
@@ -148,16 +159,21 @@ def _fresh(folder: Path) -> Path:
     return folder
 
 
-def _prepare(work: Path, log: Callable[[str], None]) -> tuple[dict[str, str], list[str], list[str]]:
+def _prepare(work: Path, log: Callable[[str], None], reuse_index: bool = False) -> tuple[dict[str, str], list[str], list[str]]:
     """The private index (built like a fresh clone's ``make index``), the subprocess environment
-    and the eval questions."""
+    and the eval questions. ``reuse_index`` (``--quick``) starts from a copy of the project's
+    index, which ``assistant ingest`` then brings up to date: CI has just built it."""
     from .benchmarking.measure import python_env, timed_process
     from .settings import OFFICIAL_MODEL_SHA256, ROOT, Settings
+    from .store import active_folder
 
     index = work / "index"
     index.mkdir(parents=True, exist_ok=True)
+    project_index = Settings().index_dir
+    if reuse_index and active_folder(project_index) is not None and active_folder(index) is None:
+        shutil.copytree(project_index, index, dirs_exist_ok=True)
     export = Path("onnx") / OFFICIAL_MODEL_SHA256[:16]
-    source = Settings().index_dir / export
+    source = project_index / export
     if (source / "model.onnx").is_file() and not (index / export / "model.onnx").is_file():
         # A cache of a pure function of the model: no need to export it again.
         shutil.copytree(source, index / export, dirs_exist_ok=True)
