@@ -38,11 +38,13 @@ def commands(question: str) -> dict[str, Callable[[dict[str, str]], Run]]:
 
 
 def run_cold(env: dict[str, str], *, runs: int, question: str, log: Callable[[str], None] = print,
-             warm_up: tuple[str, ...] = ("ask", "naive", "chat", "reingest")) -> dict[str, Any]:
-    """``runs`` timed starts of each command, after one untimed start of those in ``warm_up``
-    (``ask`` should always be among them: it writes the bytecode the others share)."""
-    todo = commands(question)
-    for name in warm_up:
+             warm_up: tuple[str, ...] = ("ask", "naive", "chat", "reingest"),
+             only: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """``runs`` timed starts of each command (of those in ``only``, if given), after one untimed
+    start of those in ``warm_up`` (``ask`` should always be among them: it writes the bytecode
+    the others share)."""
+    todo = {name: fn for name, fn in commands(question).items() if only is None or name in only}
+    for name in (n for n in warm_up if n in todo):
         first = todo[name](env)
         if not first.ok:
             log(f"cold start: `{name}` failed: {first.error.strip()[-400:]}")
