@@ -388,21 +388,14 @@ class InputRails:
         info = set(self.policy.patterns.medical_information)
         return [h for h in self._patterns("medical", *texts) if h.reason.removeprefix("pattern:") in info]
 
-    def _medical_patterns(self, texts: Sequence[str]) -> list[RailHit]:
-        """The medical patterns' verdict on a message read as ``texts`` (as written, corrected):
-        a medical pattern, or a medication name with a request cue."""
+    def _medical(self, norm: str, sims: dict) -> RailHit | None:
+        texts = (norm, normalize(self._corrected(norm)))
         for hit in self._patterns("medical", *texts):
-            return [RailHit("medical", hit.reason, 1.0)]
-        name = self.policy.medication_re.search(texts[0]) or self.policy.medication_re.search(texts[-1])
+            return RailHit("medical", hit.reason, 1.0)
+        name = self.policy.medication_re.search(texts[0]) or self.policy.medication_re.search(texts[1])
         if name:
             for hit in self._patterns("medication_request", *texts):
-                return [RailHit("medical", f"medication:{name.group(0)}+{hit.reason}", 1.0)]
-        return []
-
-    def _medical(self, norm: str, sims: dict) -> RailHit | None:
-        hits = self._medical_patterns((norm, normalize(self._corrected(norm))))
-        if hits:
-            return hits[0]
+                return RailHit("medical", f"medication:{name.group(0)}+{hit.reason}", 1.0)
         score, _, ex = sims["medical"]
         others = max(sims[l][0] for l in ("on_topic", "off_topic", "benign_lookalike", "small_talk"))
         if score >= self.t.medical_similarity and score >= others + self.t.medical_margin:

@@ -75,10 +75,9 @@ def close_clients(clients: list[Any]) -> None:
         list(pool.map(close, clients))
 
 
-def run_level(url: str, users: int, per_user: int, questions: list[str], clients: list[Any] | None = None) -> dict[str, Any]:
-    """``users`` simultaneous users (the first of ``clients``, or new ones) asking ``per_user`` questions each."""
-    own = clients is None
-    clients = make_clients(url, users) if clients is None else clients[:users]
+def run_level(users: int, per_user: int, questions: list[str], clients: list[Any]) -> dict[str, Any]:
+    """``users`` simultaneous users (the first of ``clients``, see ``make_clients``) asking ``per_user`` questions each."""
+    clients = clients[:users]
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -107,8 +106,6 @@ def run_level(url: str, users: int, per_user: int, questions: list[str], clients
     for t in threads:
         t.join()
     wall = time.perf_counter() - began
-    if own:
-        close_clients(clients)
     return {
         "users": users, "requests": len(latencies), "latency_ms": summary(latencies), "wall_s": round(wall, 2),
         "throughput_rps": round(len(latencies) / wall, 2), "errors": len(errors), "error_examples": sorted(set(errors))[:3],
@@ -127,10 +124,10 @@ def run_concurrency(env: dict[str, str], *, levels: list[int], per_user: int, qu
         clients: list[Any] = []
         try:
             clients = make_clients(url, max(todo))
-            run_level(url, 1, 3, questions, clients)  # warm the page and the client code paths
+            run_level(1, 3, questions, clients)  # warm the page and the client code paths
             rows = []
             for users in todo:
-                row = run_level(url, users, max(per_user, alone) if users == 1 else per_user, questions, clients)
+                row = run_level(users, max(per_user, alone) if users == 1 else per_user, questions, clients)
                 rows.append(row)
                 lat = row["latency_ms"]
                 log(f"concurrency, {name}, {users:>2} users: p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms, "
