@@ -182,6 +182,22 @@ def test_every_shipped_case_validates_and_the_issue_counts_are_met() -> None:
     assert len(follow_ups) >= 10 and sum(c.kind == "more" for c in follow_ups) >= 5
 
 
+def test_every_quality_case_can_be_answered_coherently() -> None:
+    """The rubric asks for at most two article blocks per reply, so no case may ask for more."""
+    from assistant.corpus import read_block_kinds, read_corpus
+    from assistant.evaluation.quality import article_blocks
+    from assistant.evaluation.textnorm import squash
+
+    docs, _ = read_corpus(ROOT / "corpus")
+    kinds = read_block_kinds(ROOT / "corpus")
+    block_of = {line: (d.source, b.index) for d in docs for b in article_blocks(d.source, d.text, kinds.get(d.source, ()))
+                for line in b.lines}
+    article = "\n".join(d.text for d in docs)
+    for case in load_cases([ROOT / "evals" / "quality.jsonl"], corpus_text=article):
+        blocks = {block_of[squash(line)] for line in case.ideal}
+        assert len(blocks) <= 2, case.id
+
+
 def test_only_filters_by_file_category_tag_and_quick_keeps_every_group(workspace) -> None:
     assert {c.id for c in select(workspace.cases, ["crisis"])} == {"c1", "c2"}
     assert {c.id for c in select(workspace.cases, ["lookalike", "medical_advice"])} == {"l1", "m1"}

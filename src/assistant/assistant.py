@@ -15,7 +15,7 @@ from dataclasses import replace
 from functools import cached_property
 from typing import Any, Sequence
 
-from .compose import compose_answer, compose_medical, out_of_scope
+from .compose import Composer, compose_medical, out_of_scope, read_ask
 from .embeddings import Embedder
 from .errors import AssistantError, StoreUnavailable
 from .finish import finish
@@ -54,6 +54,21 @@ class Assistant:
         english = english_vocabulary(model_dir) if model_dir else set()
         self.retriever = HybridRetriever(store, embedder, mode=settings.retrieval_mode, top_k=settings.top_k, english=english)
         self.rails = InputRails(policy, embedder, english, cache_dir=settings.index_dir, max_chars=settings.max_input_chars)
+        self._composer = None  # built on first use: it needs the retriever's units
+
+    @property
+    def composer(self):
+        """Chooses and frames the article lines (``compose.Composer``); the evals swap in baselines."""
+        if self._composer is None:
+            from .corpus import read_block_kinds
+
+            self._composer = Composer(self.policy, self.retriever.units, read_block_kinds(self.settings.corpus_dir),
+                                      self.settings.max_body_words)
+        return self._composer
+
+    @composer.setter
+    def composer(self, value) -> None:
+        self._composer = value
 
     @classmethod
     def load(cls, settings: Settings | None = None, *, embedder: Embedder | None = None) -> "Assistant":
@@ -99,7 +114,7 @@ class Assistant:
             turns = parse_history(history)
             verdict = self._timed(timings, "input_rails", self._check, question, turns)
             retrieval = self._timed(timings, "retrieve", self.retrieve, verdict, turns)
-            draft = self._timed(timings, "compose", self.compose, verdict, retrieval)
+            draft = self._timed(timings, "compose", self.compose, verdict, retrieval, turns)
             reply = self._timed(timings, "output_rails", self.finish, question, verdict, draft, retrieval, turns, id)
             if retrieval is not None:
                 timings.update({f"retrieve.{k}": v for k, v in retrieval.timings.items()})
@@ -132,6 +147,12 @@ class Assistant:
     def retrieve(self, verdict: Verdict, turns: Sequence[Turn]) -> Retrieval | None:
         if verdict.category not in (None, "medical_advice"):
             return None
+        previous = next((t.content for t in reversed(turns) if t.role == "user"), "")
+        if previous and verdict.category is None and read_ask(verdict.text, self.policy).kind == "more":
+            # "tell me more", "what else": the earlier question is what to search for; the composer
+            # then leaves out what the last reply already quoted.
+            again = self.retriever.retrieve(previous, (), follow_up=False)
+            return replace(again, query=f"{verdict.text} | {again.query}", follow_up=True)
         retrieval = self.retriever.retrieve(verdict.text, turns)
         if turns and not retrieval.follow_up and verdict.category is None and not self._in_scope(verdict, retrieval):
             # A question that cannot stand alone ("ok but where do I even start") is read with the conversation.
@@ -140,7 +161,7 @@ class Assistant:
                 return again
         return retrieval
 
-    def compose(self, verdict: Verdict, retrieval: Retrieval | None) -> Draft:
+    def compose(self, verdict: Verdict, retrieval: Retrieval | None, turns: Sequence[Turn] = ()) -> Draft:
         w = self.policy.wording
         if verdict.category == "crisis":
             return Draft("crisis")
@@ -155,7 +176,7 @@ class Assistant:
             return out_of_scope(self.policy)
         if verdict.risk != "none":
             retrieval = self._without_risky_quotes(retrieval)
-        return compose_answer(retrieval, self.policy, intent=verdict.intent, max_words=self.settings.max_body_words)
+        return self.composer.answer(verdict, retrieval, turns)
 
     def _without_risky_quotes(self, retrieval: Retrieval) -> Retrieval:
         """Someone who may be at risk is never shown lines like "They're better off without me"."""
