@@ -45,8 +45,22 @@ def clean(text: str) -> str:
 
 def normalize(text: str) -> str:
     """The form patterns are matched against: clean, casefolded, straight quotes, de-obfuscated
-    (which also shortens long letter runs)."""
-    return deobfuscate(_visible(text).translate(_QUOTES).casefold())
+    (which also shortens long letter runs), accents folded on Latin letters."""
+    return deobfuscate(fold_accents(_visible(text).translate(_QUOTES).casefold()))
+
+
+def fold_accents(text: str) -> str:
+    """Latin letters without their accents ("quitarme la vída" -> "quitarme la vida", "ñ" -> "n"),
+    so patterns in other languages match however accents are typed; other scripts are left alone."""
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    out = []
+    for ch in decomposed:
+        if unicodedata.combining(ch) and out and "a" <= out[-1].lower() <= "z":
+            continue
+        out.append(ch)
+    return unicodedata.normalize("NFC", "".join(out))
 
 
 # -- de-obfuscation ---------------------------------------------------------------------------
