@@ -24,7 +24,7 @@ import html
 import os
 import re
 from dataclasses import dataclass
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
@@ -348,8 +348,11 @@ class ChatPage:
         return self.bot.ask(message, history).to_dict()
 
 
-def build(bot: Bot) -> gr.Blocks:
-    """The chat page for ``bot``; serve it with ``launch(demo, settings)`` (or ``serve``)."""
+def build(bot: Bot, extras: Sequence[Callable[[gr.State], None]] = ()) -> gr.Blocks:
+    """The chat page for ``bot``; serve it with ``launch(demo, settings)`` (or ``serve``).
+
+    Each of ``extras`` is called inside the page, under the examples, with the session's
+    conversation state, to add its own components (the review panel of ``review.py``)."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # Gradio's telemetry helpers also read it on every call
     page = ChatPage(bot)
     policy = page.policy
@@ -389,6 +392,8 @@ def build(bot: Bot) -> gr.Blocks:
         with gr.Row(elem_id="examples"):
             examples = [gr.Button(s, size="sm", variant="secondary", min_width=160, elem_classes=["example"])
                         for s in page.suggestions]
+        for extra in extras:
+            extra(conversation)
         gr.HTML(footer_html(policy), apply_default_css=False)
 
         answering = gr.on(
@@ -439,11 +444,12 @@ def launch(demo: gr.Blocks, settings: Settings, *, block: bool = True, routes: S
     return url
 
 
-def serve(settings: Settings) -> None:
-    """``assistant chat``: load the assistant, then serve the page until interrupted."""
+def serve(settings: Settings, extras: Sequence[Callable[[gr.State], None]] = ()) -> None:
+    """``assistant chat``: load the assistant, then serve the page (with ``extras``, see ``build``)
+    until interrupted."""
     from .assistant import Assistant
 
     from .api import api_routes
 
     bot = Assistant.load(settings).warm()
-    launch(build(bot), settings, routes=api_routes(bot, settings))
+    launch(build(bot, extras), settings, routes=api_routes(bot, settings))
