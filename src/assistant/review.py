@@ -185,6 +185,8 @@ PANEL_CSS = """
 .review-details ol.passages li { margin: 0.2rem 0 0.4rem; }
 .review-details .score { font-variant-numeric: tabular-nums; color: var(--body-text-color-subdued); }
 """
+# The article is long: its lines scroll inside the panel instead of pushing Save off screen.
+PAGE_STYLE = "<style>#review-lines .wrap { max-height: 16rem; overflow-y: auto; }</style>"
 
 
 # -- the panel ----------------------------------------------------------------------------------
@@ -245,12 +247,14 @@ class ReviewPanel:
             return w.not_saved.format(problem=exc)
         return w.saved.format(id=saved.id, path=self.path)
 
-    def attach(self, conversation) -> None:
-        """Add the panel to the page being built; ``conversation`` is the page's session state."""
+    def attach(self, events) -> None:
+        """Add the panel to the page being built (``web.build``'s extras hook, given ``PageEvents``)."""
         import gradio as gr
 
+        conversation = events.conversation
         w = self.wording
         with gr.Accordion(w.title, open=True, elem_id="review"):
+            gr.HTML(PAGE_STYLE, js_on_load=None, padding=False)
             gr.Markdown(w.intro)
             pick = gr.Dropdown(choices=[], label=w.pick, elem_id="review-pick", interactive=True)
             details = gr.HTML(self.show([]), css_template=PANEL_CSS, js_on_load=None, elem_id="review-panel")
@@ -270,7 +274,8 @@ class ReviewPanel:
             choices = self.choices(conv)
             return gr.update(choices=choices, value=choices[-1][1] if choices else None), self.show(conv), ""
 
-        conversation.change(refreshed, [conversation], [pick, details, status], queue=False, api_visibility="private")
+        for event in events.changed:
+            event.then(refreshed, [conversation], [pick, details, status], queue=False, api_visibility="private")
         pick.input(self.show, [conversation, pick], [details], queue=False, api_visibility="private")
         verdict.change(lambda v: gr.update(visible=v == "bad"), [verdict], [lines], queue=False,
                        api_visibility="private")
