@@ -118,7 +118,8 @@ class Flip:
 def _delta(before: float | None, after: float | None) -> float | None:
     if before is None or after is None or any(isinstance(v, float) and math.isnan(v) for v in (before, after)):
         return None
-    return after - before
+    delta = after - before
+    return 0.0 if abs(delta) < 5e-6 else delta  # report files keep 6 decimals: smaller is rounding
 
 
 @dataclass(frozen=True)
