@@ -103,3 +103,13 @@ def test_only_the_review_page_has_the_panel(panel) -> None:
     ids = lambda demo: {c.get("props", {}).get("elem_id") for c in demo.config["components"]}  # noqa: E731
     assert "review-save" in ids(web.build(ScriptedBot(), [panel.attach]))
     assert not {i for i in ids(web.build(ScriptedBot())) if str(i).startswith("review")}
+
+
+def test_the_review_file_flag_needs_review() -> None:
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    result = CliRunner().invoke(main, ["chat", "--review-file", "x.jsonl"])
+    assert result.exit_code == 2 and "--review-file is used only with --review" in result.output
+    assert "--review" in CliRunner().invoke(main, ["chat", "--help"]).output
