@@ -9,6 +9,7 @@ list items. The framing line comes from the policy, chosen by the question's int
 Example::
 
     draft = compose_answer(retrieval, policy, intent="why", max_words=90)
+    draft = QuotingComposer(policy, max_words=90).answer(retrieval, intent="why")   # the same, as a Composer
 """
 
 from __future__ import annotations
@@ -98,3 +99,20 @@ def compose_medical(retrieval: Retrieval | None, policy: Policy, max_words: int)
 
 def out_of_scope(policy: Policy) -> Draft:
     return Draft("out_of_scope", lead=" ".join(policy.wording.out_of_scope.split()), suggestions=policy.suggestions[:3])
+
+
+class QuotingComposer:
+    """The default ``Composer`` (``protocols.py``): quotes article units word for word, with citations."""
+
+    def __init__(self, policy: Policy, max_words: int):
+        self.policy = policy
+        self.max_words = max_words
+
+    def answer(self, retrieval: Retrieval, *, intent: str) -> Draft:
+        return compose_answer(retrieval, self.policy, intent=intent, max_words=self.max_words)
+
+    def medical(self, retrieval: Retrieval | None) -> Draft:
+        return compose_medical(retrieval, self.policy, self.max_words)
+
+    def out_of_scope(self) -> Draft:
+        return out_of_scope(self.policy)
