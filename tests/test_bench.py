@@ -134,6 +134,10 @@ def _results(scale_rows):
                                     "errors": 0},
                                    {"users": 32, "requests": 96, "latency_ms": summary([100.0, 600.0]), "throughput_rps": 30,
                                     "errors": 1}]},
+        "api": {"per_user": 5, "alone": 20, "page_rss_mb": 300.0,
+                "levels": [{"users": 1, "requests": 20, "latency_ms": summary([20.0, 30.0]), "throughput_rps": 40, "errors": 0},
+                           {"users": 32, "requests": 160, "latency_ms": summary([100.0, 200.0]), "throughput_rps": 60,
+                            "errors": 0}]},
     }
 
 
@@ -153,6 +157,10 @@ def test_targets_page_and_plot_from_results(tmp_path):
     assert targets["100k / 1k chunks: whole retrieval p50, embedded store"]["met"] is False  # 5 ms against 2 ms
     assert targets["100k / 1k chunks: dense search (Chroma) p50, server store"]["met"] is None  # not run
     assert targets["32 page users: errors"]["met"] is False
+    assert targets["32 HTTP API users: errors"]["met"] is True
+    api_ratio = targets["32 HTTP API users: p95 / single-user p50"]
+    assert api_ratio["value"] == pytest.approx(summary([100.0, 200.0])["p95"] / 25.0) and api_ratio["met"] is True
+    assert "## Concurrent HTTP API users" in page
     assert report.memory_per_10k(results) == {"embedded": pytest.approx(10.0)}  # 99 MB over 99k chunks
     assert "| `assistant ask` cold start, median | ≤ 2.0 s | 1.5 s | yes |" in page
     assert page.rstrip().endswith("kept by hand")
