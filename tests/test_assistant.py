@@ -59,23 +59,14 @@ class CannedRetriever:
 
 @dataclass
 class RecordingComposer:
-    """Quotes the best passage, and records which of its methods the pipeline called."""
+    """Quotes the best passage, and records the intent of each question it was asked to answer."""
 
-    policy: object
     calls: list[str] = field(default_factory=list)
 
-    def answer(self, retrieval, *, intent):
-        self.calls.append(f"answer:{intent}")
+    def answer(self, verdict, retrieval, turns=()):
+        self.calls.append(verdict.intent)
         best = retrieval.passages[:1]
         return Draft("answered", body=f"{best[0].text} [1]", sources=best)
-
-    def medical(self, retrieval):
-        self.calls.append("medical")
-        return Draft("medical_advice", lead=" ".join(self.policy.wording.medical_advice.split()))
-
-    def out_of_scope(self):
-        self.calls.append("out_of_scope")
-        return Draft("out_of_scope", lead=" ".join(self.policy.wording.out_of_scope.split()))
 
 
 @pytest.fixture
@@ -85,7 +76,7 @@ def wired(fake_bot):
     def build(relevance: float = 0.9):
         store = ListStore(fake_bot.retriever.units)
         retriever = CannedRetriever(store, relevance)
-        composer = RecordingComposer(fake_bot.policy)
+        composer = RecordingComposer()
         bot = Assistant(fake_bot.settings, fake_bot.policy, store=store, embedder=fake_bot.embedder, retriever=retriever,
                         rails=fake_bot.rails, composer=composer)
         return bot, retriever, composer
@@ -105,25 +96,25 @@ def test_fakes_wired_in_answer_through_the_rails_and_the_finishing_step(wired, f
     reply = bot.ask("why do I ignore messages from people I love?")
 
     assert reply.category == "answered"
-    assert retriever.asked and composer.calls == ["answer:why"]
+    assert retriever.asked and composer.calls == ["why"]
     assert reply.body == f"{fake_bot.retriever.units[3].text} [1]"
     assert reply.disclaimer in reply.answer and reply.contact in reply.answer
 
 
-def test_a_medical_request_goes_to_the_composers_medical_reply(wired):
+def test_a_medical_request_gets_the_policys_reply_not_the_composers(wired):
     bot, _, composer = wired()
 
     reply = bot.ask("what dose of sertraline should I take?")
 
-    assert reply.category == "medical_advice" and composer.calls == ["medical"]
+    assert reply.category == "medical_advice" and composer.calls == []
 
 
-def test_weak_evidence_goes_to_the_composers_out_of_scope_reply(wired):
+def test_weak_evidence_gets_the_out_of_scope_reply_without_the_composer(wired):
     bot, _, composer = wired(relevance=0.0)
 
     reply = bot.ask("why do I ignore messages from people I love?")
 
-    assert reply.category == "out_of_scope" and composer.calls == ["out_of_scope"]
+    assert reply.category == "out_of_scope" and composer.calls == []
 
 
 def test_a_crisis_message_never_reaches_the_composer(wired):
@@ -136,8 +127,8 @@ def test_a_crisis_message_never_reaches_the_composer(wired):
 
 def test_a_composer_sentence_found_nowhere_is_dropped(wired, fake_bot):
     bot, _, composer = wired()
-    composer.answer = lambda retrieval, *, intent: Draft("answered", body="Stop your medication today. [1]",
-                                                          sources=retrieval.passages[:1])
+    composer.answer = lambda verdict, retrieval, turns=(): Draft("answered", body="Stop your medication today. [1]",
+                                                                 sources=retrieval.passages[:1])
 
     reply = bot.ask("why do I ignore messages from people I love?")
 

@@ -15,11 +15,12 @@ from dataclasses import replace
 from functools import cached_property
 from typing import Any, Sequence
 
+from . import protocols
+from .compose import compose_medical, out_of_scope
 from .embeddings import Embedder
 from .errors import AssistantError, StoreUnavailable
 from .finish import finish
 from .policy import Policy, load_policy
-from .protocols import Composer, Retriever, Store
 from .safety import InputRails
 from .settings import Settings
 from .text import normalize
@@ -45,8 +46,8 @@ class Assistant:
     """Answers from the corpus with guardrails; build with ``Assistant.load()``, or pass the
     parts (any objects that fit ``protocols.py``) to wire others."""
 
-    def __init__(self, settings: Settings, policy: Policy, *, store: Store, embedder: Embedder, retriever: Retriever,
-                 rails: InputRails, composer: Composer):
+    def __init__(self, settings: Settings, policy: Policy, *, store: protocols.Store, embedder: Embedder,
+                 retriever: protocols.Retriever, rails: InputRails, composer: protocols.Composer):
         self.settings = settings
         self.policy = policy
         self.store = store
@@ -107,7 +108,7 @@ class Assistant:
             turns = parse_history(history)
             verdict = self._timed(timings, "input_rails", self._check, question, turns)
             retrieval = self._timed(timings, "retrieve", self.retrieve, verdict, turns)
-            draft = self._timed(timings, "compose", self.compose, verdict, retrieval)
+            draft = self._timed(timings, "compose", self.compose, verdict, retrieval, turns)
             reply = self._timed(timings, "output_rails", self.finish, question, verdict, draft, retrieval, turns, id)
             if retrieval is not None:
                 timings.update({f"retrieve.{k}": v for k, v in retrieval.timings.items()})
@@ -148,22 +149,22 @@ class Assistant:
                 return again
         return retrieval
 
-    def compose(self, verdict: Verdict, retrieval: Retrieval | None) -> Draft:
+    def compose(self, verdict: Verdict, retrieval: Retrieval | None, turns: Sequence[Turn] = ()) -> Draft:
         w = self.policy.wording
         if verdict.category == "crisis":
             return Draft("crisis")
         if verdict.category == "medical_advice":
-            return self.composer.medical(retrieval)
+            return compose_medical(retrieval, self.policy, self.settings.max_body_words)
         if verdict.category == "small_talk":
             return Draft("small_talk", lead=getattr(w.small_talk, self.rails.small_talk_kind(normalize(verdict.text))))
         if verdict.category == "invalid":
             reason = next((r.reason for r in verdict.rails if r.rail == "invalid"), "unreadable")
             return Draft("invalid", lead=" ".join(getattr(w.invalid, reason, w.invalid.unreadable).split()))
         if verdict.category == "out_of_scope" or retrieval is None or not self._in_scope(verdict, retrieval):
-            return self.composer.out_of_scope()
+            return out_of_scope(self.policy)
         if verdict.risk != "none":
             retrieval = self._without_risky_quotes(retrieval)
-        return self.composer.answer(retrieval, intent=verdict.intent)
+        return self.composer.answer(verdict, retrieval, turns)
 
     def _without_risky_quotes(self, retrieval: Retrieval) -> Retrieval:
         """Someone who may be at risk is never shown lines like "They're better off without me"."""

@@ -9,14 +9,16 @@ list items. The framing line comes from the policy, chosen by the question's int
 Example::
 
     draft = compose_answer(retrieval, policy, intent="why", max_words=90)
-    draft = QuotingComposer(policy, max_words=90).answer(retrieval, intent="why")   # the same, as a Composer
+    draft = QuotingComposer(policy, max_words=90).answer(verdict, retrieval)   # the same, as a Composer
 """
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from .policy import Policy
 from .text import words
-from .types import Draft, Passage, Retrieval
+from .types import Draft, Passage, Retrieval, Turn, Verdict
 
 MAX_UNITS = 4
 RELATIVE_SCORE = 0.55  # keep units whose fused score is at least this share of the best
@@ -108,11 +110,5 @@ class QuotingComposer:
         self.policy = policy
         self.max_words = max_words
 
-    def answer(self, retrieval: Retrieval, *, intent: str) -> Draft:
-        return compose_answer(retrieval, self.policy, intent=intent, max_words=self.max_words)
-
-    def medical(self, retrieval: Retrieval | None) -> Draft:
-        return compose_medical(retrieval, self.policy, self.max_words)
-
-    def out_of_scope(self) -> Draft:
-        return out_of_scope(self.policy)
+    def answer(self, verdict: Verdict, retrieval: Retrieval, turns: Sequence[Turn] = ()) -> Draft:
+        return compose_answer(retrieval, self.policy, intent=verdict.intent, max_words=self.max_words)

@@ -8,28 +8,25 @@
 | ``Embedder`` (``embeddings.py``) | ``OnnxEmbedder`` for questions | texts to unit-length vectors |
 | ``Store`` | ``store.ChromaStore`` | the units, and the units nearest to a vector |
 | ``Retriever`` | ``retrieval.HybridRetriever`` | ranks passages for a message and its history |
-| ``Composer`` | ``compose.QuotingComposer`` | turns ranked passages into a draft reply (e.g. an LLM) |
-| ``SafetyClassifier`` | none yet | scores messages for the safety decisions |
+| ``Composer`` | ``compose.QuotingComposer`` | turns the passages for an in-scope question into a draft answer (e.g. an LLM) |
 
-Whatever a composer writes still goes through ``finish``: it blocks dose or diagnosis text,
-drops any sentence found neither in the corpus nor in the policy, and adds the crisis lines, the
-contact and the disclaimer. A new composer cannot skip them.
+The composer answers in-scope questions only: crisis, small talk, unreadable messages, medical
+requests and out-of-scope questions get the policy's own replies. Whatever a composer writes
+still goes through ``finish``: it blocks dose or diagnosis text, drops any sentence found
+neither in the corpus nor in the policy, and adds the crisis lines, the contact and the
+disclaimer. A new composer cannot skip them.
 
 Example::
 
-    class OneLineComposer:
-        def __init__(self, policy):
-            self.policy = policy
+    class BestLineComposer:
+        # Quotes the single best passage.
 
-        def answer(self, retrieval, *, intent):
+        def answer(self, verdict, retrieval, turns=()):
             best = retrieval.passages[:1]
-            return Draft("answered", body=f"{best[0].text} [1]", sources=best) if best else self.out_of_scope()
+            return Draft("answered", body=f"{best[0].text} [1]" if best else "", sources=best)
 
-        def medical(self, retrieval):
-            return Draft("medical_advice", lead=self.policy.wording.medical_advice)
-
-        def out_of_scope(self):
-            return Draft("out_of_scope", lead=self.policy.wording.out_of_scope)
+    bot = Assistant.load()
+    bot.composer = BestLineComposer()
 """
 
 from __future__ import annotations
@@ -42,7 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
     from .store import Hit
-    from .types import Draft, Retrieval, Turn, Unit
+    from .types import Draft, Retrieval, Turn, Unit, Verdict
 
 
 @runtime_checkable
@@ -85,35 +82,12 @@ class Retriever(Protocol):
 
 @runtime_checkable
 class Composer(Protocol):
-    """Turns retrieved passages into a draft reply; ``finish`` adds the safety lines."""
+    """Turns the passages retrieved for an in-scope question into a draft answer; ``finish`` adds the safety lines."""
 
-    def answer(self, retrieval: Retrieval, *, intent: str) -> Draft:
-        """An ``answered`` draft for an in-scope question, or ``out_of_scope`` when nothing is usable."""
-        ...
-
-    def medical(self, retrieval: Retrieval | None) -> Draft:
-        """A ``medical_advice`` draft: the advice declined, with relevant article lines if any."""
-        ...
-
-    def out_of_scope(self) -> Draft:
-        """An ``out_of_scope`` draft with suggested questions."""
+    def answer(self, verdict: Verdict, retrieval: Retrieval, turns: Sequence[Turn] = ()) -> Draft:
+        """An ``answered`` draft (body with ``[n]`` marks, the cited passages as sources), or
+        ``out_of_scope`` when no passage is usable. ``verdict`` says what the rails read (intent, risk)."""
         ...
 
 
-@runtime_checkable
-class SafetyClassifier(Protocol):
-    """A learned safety decision on the sentence vectors the pipeline already computes.
-
-    A placeholder for the seam: today the rails decide with the policy's patterns and exemplars
-    (``safety.py``) and nothing implements this yet. A trained classifier (crisis tier,
-    medical-advice request, scope) gives one probability per label for each vector.
-    """
-
-    labels: tuple[str, ...]
-
-    def predict_proba(self, vectors: np.ndarray) -> np.ndarray:
-        """An array of shape (len(vectors), len(labels)); each row sums to 1."""
-        ...
-
-
-__all__ = ["Composer", "Embedder", "Retriever", "SafetyClassifier", "Store"]
+__all__ = ["Composer", "Embedder", "Retriever", "Store"]
