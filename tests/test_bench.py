@@ -222,22 +222,22 @@ def hash_index(tmp_path, settings_for):
 
 def _chroma_only(settings):
     """The same index read through Chroma: the snapshot file removed."""
-    from assistant.store import SNAPSHOT_FILE, Store, active_folder
+    from assistant.store import SNAPSHOT_FILE, ChromaStore, active_folder
 
     (active_folder(settings.index_dir) / SNAPSHOT_FILE).unlink()
-    return Store.open(settings)
+    return ChromaStore.open(settings)
 
 
 def test_the_snapshot_answers_as_chroma_does(hash_index):
     """Exact search and Chroma agree unit for unit, except where rows tie exactly at the cut-off
     (the hash fake makes many ties), where either choice is right and Chroma's is arbitrary."""
-    from assistant.store import Store
+    from assistant.store import ChromaStore
 
-    fast = Store.open(hash_index)
+    fast = ChromaStore.open(hash_index)
     units, manifest = fast.units(), fast.manifest()
     vectors = HashEmbedder().encode([*QUESTIONS, "guilt and shame", "fatigue", "reaching out to a friend", "push people away"])
     cases = [(v, n) for v in vectors for n in (3, 8, 24)]
-    rows = [fast._loaded_snapshot().nearest(v, 6 * n + 1) for v, n in cases]  # Store.query reads 6n rows
+    rows = [fast._loaded_snapshot().nearest(v, 6 * n + 1) for v, n in cases]  # ChromaStore.query reads 6n rows
     untied = [i for i, r in enumerate(rows) if len(r) <= 6 * cases[i][1] or r[-2][1] - r[-1][1] > 1e-6]
     fast_hits = [fast.query(v, n) for v, n in cases]
     slow = _chroma_only(hash_index)
@@ -255,8 +255,8 @@ def test_the_snapshot_answers_as_chroma_does(hash_index):
 def test_reading_a_small_embedded_index_does_not_import_chromadb(hash_index):
     import subprocess
 
-    script = ("import sys; from assistant.store import Store; from assistant.settings import Settings; import numpy as np; "
-              "s = Store.open(Settings()); s.units(); s.manifest(); s.query(np.ones(384, dtype=np.float32), 8); "
+    script = ("import sys; from assistant.store import ChromaStore; from assistant.settings import Settings; import numpy as np; "
+              "s = ChromaStore.open(Settings()); s.units(); s.manifest(); s.query(np.ones(384, dtype=np.float32), 8); "
               "print('chromadb' in sys.modules)")
     env = python_env(ASSISTANT_INDEX_DIR=str(hash_index.index_dir), ASSISTANT_CORPUS_DIR=str(hash_index.corpus_dir))
 
@@ -270,7 +270,7 @@ def test_an_incremental_ingest_rewrites_the_snapshot(hash_index, tmp_path):
     import shutil
 
     from assistant.indexing import ingest
-    from assistant.store import Store
+    from assistant.store import ChromaStore
 
     corpus = tmp_path / "corpus"
     shutil.copytree(hash_index.corpus_dir, corpus)
@@ -280,7 +280,7 @@ def test_an_incremental_ingest_rewrites_the_snapshot(hash_index, tmp_path):
 
     ingest(settings, HashEmbedder())
 
-    store = Store.open(settings)
+    store = ChromaStore.open(settings)
     assert "Reaching out after a long silence is hard." in [u.text for u in store.units()]
     assert store.manifest()["units"] == len(store.units())
 
@@ -288,15 +288,16 @@ def test_an_incremental_ingest_rewrites_the_snapshot(hash_index, tmp_path):
 def test_a_collection_above_the_limit_is_searched_by_chroma(tmp_path, settings_for, monkeypatch):
     from assistant import store as store_module
     from assistant.indexing import ingest
+    from assistant.store import snapshot
 
-    monkeypatch.setattr(store_module, "EXACT_MAX", 10)
+    monkeypatch.setattr(snapshot, "EXACT_MAX", 10)
     settings = settings_for(tmp_path / "index")
     ingest(settings, HashEmbedder())
 
     folder = store_module.active_folder(settings.index_dir)
     assert not (folder / store_module.SNAPSHOT_FILE).exists()
     assert (folder / store_module.MANIFEST_FILE).exists()
-    store = store_module.Store.open(settings)
+    store = store_module.ChromaStore.open(settings)
     assert store.query(HashEmbedder().encode(["guilt"])[0], 5) and store.manifest()["units"] == len(store.units())
 
 
