@@ -63,7 +63,15 @@ def test_a_good_answer_keeps_its_route_and_its_cited_passages_become_support(pan
 def test_a_bad_rating_takes_the_route_its_reason_names(reason, category, risk, expect, expect_risk) -> None:
     case = case_from_rating("q", [], reply(category, risk), Rating("bad", reason, reviewer="r", lines=(LINE,)))
     assert (case["expect"], case["risk"], case["tags"]) == (expect, expect_risk, ["reviewed", reason])
-    assert ("support" in case) == (expect == "answered")
+    assert ("support" in case) == (expect == "answered") and "ideal" not in case  # one line is no ideal set
+
+
+def test_two_to_four_ticked_lines_are_also_the_ideal_lines(panel) -> None:
+    two = panel.lines[:2]
+    case = case_from_rating("q", [], reply(), Rating("bad", "missing_steps", reviewer="r", lines=two))
+    assert case["support"] == case["ideal"] == list(two)
+    many = case_from_rating("q", [], reply(), Rating("bad", "missing_steps", reviewer="r", lines=panel.lines[:5]))
+    assert "ideal" not in many and len(many["support"]) == 5
 
 
 def test_saving_validates_like_the_eval_and_appends_one_case(panel) -> None:

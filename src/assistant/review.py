@@ -115,7 +115,8 @@ def case_from_rating(question: str, history: list[dict[str, str]], reply: Reply,
     """One eval case (a dict in the dataset schema) from a reply and its rating.
 
     A good reply keeps its route and risk, and an answer's cited passages become its support.
-    A bad one takes the route its reason names, if any, and the ticked lines as support."""
+    A bad one takes the route its reason names, if any, and the ticked lines as support; two
+    to four ticked lines are also its ``ideal`` (the lines a good reply quotes)."""
     expect = reply.category
     support: tuple[str, ...] = tuple(p.text for p in reply.sources)
     risk = reply.risk
@@ -134,6 +135,8 @@ def case_from_rating(question: str, history: list[dict[str, str]], reply: Reply,
         case["history"] = history
     if support:
         case["support"] = list(dict.fromkeys(support))
+        if rating.verdict == "bad" and 2 <= len(case["support"]) <= 4:
+            case["ideal"] = case["support"]
     case.update({"risk": risk, "tags": ["reviewed"] + ([rating.reason] if rating.reason else []),
                  "note": rating.note.strip(), "reviewer": rating.reviewer.strip(), "verdict": rating.verdict})
     return case
