@@ -197,11 +197,15 @@ def _fmt_delta(name: str, delta: float | None) -> str:
     return ("+" if delta > 0 else "-") + fmt(name, abs(delta))
 
 
+def _known(value: float | None) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
 def compare(base: Baseline, run: Run) -> Changes:
     """The changes of ``run``'s main pipeline against ``base``."""
     figures = run.summaries[MAIN].figures
     metrics = [(n, base.figures.get(n), figures.get(n), _delta(base.figures.get(n), figures.get(n)))
-               for n in FIGURE_NAMES if n in figures or n in base.figures]
+               for n in FIGURE_NAMES if _known(base.figures.get(n)) or _known(figures.get(n))]
     now = {r.case.id: clean_json(result_row(MAIN, r, True)) for r in run.results[MAIN]}
     flips = []
     for cid, row in now.items():
