@@ -219,5 +219,6 @@ def compare(base: Baseline, run: Run) -> Changes:
                           {"category": old.get("category"), "failed": list(old.get("failed", []))},
                           {"category": row["category"], "failed": list(row["failed"])},
                           diff, safety_failures(row) if broke else []))
+    flips.sort(key=lambda f: (f.direction != "broke", not f.safety))  # regressions first, safety ones on top
     return Changes(str(base.path), base.created, metrics, flips,
                    added=sorted(set(now) - set(base.rows)), removed=sorted(set(base.rows) - set(now)))
