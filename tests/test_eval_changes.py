@@ -99,6 +99,8 @@ def test_a_non_safety_flip_keeps_exit_0_and_a_fix_is_listed_the_other_way(worksp
     assert code == 0
     assert sorted((f.id, f.direction) for f in run.changes.flips) == [("o1", "fixed"), ("s1", "broke")]
     assert run.changes.safety_regressions == []
+    assert all(f.unchanged for f in run.changes.flips)  # same pipeline, same bodies: only the labels moved
+    assert (workspace.root / "after" / "summary.md").read_text(encoding="utf-8").count("Body unchanged.") == 2
 
 
 def test_baseline_last_is_the_newest_report_and_a_bad_baseline_exits_2(workspace, monkeypatch) -> None:
@@ -162,3 +164,13 @@ def test_agreement_of_two_reviewers_on_the_same_questions(tmp_path: Path) -> Non
     assert result.kappa["verdict"] == pytest.approx(0.5)
     out = CliRunner().invoke(eval_command, ["--agreement", str(alice), str(bob)])
     assert out.exit_code == 0 and "| verdict | 75.0% | 0.500 |" in out.output
+
+
+def test_without_transcripts_the_changes_name_flips_but_show_no_text(workspace) -> None:
+    run_into(workspace, Oracle(workspace.cases), "before", transcripts=False)
+    set_expect(workspace, "small_talk", "s1", "out_of_scope")
+    code, run = run_into(workspace, Oracle(workspace.cases), "after", baseline=workspace.root / "before",
+                         check_thresholds=False, transcripts=False)
+    assert [(f.id, f.diff) for f in run.changes.flips] == [("s1", None)]
+    for name in ("summary.md", "summary.json", "report.html"):
+        assert "s1" in (workspace.root / "after" / name).read_text(encoding="utf-8")

@@ -107,12 +107,18 @@ class Flip:
     expect: str
     before: dict[str, Any]  # category, failed
     after: dict[str, Any]
-    diff: list[tuple[str, str]]  # word diff of the body; empty when either run kept no text
+    diff: list[tuple[str, str]] | None  # word diff of the body; None when a run kept no text
     safety: list[str] = field(default_factory=list)  # safety checks it now fails ("broke" only)
+
+    @property
+    def unchanged(self) -> bool:
+        """Both runs kept the body's text and it is the same (a routing or retrieval flip)."""
+        return self.diff is not None and all(op == "=" for op, _ in self.diff)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "direction": self.direction, "expect": self.expect, "before": self.before,
-                "after": self.after, "safety": self.safety, "diff": [list(d) for d in self.diff]}
+                "after": self.after, "safety": self.safety,
+                "diff": None if self.diff is None else [list(d) for d in self.diff]}
 
 
 def _delta(before: float | None, after: float | None) -> float | None:
@@ -160,7 +166,9 @@ class Changes:
             lines += [f"### {f.id}: {arrow} (expects {f.expect})", "",
                       f"- before: {f.before['category']}, failed: {', '.join(f.before['failed']) or 'none'}",
                       f"- after: {f.after['category']}, failed: {', '.join(f.after['failed']) or 'none'}"]
-            if f.diff:
+            if f.unchanged:
+                lines += ["", "Body unchanged."]
+            elif f.diff:
                 text = " ".join(w if op == "=" else f"[{op}{w}{op}]" if op == "-" else f"{{+{w}+}}" for op, w in f.diff)
                 lines += ["", "> " + text.replace("\n", " ")]
             lines.append("")
@@ -178,12 +186,12 @@ class Changes:
                    f"<tbody>{rows}</tbody></table>")
         for f in self.flips:
             words = "".join(f"<del>{e(w)}</del> " if op == "-" else f"<ins>{e(w)}</ins> " if op == "+" else f"{e(w)} "
-                            for op, w in f.diff)
+                            for op, w in f.diff or ())
             arrow = "pass → fail" if f.direction == "broke" else "fail → pass"
             out.append(f'<h3>{e(f.id)}: {arrow} (expects {e(f.expect)})</h3><ul>'
                        f"<li>before: {e(f.before['category'])}, failed: {e(', '.join(f.before['failed']) or 'none')}</li>"
                        f"<li>after: {e(f.after['category'])}, failed: {e(', '.join(f.after['failed']) or 'none')}</li>"
-                       f"</ul>" + (f'<p class="diff">{words}</p>' if f.diff else ""))
+                       f"</ul>" + ("<p>Body unchanged.</p>" if f.unchanged else f'<p class="diff">{words}</p>' if f.diff else ""))
         return "\n".join(out)
 
 
@@ -194,7 +202,8 @@ def _fmt_delta(name: str, delta: float | None) -> str:
         return "0"
     if BY_NAME[name].kind == "rate":
         return f"{100 * delta:+.1f} pt"
-    return ("+" if delta > 0 else "-") + fmt(name, abs(delta))
+    size = fmt(name, abs(delta))
+    return size if size.strip("0.") == "" else ("+" if delta > 0 else "-") + size
 
 
 def _known(value: float | None) -> bool:
@@ -214,7 +223,7 @@ def compare(base: Baseline, run: Run) -> Changes:
             continue
         broke = bool(old.get("passed"))
         body_before, body_after = old.get("body"), row.get("body") if run.transcripts else None
-        diff = word_diff(body_before, body_after) if isinstance(body_before, str) and isinstance(body_after, str) else []
+        diff = word_diff(body_before, body_after) if isinstance(body_before, str) and isinstance(body_after, str) else None
         flips.append(Flip(cid, "broke" if broke else "fixed", row["expect"],
                           {"category": old.get("category"), "failed": list(old.get("failed", []))},
                           {"category": row["category"], "failed": list(row["failed"])},
