@@ -149,7 +149,8 @@ def _ask_batch(bot, lines) -> int:
 @main.command()
 @click.option("--host", default=None, help="Address to bind [env ASSISTANT_HOST, default 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port [env ASSISTANT_PORT, default 7860].")
-@click.option("--review", is_flag=True, help="For evaluators: a panel under each reply to inspect, rate and save it as an eval case.")
+@click.option("--review", is_flag=True,
+              help="For evaluators: a panel under the chat to inspect a reply, rate it and save it as an eval case.")
 @click.option("--review-file", type=click.Path(dir_okay=False), default=None,
               help="Where --review appends saved cases [default evals/reviewed.jsonl].")
 def chat(host: str | None, port: int | None, review: bool, review_file: str | None) -> None:
