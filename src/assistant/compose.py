@@ -16,7 +16,7 @@
 
 Example::
 
-    composer = Composer(policy, units, block_kinds, max_words=90)
+    composer = BlockComposer(policy, lambda: retriever.units, block_kinds, max_words=90)
     draft = composer.answer(verdict, retrieval, turns)
 """
 
@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from functools import cached_property
+from typing import Callable, Mapping, Sequence
 
 from .policy import Policy
 from .text import normalize, split_sentences, words
@@ -119,14 +120,21 @@ def said(reply: str, unit: Unit) -> bool:
     return bool(reply) and " ".join(normalize(unit.text).split()) in " ".join(normalize(reply).split())
 
 
-class Composer:
-    """Chooses and frames the article lines for one answered question; see the module docstring."""
+class BlockComposer:
+    """The default ``Composer`` (``protocols.py``): chooses and frames the article lines for one
+    answered question, word for word with citations; see the module docstring."""
 
-    def __init__(self, policy: Policy, units: Sequence[Unit], block_kinds: BlockKinds, max_words: int):
+    def __init__(self, policy: Policy, units: Sequence[Unit] | Callable[[], Sequence[Unit]], block_kinds: BlockKinds,
+                 max_words: int):
         self.policy = policy
-        self.blocks = article_blocks(units, block_kinds)
+        self._units = units  # or a function giving them: the store is read on the first question, not at start
+        self.block_kinds = block_kinds
         self.max_words = max_words
         self.common = {normalize(c) for c in policy.answers.common}
+
+    @cached_property
+    def blocks(self) -> dict[tuple[str, int], Block]:
+        return article_blocks(self._units() if callable(self._units) else self._units, self.block_kinds)
 
     def answer(self, verdict: Verdict, retrieval: Retrieval, turns: Sequence[Turn] = ()) -> Draft:
         """An ``answered`` draft, or ``out_of_scope`` with suggestions when nothing is usable."""
@@ -345,3 +353,4 @@ def compose_medical(retrieval: Retrieval | None, policy: Policy, max_words: int)
 
 def out_of_scope(policy: Policy) -> Draft:
     return Draft("out_of_scope", lead=" ".join(policy.wording.out_of_scope.split()), suggestions=policy.suggestions[:3])
+

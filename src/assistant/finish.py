@@ -15,16 +15,29 @@ from .text import CITATION, normalize
 from .types import Draft, RailHit, Reply, RiskTier
 
 
-def crisis_block(policy: Policy, risk: RiskTier, *, from_history: bool = False) -> str:
+def crisis_block(policy: Policy, risk: RiskTier, *, from_history: bool = False, question: str = "") -> str:
     c = policy.crisis
     if risk == "clear":
+        # A message in another language also gets that language's line (the gentle tier needs none:
+        # such a message gets the other-language reply, which gives it already).
+        extra = [" ".join(c.languages[code].split()) for code in _crisis_languages(policy, question) if code in c.languages]
         lines = [" ".join(c.takeover.split()), ""]
         lines += [f"- **{r.name}**: {r.how}" for r in c.resources]
-        lines += ["", " ".join(c.takeover_close.split())]
+        lines += ["", *extra, *([""] if extra else []), " ".join(c.takeover_close.split())]
         return "\n".join(lines)
     if risk == "possible":
         return " ".join((c.persist if from_history else c.possible).split())
     return ""
+
+
+def _crisis_languages(policy: Policy, question: str) -> list[str]:
+    """Languages of the crisis patterns written in another language that ``question`` matches."""
+    if not question or not policy.pattern_language:
+        return []
+    norm = normalize(question)
+    found = [policy.pattern_language[pid] for group in ("crisis_clear", "crisis_possible")
+             for pid, rx in policy.compiled[group] if pid in policy.pattern_language and rx.search(norm)]
+    return list(dict.fromkeys(found))
 
 
 def _segments(body: str) -> list[str]:
@@ -73,7 +86,7 @@ def finish(draft: Draft, policy: Policy, *, question: str, risk: RiskTier = "non
     if allowed is not None:
         draft, out_hits = scan(draft, policy, allowed)
     from_history = any(r.rail == "crisis_history" for r in rails)
-    crisis = crisis_block(policy, risk, from_history=from_history)
+    crisis = crisis_block(policy, risk, from_history=from_history, question=question)
     parts = []
     if crisis:
         parts.append(crisis)
