@@ -33,13 +33,13 @@ from .types import Draft, Passage, Retrieval, Turn, Unit, Verdict
 
 HARD_MAX_WORDS = 120  # a whole list with its lead-in may use up to this; nothing goes beyond it
 PREFER_BOOST = 0.5  # a block of a kind that answers the ask: score x (1 + this)
-PREFER_FLOOR = 0.6  # ... and at least this share of the best block's score before the lift
+PREFER_FLOOR = 0.7  # ... and at least this share of the best block's score before the lift
 SECOND_UNIT = 0.0  # a block's score: its best unit plus this share of its second best
 ITEM_SHARE = 0.6  # a list item is kept when its score is at least this share of the block's best item
 MIN_ITEMS = 2
 SHORT_PARAGRAPH = 60  # words: a paragraph this short is quoted whole
 LEAD_IN_SHARE = 0.6  # another sentence of the lead-in paragraph is kept when it scores this share of the block's best
-SUPPORT_SHARE = 0.85  # a supporting line scores at least this share of the retrieval's best unit (or above all quoted)
+SUPPORT_SHARE = 0.9  # a supporting line scores at least this share of the retrieval's best unit (or above all quoted)
 SHORT_BLOCK = 30  # words: an answer this short may take a supporting line from another block that answers the ask
 STORY_SENTENCES = 3  # a message of this many sentences or more tells a story
 _QUESTION = re.compile(r"[^.!?]*\?+")
@@ -212,8 +212,10 @@ class BlockComposer:
         floor = PREFER_FLOOR * top if follow_up else 0.0  # a follow-up's words lean on the earlier question
         for score, block in raw:
             lifted = (block.source, block.section) in ask.lift
-            if block.kinds & prefer or lifted:
-                ranked.append((max(score, floor) * (1 + PREFER_BOOST) ** (1 + lifted), block))
+            if lifted:  # "more": where the last reply left off comes first, the retrieval ranks among those
+                ranked.append((max(score, top) * (1 + PREFER_BOOST) ** 2 + score, block))
+            elif block.kinds & prefer:
+                ranked.append((max(score, floor) * (1 + PREFER_BOOST), block))
             elif score > 0:
                 ranked.append((score, block))
         ranked.sort(key=lambda sb: -sb[0])
@@ -223,8 +225,9 @@ class BlockComposer:
         return ranked
 
     def _is_common(self, block: Block) -> bool:
+        """A block that fits most questions: listed as common, or of a kind that must win by a margin."""
         opening = normalize(block.units[0].text)
-        return any(opening.startswith(c) for c in self.common)
+        return any(opening.startswith(c) for c in self.common) or bool(block.kinds & set(self.policy.answers.margin_kinds))
 
     def quote_block(self, block: Block, scores: dict[str, float], usable) -> list[Passage]:
         """A list with its lead-in, trimmed to its best items; a short paragraph whole; else its best sentences."""
@@ -278,7 +281,9 @@ class BlockComposer:
             unit = next((u for u in other.units if u.id == p.id), None)
             if unit is None or not usable(unit) or self._is_common(other):
                 continue
-            near_best = p.score >= top_chosen or p.score >= SUPPORT_SHARE * retrieval.passages[0].score
+            # (near) the retrieval's best line, or one above all quoted that the lead is also true of
+            near_best = p.score >= SUPPORT_SHARE * retrieval.passages[0].score or (
+                p.score >= top_chosen and bool(other.kinds & set(spec.true_of)))
             # a short answer, completed by a sentence of another paragraph that answers the ask
             fills_in = short and p.kind != "item" and bool(other.kinds & prefer) and bool(other.kinds & set(spec.true_of))
             return [p] if near_best or fills_in else []

@@ -125,6 +125,7 @@ class Answers(_Strict):
     kinds: dict[str, AnswerKind]
     unstated: str = "default"  # the kind of a story that asks nothing the cues recognise
     common: list[Text] = []
+    margin_kinds: list[BlockKind] = []  # blocks of these kinds must win by ``common_margin`` too
     common_margin: float = Field(0.3, ge=0, le=2)
 
     @model_validator(mode="after")
