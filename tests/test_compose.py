@@ -35,7 +35,7 @@ ARTICLE = [
     (4, "item", "Professional help: A counsellor can help you through it."),
     (5, "sentence", "There is a way through this, and it gets easier with support."),
 ]
-KINDS = {SOURCE: (("Withdrawing from people", ("framing",)), ("Low mood changes", ("symptoms",)),
+KINDS = {SOURCE: (("Withdrawing from people", ("context",)), ("Low mood changes", ("symptoms",)),
                   ("Pulling away is not selfish", ("reassurance",)), ("Change comes slowly", ("steps",)),
                   ("There is a way through", ("hope",)))}
 UNITS = [Unit(f"u{i}", SOURCE, text, text, section, i, kind) for i, (section, kind, text) in enumerate(ARTICLE)]
