@@ -422,6 +422,8 @@ def test_lead_honesty_fails_a_steps_lead_over_a_description() -> None:
 
     assert lead_honest(case, honest, ctx=ctx) is True
     assert lead_honest(case, dishonest, ctx=ctx) is False and lead_honest(case, unknown, ctx=ctx) is False
+    refusal = Reply(question="q", category="medical_advice", body=SYMPTOM, answer="", disclaimer="", contact="", lead="I can't")
+    assert lead_honest(case, refusal, ctx=ctx) is None  # a refusal's lead frames no article block
 
 
 def test_coherence_counts_article_blocks_and_ideal_recall_counts_lines() -> None:

@@ -127,16 +127,17 @@ def blocks_quoted(reply: Reply, ctx: QualityContext) -> set[int]:
 
 
 def coherent(case: Case, reply: Reply, *, ctx: QualityContext) -> bool | None:
-    """The quoted lines come from at most two blocks (``None`` for a reply that quotes nothing)."""
-    if not case.ideal or not body_text(reply.body):
+    """The quoted lines come from at most two blocks (``None`` for a reply that is no answer or quotes nothing)."""
+    if not case.ideal or reply.category != "answered" or not body_text(reply.body):
         return None
     return len(blocks_quoted(reply, ctx)) <= COHERENT_BLOCKS
 
 
 def lead_honest(case: Case, reply: Reply, *, ctx: QualityContext) -> bool | None:
     """The lead is a policy lead, and every quoted block's kind is one it declares it is true of.
-    A body line that is in no block, or a block with no kind, cannot be vouched for: it fails."""
-    if not case.ideal or not body_text(reply.body):
+    A body line that is in no block, or a block with no kind, cannot be vouched for: it fails.
+    Only answers are judged: a refusal's lead ("I can't advise on...") frames no article block."""
+    if not case.ideal or reply.category != "answered" or not body_text(reply.body):
         return None
     true_of = ctx.leads.get(squash(reply.lead))
     if true_of is None:
