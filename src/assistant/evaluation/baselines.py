@@ -62,6 +62,23 @@ def today_select(passages: tuple[Passage, ...], max_words: int, max_units: int =
     return chosen
 
 
+def today_render(chosen: list[Passage]) -> tuple[str, tuple[Passage, ...]]:
+    """The earlier rendering: article order, ``[n]`` marks, list items as bullets, no break between blocks."""
+    ordered = sorted(chosen, key=lambda p: (p.source, p.position))
+    lines: list[str] = []
+    prev: Passage | None = None
+    for n, p in enumerate(ordered, start=1):
+        piece = f"{p.text} [{n}]"
+        if p.kind == "item":
+            lines.append(f"- {piece}")
+        elif prev is not None and prev.kind == "sentence" and prev.source == p.source and prev.section == p.section and lines:
+            lines[-1] = f"{lines[-1]} {piece}"
+        else:
+            lines.append(piece)
+        prev = p
+    return "\n".join(lines), tuple(ordered)
+
+
 class TodayComposer:
     """The earlier composition, frozen (its leads are the policy's leads of the same wording)."""
 
@@ -76,7 +93,7 @@ class TodayComposer:
         weak = max(retrieval.relevance, retrieval.confidence) < self.policy.thresholds.weak_evidence_relevance
         if weak:
             chosen = chosen[:2]
-        body, sources = render(chosen)
+        body, sources = today_render(chosen)
         kinds = self.policy.answers.kinds
         lead = self.policy.wording.weak_evidence if weak else kinds[INTENT_KIND.get(verdict.intent, "default")].lead
         return Draft("answered", body=body, lead=" ".join(lead.split()), sources=sources,
