@@ -135,6 +135,63 @@ class PolicyFile(_Strict):
     thresholds: Thresholds
 
 
+def _template(v: str, needs: tuple[str, ...], allowed: tuple[str, ...]) -> str:
+    """A wording template must name ``needs`` and nothing outside ``allowed``."""
+    names = set(re.findall(r"{(\w*)}", v))
+    if missing := [n for n in needs if n not in names]:
+        raise ValueError(f"must contain {', '.join('{' + n + '}' for n in missing)}")
+    if unknown := sorted(names - set(allowed)):
+        raise ValueError(f"unknown placeholder(s) {unknown}; allowed: {list(allowed)}")
+    return v
+
+
+class ReplyWords(_Strict):
+    sources_label: Text
+    reference: Text
+    reference_no_publisher: Text
+    reference_separator: str
+
+    @field_validator("reference")
+    @classmethod
+    def _reference(cls, v: str) -> str:
+        return _template(v, ("numbers", "title"), ("numbers", "title", "publisher"))
+
+    @field_validator("reference_no_publisher")
+    @classmethod
+    def _reference_no_publisher(cls, v: str) -> str:
+        return _template(v, ("numbers", "title"), ("numbers", "title"))
+
+
+class PageWords(_Strict):
+    conversation_label: Text
+    empty_chat: Text
+    question_label: Text
+    question_placeholder: Text
+    send: Text
+    examples_heading: Text
+    clear: Text
+    sources_heading: Text
+    crisis_label: Text
+    help_now: Text
+    you_said: Text
+    assistant_replied: Text
+    call: Text
+    text: Text
+
+    @field_validator("call", "text")
+    @classmethod
+    def _number(cls, v: str) -> str:
+        return _template(v, ("number",), ("number",))
+
+
+class PageFile(_Strict):
+    """``page.yaml``: the reply's frame and the chat page's own words."""
+
+    title: Text
+    reply: ReplyWords
+    page: PageWords
+
+
 class Exemplars(_Strict):
     description: str = ""
     examples: list[Text] = Field(min_length=1)
@@ -186,8 +243,9 @@ class Policy:
     """The whole guardrails folder, validated; regexes compiled once."""
 
     def __init__(self, policy: PolicyFile, exemplars: ExemplarFile, patterns: PatternFile, fingerprint: str,
-                 compiled: dict[str, list[tuple[str, re.Pattern[str]]]] | None = None):
+                 compiled: dict[str, list[tuple[str, re.Pattern[str]]]] | None = None, *, page: PageFile):
         self.file = policy
+        self.page = page
         self.exemplars = {k: tuple(v.examples) for k, v in exemplars.labels.items()}
         self.patterns = patterns
         self.fingerprint = fingerprint
@@ -263,10 +321,11 @@ def _validate(model: type[BaseModel], path: Path, data: object) -> BaseModel:
 
 
 def load_policy(folder: Path) -> Policy:
-    """Read and validate ``policy.yaml``, ``exemplars.yaml`` and ``patterns.yaml`` from ``folder``."""
-    files = {name: Path(folder) / f"{name}.yaml" for name in ("policy", "exemplars", "patterns")}
+    """Read and validate ``policy.yaml``, ``exemplars.yaml``, ``patterns.yaml`` and ``page.yaml`` from ``folder``."""
+    files = {name: Path(folder) / f"{name}.yaml" for name in ("policy", "exemplars", "patterns", "page")}
     raw = {name: _read_yaml(path) for name, path in files.items()}
     policy = _validate(PolicyFile, files["policy"], raw["policy"])
+    page = _validate(PageFile, files["page"], raw["page"])
     exemplars = _validate(ExemplarFile, files["exemplars"], raw["exemplars"])
     patterns = _validate(PatternFile, files["patterns"], raw["patterns"])
     compiled: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
@@ -288,5 +347,5 @@ def load_policy(folder: Path) -> Policy:
             except re.error as exc:
                 raise ConfigError(f"{files['policy']}: key 'intents.{intent}.{i}': bad regex: {exc}") from None
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in files.values())).hexdigest()[:16]
-    return Policy(policy, exemplars, patterns, digest, compiled)  # type: ignore[arg-type]
+    return Policy(policy, exemplars, patterns, digest, compiled, page=page)  # type: ignore[arg-type]
 

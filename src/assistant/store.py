@@ -322,7 +322,8 @@ class Store:
 
 def _unit(m: dict) -> Unit:
     return Unit(m["unit_id"], m["source"], m["text"], m.get("context", m["text"]), int(m.get("section", 0)),
-                int(m.get("position", 0)), m.get("kind", "sentence"), m.get("lead_in", ""), tuple(json.loads(m.get("questions", "[]"))))
+                int(m.get("position", 0)), m.get("kind", "sentence"), m.get("lead_in", ""), tuple(json.loads(m.get("questions", "[]"))),
+                m.get("title", ""), m.get("publisher", ""))  # an index built before titles were stored has neither
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
