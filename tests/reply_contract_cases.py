@@ -3,7 +3,9 @@
 Each case is ``(question, history)``; the history turns are given as plain questions and the
 recorded run fills in the assistant's replies, so a follow-up sees a real earlier answer.
 
-Regenerate the fixture only when a change of the JSON contract is intended::
+Regenerate the fixture only when a change of the JSON contract is intended, or to re-pin it
+after a merge changed the answers themselves (record with the code as it was before the change
+under test, e.g. ``git archive main src | tar -x -C /tmp/base`` and ``PYTHONPATH=/tmp/base/src``)::
 
     .venv/bin/python -m tests.reply_contract_cases
 """

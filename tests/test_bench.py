@@ -134,6 +134,10 @@ def _results(scale_rows):
                                     "errors": 0},
                                    {"users": 32, "requests": 96, "latency_ms": summary([100.0, 600.0]), "throughput_rps": 30,
                                     "errors": 1}]},
+        "api": {"per_user": 5, "alone": 20, "page_rss_mb": 300.0,
+                "levels": [{"users": 1, "requests": 20, "latency_ms": summary([20.0, 30.0]), "throughput_rps": 40, "errors": 0},
+                           {"users": 32, "requests": 160, "latency_ms": summary([100.0, 200.0]), "throughput_rps": 60,
+                            "errors": 0}]},
     }
 
 
@@ -153,6 +157,10 @@ def test_targets_page_and_plot_from_results(tmp_path):
     assert targets["100k / 1k chunks: whole retrieval p50, embedded store"]["met"] is False  # 5 ms against 2 ms
     assert targets["100k / 1k chunks: dense search (Chroma) p50, server store"]["met"] is None  # not run
     assert targets["32 page users: errors"]["met"] is False
+    assert targets["32 HTTP API users: errors"]["met"] is True
+    api_ratio = targets["32 HTTP API users: p95 / single-user p50"]
+    assert api_ratio["value"] == pytest.approx(summary([100.0, 200.0])["p95"] / 25.0) and api_ratio["met"] is True
+    assert "## Concurrent HTTP API users" in page
     assert report.memory_per_10k(results) == {"embedded": pytest.approx(10.0)}  # 99 MB over 99k chunks
     assert "| `assistant ask` cold start, median | ≤ 2.0 s | 1.5 s | yes |" in page
     assert page.rstrip().endswith("kept by hand")
@@ -214,22 +222,22 @@ def hash_index(tmp_path, settings_for):
 
 def _chroma_only(settings):
     """The same index read through Chroma: the snapshot file removed."""
-    from assistant.store import SNAPSHOT_FILE, Store, active_folder
+    from assistant.store import SNAPSHOT_FILE, ChromaStore, active_folder
 
     (active_folder(settings.index_dir) / SNAPSHOT_FILE).unlink()
-    return Store.open(settings)
+    return ChromaStore.open(settings)
 
 
 def test_the_snapshot_answers_as_chroma_does(hash_index):
     """Exact search and Chroma agree unit for unit, except where rows tie exactly at the cut-off
     (the hash fake makes many ties), where either choice is right and Chroma's is arbitrary."""
-    from assistant.store import Store
+    from assistant.store import ChromaStore
 
-    fast = Store.open(hash_index)
+    fast = ChromaStore.open(hash_index)
     units, manifest = fast.units(), fast.manifest()
     vectors = HashEmbedder().encode([*QUESTIONS, "guilt and shame", "fatigue", "reaching out to a friend", "push people away"])
     cases = [(v, n) for v in vectors for n in (3, 8, 24)]
-    rows = [fast._loaded_snapshot().nearest(v, 6 * n + 1) for v, n in cases]  # Store.query reads 6n rows
+    rows = [fast._loaded_snapshot().nearest(v, 6 * n + 1) for v, n in cases]  # ChromaStore.query reads 6n rows
     untied = [i for i, r in enumerate(rows) if len(r) <= 6 * cases[i][1] or r[-2][1] - r[-1][1] > 1e-6]
     fast_hits = [fast.query(v, n) for v, n in cases]
     slow = _chroma_only(hash_index)
@@ -247,8 +255,8 @@ def test_the_snapshot_answers_as_chroma_does(hash_index):
 def test_reading_a_small_embedded_index_does_not_import_chromadb(hash_index):
     import subprocess
 
-    script = ("import sys; from assistant.store import Store; from assistant.settings import Settings; import numpy as np; "
-              "s = Store.open(Settings()); s.units(); s.manifest(); s.query(np.ones(384, dtype=np.float32), 8); "
+    script = ("import sys; from assistant.store import ChromaStore; from assistant.settings import Settings; import numpy as np; "
+              "s = ChromaStore.open(Settings()); s.units(); s.manifest(); s.query(np.ones(384, dtype=np.float32), 8); "
               "print('chromadb' in sys.modules)")
     env = python_env(ASSISTANT_INDEX_DIR=str(hash_index.index_dir), ASSISTANT_CORPUS_DIR=str(hash_index.corpus_dir))
 
@@ -262,7 +270,7 @@ def test_an_incremental_ingest_rewrites_the_snapshot(hash_index, tmp_path):
     import shutil
 
     from assistant.indexing import ingest
-    from assistant.store import Store
+    from assistant.store import ChromaStore
 
     corpus = tmp_path / "corpus"
     shutil.copytree(hash_index.corpus_dir, corpus)
@@ -272,7 +280,7 @@ def test_an_incremental_ingest_rewrites_the_snapshot(hash_index, tmp_path):
 
     ingest(settings, HashEmbedder())
 
-    store = Store.open(settings)
+    store = ChromaStore.open(settings)
     assert "Reaching out after a long silence is hard." in [u.text for u in store.units()]
     assert store.manifest()["units"] == len(store.units())
 
@@ -280,15 +288,16 @@ def test_an_incremental_ingest_rewrites_the_snapshot(hash_index, tmp_path):
 def test_a_collection_above_the_limit_is_searched_by_chroma(tmp_path, settings_for, monkeypatch):
     from assistant import store as store_module
     from assistant.indexing import ingest
+    from assistant.store import snapshot
 
-    monkeypatch.setattr(store_module, "EXACT_MAX", 10)
+    monkeypatch.setattr(snapshot, "EXACT_MAX", 10)
     settings = settings_for(tmp_path / "index")
     ingest(settings, HashEmbedder())
 
     folder = store_module.active_folder(settings.index_dir)
     assert not (folder / store_module.SNAPSHOT_FILE).exists()
     assert (folder / store_module.MANIFEST_FILE).exists()
-    store = store_module.Store.open(settings)
+    store = store_module.ChromaStore.open(settings)
     assert store.query(HashEmbedder().encode(["guilt"])[0], 5) and store.manifest()["units"] == len(store.units())
 
 

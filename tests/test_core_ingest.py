@@ -18,7 +18,7 @@ from assistant.chunking import chunk_document
 from assistant.corpus import read_corpus
 from assistant.embeddings import HashEmbedder
 from assistant.indexing import ingest
-from assistant.store import Store
+from assistant.store import ChromaStore
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = "why-depression-makes-you-push-people-away.md"
@@ -54,7 +54,7 @@ def settings(corpus, tmp_path, settings_for):
 
 
 def stored_units(settings):
-    store = Store.open(settings)
+    store = ChromaStore.open(settings)
     try:
         return store.units()
     finally:

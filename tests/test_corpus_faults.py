@@ -23,7 +23,7 @@ from assistant.embeddings import HashEmbedder
 from assistant.errors import CorpusError
 from assistant.indexing import ingest
 from assistant.settings import ROOT, Settings
-from assistant.store import Store, active_folder
+from assistant.store import ChromaStore, active_folder
 
 ARTICLE = "why-depression-makes-you-push-people-away.md"
 EXTRA = "# Staying in touch\n\nA short text message can be a small step back toward the people you love.\n"
@@ -37,7 +37,7 @@ def settings(tmp_path) -> Settings:
 
 
 def indexed_texts(settings: Settings) -> set[str]:
-    store = Store.open(settings)
+    store = ChromaStore.open(settings)
     try:
         return {u.text for u in store.units()}
     finally:
@@ -213,7 +213,7 @@ KILLER = textwrap.dedent(
             pause("embedding")
             return super().encode(texts)
 
-    real_add, real_activate = store.Store.add, indexing.activate
+    real_add, real_activate = store.ChromaStore.add, indexing.activate
 
     def add(self, *args):
         real_add(self, *args)
@@ -223,7 +223,7 @@ KILLER = textwrap.dedent(
         pause("activating")
         real_activate(*args)
 
-    store.Store.add = add
+    store.ChromaStore.add = add
     indexing.activate = activate
     indexing.ingest(Settings(corpus_dir=Path(sys.argv[1]), index_dir=Path(sys.argv[2])), SlowEmbedder(), rebuild=sys.argv[4] == "rebuild")
     print("DONE", flush=True)

@@ -21,7 +21,7 @@ from assistant.assistant import Assistant
 from assistant.embeddings import HashEmbedder
 from assistant.indexing import ensure_index, index_problem, ingest
 from assistant.settings import ROOT, Settings
-from assistant.store import SNAPSHOT_FILE, MANIFEST_FILE, Store, active_folder
+from assistant.store import SNAPSHOT_FILE, MANIFEST_FILE, ChromaStore, active_folder
 
 NEW_SENTENCE = "A short text message can be a small step back toward the people you love."
 NEW_FILE = f"# Staying in touch\n\n{NEW_SENTENCE}\n"
@@ -120,7 +120,7 @@ def test_partly_damaged_index_keeps_answering_and_the_next_ingest_is_whole(setti
     assert reply.category == "answered" and reply.error is None
     (settings.corpus_dir / "extra.md").write_text(NEW_FILE, encoding="utf-8")
     report = ingest(settings, HashEmbedder())
-    assert report.units_total == len(Store.open(settings).units()) > 1
+    assert report.units_total == len(ChromaStore.open(settings).units()) > 1
     assert index_problem(settings, HashEmbedder()) is None
 
 
@@ -136,7 +136,7 @@ def test_write_failure_keeps_the_previous_index_and_names_the_fix(settings):
     (settings.corpus_dir / "extra.md").write_text(NEW_FILE, encoding="utf-8")
     full = OSError(28, "No space left on device")
     with mock.patch("assistant.embeddings.SentenceTransformerEmbedder", lambda *a, **k: HashEmbedder()), \
-            mock.patch.object(Store, "add", side_effect=full):
+            mock.patch.object(ChromaStore, "add", side_effect=full):
         result = CliRunner().invoke(cli.main, ["ingest", "--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir)])
     assert result.exit_code == 2, result.output
     assert "No space left on device" in result.output and "assistant ingest --rebuild" in result.output
@@ -153,7 +153,7 @@ def test_index_from_another_model_is_detected_and_rebuilt(settings):
     assert "model_sha256" in index_problem(settings, OtherModel())
     report = ensure_index(settings, OtherModel())
     assert report.rebuilt
-    assert Store.open(settings).manifest()["model_sha256"] == OtherModel.model_sha256
+    assert ChromaStore.open(settings).manifest()["model_sha256"] == OtherModel.model_sha256
     assert index_problem(settings, OtherModel()) is None
 
 
@@ -230,4 +230,4 @@ def test_readers_keep_answering_while_a_reingest_runs(settings, tmp_path):
     after = reader.ask("why do I ignore messages?")
     assert after.category == "answered" and after.error is None  # its folder was swapped out and removed
     assert lazy.ask("why do I ignore messages?").error is None
-    assert NEW_SENTENCE in {u.text for u in Store.open(settings).units()}
+    assert NEW_SENTENCE in {u.text for u in ChromaStore.open(settings).units()}

@@ -121,9 +121,9 @@ def test_cold_start_to_page_answer_makes_no_outbound_connection(tmp_path, real_i
 
 
 def test_chroma_telemetry_is_off_in_every_client(fake_bot):
-    from assistant.store import _chroma_settings
+    from assistant.store.chroma import chroma_settings
 
-    assert _chroma_settings().anonymized_telemetry is False
+    assert chroma_settings().anonymized_telemetry is False
     client = fake_bot.store.client  # the embedded client the pipeline really uses
     assert client.get_settings().anonymized_telemetry is False
 

@@ -23,7 +23,7 @@ from .policy import Policy, load_policy
 from .retrieval import HybridRetriever, english_vocabulary
 from .safety import InputRails
 from .settings import Settings
-from .store import Store
+from .store import ChromaStore
 from .text import clean, normalize
 from .types import Draft, Reply, Retrieval, Turn, Verdict
 
@@ -46,7 +46,7 @@ def parse_history(history: Any) -> tuple[Turn, ...]:
 class Assistant:
     """Answers from the corpus with guardrails; build with ``Assistant.load()``."""
 
-    def __init__(self, settings: Settings, policy: Policy, store: Store, embedder: Embedder, model_dir=None):
+    def __init__(self, settings: Settings, policy: Policy, store: ChromaStore, embedder: Embedder, model_dir=None):
         self.settings = settings
         self.policy = policy
         self.store = store
@@ -70,7 +70,7 @@ class Assistant:
         if not settings.chroma_url:
             # Missing, damaged, or built by another model or chunker: rebuilt before the first question.
             ensure_index(settings, ingest_embedder(settings, model_dir, embedder))
-        store = Store.open(settings)
+        store = ChromaStore.open(settings)
         return cls(settings, policy, store, embedder, model_dir)
 
     def warm(self) -> "Assistant":

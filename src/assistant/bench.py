@@ -3,7 +3,8 @@
 Sections (each in ``benchmarking/``): cold start of ``assistant ask`` / ``assistant chat`` / the
 naive recipe / an unchanged ``assistant ingest``; warm per-stage latency of ``ask()`` against one
 bare query embedding; ingest throughput against bare batch encoding; the scale curve at 1k, 10k
-and 100k synthetic chunks for embedded Chroma and a Chroma server; concurrent page users. It
+and 100k synthetic chunks for embedded Chroma and a Chroma server; concurrent page users; concurrent
+users of the HTTP API (``POST /api/ask``). It
 writes ``results.json``, ``README.md`` (the machine, the targets, the tables) and ``scale.png``.
 
 Everything runs on a private index in ``<out>/work/`` (git-ignored), built from the corpus like
@@ -31,7 +32,7 @@ from typing import Any
 
 import click
 
-SECTIONS = ("cold", "warm", "ingest", "scale", "concurrency")
+SECTIONS = ("cold", "warm", "ingest", "scale", "concurrency", "api")
 QUESTION = "why do I ignore messages?"
 
 
@@ -67,7 +68,7 @@ class Plan:
 @click.option("--only", multiple=True, type=click.Choice(SECTIONS),
               help="Run only this section (repeatable); the others keep their figures from the existing results.json.")
 def bench_command(quick: bool, out: Path | None, only: tuple[str, ...]) -> None:
-    """Measure cold start, warm latency, ingest, scale and concurrency; write benchmarks/."""
+    """Measure cold start, warm latency, ingest, scale, page and HTTP API concurrency; write benchmarks/."""
     from .settings import ROOT
 
     results = run(Plan.make(quick), out or default_out(quick, ROOT), only or SECTIONS)
@@ -114,8 +115,9 @@ def run(plan: Plan, out: Path, sections: tuple[str, ...], log: Callable[[str], N
                                              "rounds": plan.ingest_rounds}, env=env),
         "scale": lambda: _scale(plan, work, env, questions, log),
         "concurrency": lambda: _concurrency(plan, env, questions, log),
+        "api": lambda: _api(plan, env, questions, log),
     }
-    names = {"cold": "cold_start", "warm": "warm", "ingest": "ingest", "scale": "scale", "concurrency": "concurrency"}
+    names = {"cold": "cold_start", "warm": "warm", "ingest": "ingest", "scale": "scale", "concurrency": "concurrency", "api": "api"}
     for section in SECTIONS:
         if section not in sections:
             continue
@@ -230,3 +232,10 @@ def _concurrency(plan: Plan, env, questions, log) -> dict[str, Any]:
 
     return run_concurrency(env, levels=list(plan.users), per_user=plan.per_user, questions=questions,
                            control_levels=() if plan.quick else (1, 32), alone=plan.per_user if plan.quick else 20, log=log)
+
+
+def _api(plan: Plan, env, questions, log) -> dict[str, Any]:
+    from .benchmarking.apiload import run_api
+
+    return run_api(env, levels=list(plan.users), per_user=plan.per_user, questions=questions,
+                   alone=plan.per_user if plan.quick else 20, log=log)

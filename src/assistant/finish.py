@@ -26,15 +26,27 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
-def crisis_block(policy: Policy, risk: RiskTier, *, from_history: bool = False) -> CrisisBlock | None:
-    """The crisis help a risk tier calls for: the full takeover, one gentle line, or none."""
+def crisis_block(policy: Policy, risk: RiskTier, *, from_history: bool = False, question: str = "") -> CrisisBlock | None:
+    """The crisis help a risk tier calls for: the full takeover, one gentle line, or none; with the
+    lines for the other languages the message's crisis patterns were written in."""
     c = policy.crisis
+    extra = tuple(_squash(c.languages[code]) for code in _crisis_languages(policy, question) if code in c.languages)
     if risk == "clear":
         resources = tuple(CrisisResource(r.name, r.how, r.link) for r in c.resources)
-        return CrisisBlock("clear", _squash(c.takeover), resources, _squash(c.takeover_close))
+        return CrisisBlock("clear", _squash(c.takeover), resources, _squash(c.takeover_close), extra)
     if risk == "possible":
-        return CrisisBlock("possible", _squash(c.persist if from_history else c.possible))
+        return CrisisBlock("possible", _squash(c.persist if from_history else c.possible), languages=extra)
     return None
+
+
+def _crisis_languages(policy: Policy, question: str) -> list[str]:
+    """Languages of the crisis patterns written in another language that ``question`` matches."""
+    if not question or not policy.pattern_language:
+        return []
+    norm = normalize(question)
+    found = [policy.pattern_language[pid] for group in ("crisis_clear", "crisis_possible")
+             for pid, rx in policy.compiled[group] if pid in policy.pattern_language and rx.search(norm)]
+    return list(dict.fromkeys(found))
 
 
 def _blocked(policy: Policy, text: str) -> str | None:
@@ -75,7 +87,7 @@ def finish(draft: Draft, policy: Policy, *, question: str, risk: RiskTier = "non
         draft, out_hits = scan(draft, policy, allowed)
     from_history = any(r.rail == "crisis_history" for r in rails)
     content = ReplyContent(
-        crisis=crisis_block(policy, risk, from_history=from_history),
+        crisis=crisis_block(policy, risk, from_history=from_history, question=question),
         notice=_squash(policy.wording.automated_notice) if first_turn and draft.category != "crisis" else "",
         lead=draft.lead,
         body=draft.segments,

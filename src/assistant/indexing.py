@@ -3,7 +3,7 @@
 The manifest records each file's SHA-256, the chunker version and the model hash. Re-running
 on an unchanged corpus embeds nothing; a changed file replaces only its units; a removed file's
 units go; a different model or chunker rebuilds everything. The embedded store is built in a
-copy and swapped in atomically (see ``store.py``), so a failed or killed ingest leaves the
+copy and swapped in atomically (see ``store/folders.py``), so a failed or killed ingest leaves the
 previous index answering.
 
 Example::
@@ -23,7 +23,7 @@ from .corpus import Problem, read_corpus
 from .embeddings import Embedder
 from .errors import AssistantError, CorpusError, IndexError_, StoreUnavailable
 from .settings import Settings
-from .store import Store, activate, active_folder, discard, new_build_folder
+from .store import ChromaStore, activate, active_folder, discard, new_build_folder
 
 MANIFEST_VERSION = 1
 
@@ -98,7 +98,7 @@ def _wanted(embedder: Embedder) -> dict:
 def _read_manifest(settings: Settings) -> dict:
     if not settings.chroma_url and active_folder(settings.index_dir) is None:
         return {}
-    store = Store.open(settings)
+    store = ChromaStore.open(settings)
     try:
         return store.manifest()
     except StoreUnavailable:
@@ -109,7 +109,7 @@ def _read_manifest(settings: Settings) -> dict:
         store.close()
 
 
-def _holds(store: Store, manifest: dict) -> bool:
+def _holds(store: ChromaStore, manifest: dict) -> bool:
     """Whether a copied index really holds the passages its manifest counts (Chroma's files can
     be lost or damaged while manifest.json survives)."""
     try:
@@ -123,7 +123,7 @@ def index_problem(settings: Settings, embedder: Embedder) -> str | None:
     folder = active_folder(settings.index_dir)
     if folder is None:
         return f"No index in {settings.index_dir}"
-    store = Store.open(settings)
+    store = ChromaStore.open(settings)
     try:
         manifest = store.manifest()
         if not manifest:
@@ -175,13 +175,13 @@ def ingest(settings: Settings, embedder: Embedder, *, rebuild: bool = False) -> 
         return report(0, int(old.get("units", 0)))
 
     build = None if settings.chroma_url else new_build_folder(settings.index_dir, copy=not plan.rebuild)
-    store = Store.open(settings, path=build)
+    store = ChromaStore.open(settings, path=build)
     if build is not None and not plan.rebuild and not _holds(store, old):
         store.close()
         discard(build)
         plan = plan_ingest({}, wanted, docs, problems, rebuild=True)
         build = new_build_folder(settings.index_dir, copy=False)
-        store = Store.open(settings, path=build)
+        store = ChromaStore.open(settings, path=build)
     try:
         if plan.rebuild:
             store.drop()

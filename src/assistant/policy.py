@@ -58,6 +58,17 @@ class Crisis(_Strict):
     possible: Text
     persist: Text
     avoid_quoting: list[Text] = []
+    # A line added to the crisis reply when the message was written in that language (ISO 639-1
+    # code -> line), e.g. the 988 Lifeline's Spanish option.
+    languages: dict[str, Text] = {}
+
+    @field_validator("languages")
+    @classmethod
+    def _languages_name_988(cls, v: dict[str, str]) -> dict[str, str]:
+        for code, line in v.items():
+            if "988" not in line:
+                raise ValueError(f"the line for '{code}' must give 988")
+        return v
 
     @field_validator("resources")
     @classmethod
@@ -89,6 +100,15 @@ class Invalid(_Strict):
     too_long: Text
     unreadable: Text
     language: Text
+
+    @field_validator("too_long", "unreadable", "language")
+    @classmethod
+    def _gives_988_and_911(cls, v: str) -> str:
+        # A message the assistant cannot read may still come from someone in danger.
+        for number in ("988", "911"):
+            if number not in v:
+                raise ValueError(f"must give {number}: a message that cannot be read may come from someone in danger")
+        return v
 
 
 class Wording(_Strict):
@@ -221,6 +241,7 @@ class Pattern(_Strict):
     id: Text
     pattern: Text
     note: str = ""
+    lang: str = ""  # ISO 639-1 code of a pattern written in another language ("es"); empty for English
 
 
 class PatternFile(_Strict):
@@ -262,6 +283,11 @@ class Policy:
     def compiled(self) -> dict[str, list[tuple[str, re.Pattern[str]]]]:
         return {g: [(p.id, compile_pattern(p.pattern, self.patterns.medication_names)) for p in getattr(self.patterns, g)]
                 for g in PATTERN_GROUPS}
+
+    @cached_property
+    def pattern_language(self) -> dict[str, str]:
+        """Pattern id -> language code, for the patterns written in another language."""
+        return {p.id: p.lang for g in PATTERN_GROUPS for p in getattr(self.patterns, g) if p.lang}
 
     @cached_property
     def medication_re(self) -> re.Pattern[str]:

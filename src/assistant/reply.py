@@ -102,11 +102,11 @@ def crisis_text(block: CrisisBlock | None, *, strong: bool = True) -> str:
     if block is None:
         return ""
     if block.tier == "possible":
-        return block.opening
+        return " ".join([block.opening, *block.languages])
     mark = "**" if strong else ""
     lines = [block.opening, ""]
     lines += [f"- {mark}{r.name}{mark}: {r.how}" for r in block.resources]
-    lines += ["", block.close]
+    lines += ["", *block.languages, *([""] if block.languages else []), block.close]
     return "\n".join(lines)
 
 

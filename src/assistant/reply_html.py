@@ -74,6 +74,7 @@ def crisis_html(block: CrisisBlock, policy: Policy) -> str:
     if block.resources:
         items = "".join(f"<li><strong>{_e(r.name)}</strong>: {_e(r.how)}</li>" for r in block.resources)
         inner.append(f"<ul>{items}</ul>")
+    inner += [f"<p>{_e(line)}</p>" for line in block.languages]
     if block.close:
         inner.append(f"<p>{_e(block.close)}</p>")
     inner.append(crisis_actions(policy))

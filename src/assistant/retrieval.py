@@ -30,7 +30,7 @@ import numpy as np
 
 from .embeddings import Embedder
 from .queries import STOP, content_words, is_follow_up, ordinal, said_in, sentences
-from .store import Store
+from .store import ChromaStore
 from .text import Speller, strip_citations, words
 from .types import Passage, Retrieval, Turn, Unit
 
@@ -94,7 +94,7 @@ def _last(history: Sequence[Turn], role: str) -> str:
 class HybridRetriever:
     """Ranks units for a question; ``mode`` is "hybrid", "dense" or "keyword"."""
 
-    def __init__(self, store: Store, embedder: Embedder, *, mode: str = "hybrid", top_k: int = 8, english: set[str] | None = None):
+    def __init__(self, store: ChromaStore, embedder: Embedder, *, mode: str = "hybrid", top_k: int = 8, english: set[str] | None = None):
         self.store = store
         self.embedder = embedder
         self.mode = mode

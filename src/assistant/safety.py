@@ -33,7 +33,7 @@ import numpy as np
 
 from .embeddings import Embedder
 from .policy import EXEMPLAR_LABELS, Policy
-from .text import Speller, clean, normalize, words
+from .text import Speller, clean, deobfuscate, normalize, words
 from .types import RailHit, RiskTier, Turn, Verdict
 
 TOP_N = 3
@@ -209,7 +209,7 @@ class InputRails:
     def _similarities(self, text: str, also: Sequence[str] = ()) -> tuple[Similarities, list[str]]:
         """Exemplar similarities of the windows of ``text``; ``also`` are embedded in the same
         model run (see ``check``)."""
-        pieces = windows(self._corrected(text))
+        pieces = windows(self._corrected(deobfuscate(text)))
         vectors = self.embedder.encode(pieces + [t for t in also if t not in pieces])
         return self.exemplars.scores(vectors[: len(pieces)]), pieces
 

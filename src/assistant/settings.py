@@ -45,3 +45,8 @@ class Settings(BaseSettings):
     port: int = Field(7860, description="Port of the chat page.")
     concurrency_limit: int = Field(4, ge=1, description="Replies computed at once by the page; others wait in the queue.")
     max_queue: int = Field(256, ge=1, description="Requests that may wait in the page's queue.")
+    api_rate_limit: int = Field(
+        60, ge=0, description="Questions per minute one client (IP address) may send to /api/ask and /api/ask/batch; 0: no limit."
+    )
+    api_max_body_bytes: int = Field(256_000, ge=1_000, description="Largest request body the HTTP API reads; larger gets 413.")
+    api_max_batch: int = Field(32, ge=1, le=1000, description="Most questions in one POST /api/ask/batch.")

@@ -1,4 +1,15 @@
-"""Text helpers shared by the rails and retrieval: normalization, sentences, words."""
+"""Text helpers shared by the rails and retrieval: normalization, de-obfuscation, sentences, words.
+
+``deobfuscate`` reads text the way a person means it when they disguise words, so that the rails
+see "want to end my life" in "w a n t  t o  e n d  m y  l i f e" and "suicide" in "su1c1de";
+``normalize`` (the form every pattern is matched against) applies it.
+
+Example::
+
+    normalize("i wanna d1e")            # -> "i wanna die"
+    deobfuscate("k.i.l.l m y s e l f")  # -> "kill myself"
+    deobfuscate("2 pills of 20mg, 24/7, call 988")  # numbers are left alone
+"""
 
 from __future__ import annotations
 
@@ -12,26 +23,127 @@ _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180
                         "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\U000e0000-\U000e0fff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2032": "'", "`": "'"})
-_REPEATS = re.compile(r"(\w)\1{2,}")
 _SPACE = re.compile(r"\s+")
 _SENTENCE = re.compile(r"(?<=[.!?\u201d\"])\s+(?=[A-Z\u201c\"'])")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 CITATION = re.compile(r"\s*\[\d+\]")
 
 
-def clean(text: str) -> str:
-    """Remove what a person cannot see (zero-width and control characters) and fold spaces."""
+def _visible(text: str) -> str:
+    """Compatibility forms folded (NFKC), and what a person cannot see removed: zero-width, format
+    and control characters. Spacing is kept as typed."""
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    text = _CONTROL.sub("", text)
-    return _SPACE.sub(" ", text).strip()
+    return _CONTROL.sub("", text)
+
+
+def clean(text: str) -> str:
+    """Remove what a person cannot see (zero-width and control characters) and fold spaces."""
+    return _SPACE.sub(" ", _visible(text)).strip()
 
 
 def normalize(text: str) -> str:
-    """The form patterns are matched against: clean, casefolded, straight quotes, no long letter runs."""
-    text = clean(text).translate(_QUOTES).casefold()
-    return _REPEATS.sub(r"\1\1", text)
+    """The form patterns are matched against: clean, casefolded, straight quotes, de-obfuscated
+    (which also shortens long letter runs), accents folded on Latin letters."""
+    return deobfuscate(fold_accents(_visible(text).translate(_QUOTES).casefold()))
+
+
+def fold_accents(text: str) -> str:
+    """Latin letters without their accents ("quitarme la vída" -> "quitarme la vida", "ñ" -> "n"),
+    so patterns in other languages match however accents are typed; other scripts are left alone."""
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    out = []
+    for ch in decomposed:
+        if unicodedata.combining(ch) and out and "a" <= out[-1].lower() <= "z":
+            continue
+        out.append(ch)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+# -- de-obfuscation ---------------------------------------------------------------------------
+
+# Latin look-alikes from Cyrillic and Greek, replaced only inside a word that also has Latin letters.
+_HOMOGLYPHS = str.maketrans("аеорсуххіјѕԁӏοαιτκνρ", "aeopcyxxijsdloaitkvp")
+_LATIN, _NON_LATIN = re.compile(r"[a-zA-Z]"), re.compile(r"[\u0370-\u03ff\u0400-\u04ff]")
+_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l"}
+# Real tokens that mix letters and digits and must stay as written (tests, vitamins, formats).
+_KEEP_MIXED = {"a1c", "b12", "b6", "d3", "k2", "mp3", "mp4", "h1n1", "covid19", "5htp", "co2", "h2o", "o2", "3d", "4k"}
+# Chat spellings with a trailing digit that mean a whole word.
+_LEET_TAILS = {"m3": "me", "w3": "we", "b3": "be", "t0": "to", "n0": "no", "s0": "so"}
+_MIXED_TOKEN = re.compile(r"[\w@$!|]*[a-z][\w@$!|]*", re.IGNORECASE)
+_SEPARATED = re.compile(r"(?<![\w.\-*_])[a-z](?:([.\-*_])[a-z])(?:\1[a-z])+\1?(?![\w\-*_])", re.IGNORECASE)
+_SINGLE = r"[a-z0-9@$!]"
+_SPACED = re.compile(rf"(?<!\S){_SINGLE}(?:\s{{1,3}}{_SINGLE}){{2,}}(?![\w@$])", re.IGNORECASE)
+_LONG_RUN = re.compile(r"([a-z])\1{2,}", re.IGNORECASE)
+
+
+def _fix_homoglyphs(token: str) -> str:
+    return token.translate(_HOMOGLYPHS) if _LATIN.search(token) and _NON_LATIN.search(token) else token
+
+
+def _unleet(token: str) -> str:
+    """su1c1de -> suicide, $elf -> self, m3 -> me; numbers, units (20mg, 5am, 2nd) and the names
+    in ``_KEEP_MIXED`` stay as written."""
+    low = token.lower()
+    if low in _LEET_TAILS:
+        return _LEET_TAILS[low]
+    if low in _KEEP_MIXED or low in CHAT_SPEAK or not any(ch in _LEET for ch in low):
+        return token
+    core = low.rstrip("!")  # "die!!" is punctuation, not a letter
+    letters = sum(ch.isalpha() for ch in core)
+    if letters < 2 or re.fullmatch(r"\d+(?:[.,]\d+)?[a-z]{1,3}", core):  # 20mg, 5am, 2nd, 10k
+        return token
+    # A symbol counts as a letter only between letters, or a "$" before letters ($elf).
+    if not re.search(r"[a-z][0-9@$!|]+[a-z]|^\$[a-z]", core) or sum(ch.isdigit() for ch in core) >= letters:
+        return token
+    return "".join(_LEET.get(ch, ch) for ch in core) + low[len(core):]
+
+
+def _join_spaced(run: str) -> str:
+    """'w a n t  t o' -> 'want to'; without wider gaps the letters are split into likely words."""
+    groups = [g.replace(" ", "").replace("\t", "") for g in re.split(r"\s{2,}", run)]
+    if len(groups) > 1 or not any(ch.isalpha() for ch in run):
+        return " ".join(groups) if any(ch.isalpha() for ch in run) else run
+    joined = groups[0]
+    if sum(ch.isalpha() for ch in joined) < 3:
+        return run
+    pieces = _segment(_unleet(joined))
+    return " ".join(pieces)
+
+
+def _segment(word: str) -> list[str]:
+    """Split run-together letters into English words ('iwanttodie' -> i want to die), or keep them
+    whole when the split leaves stray letters (other languages, names)."""
+    import wordninja  # its word list loads on first use, not at import
+
+    pieces = wordninja.split(word)
+    if len(pieces) > 1 and all(len(p) > 1 or p in ("i", "a") for p in pieces):
+        return pieces
+    return [word]
+
+
+def _shorten_runs(match: re.Match) -> str:
+    """A letter typed three or more times: once for vowels English rarely doubles ('diiiie'), and for
+    e/o at the end of a word ('dieeee', 'nooo'); twice otherwise ('killll', 'sleeeep', 'goood')."""
+    ch, end = match.group(1), match.end()
+    at_end = end >= len(match.string) or not match.string[end].isalpha()
+    return ch if ch.lower() in "aiuy" or (ch.lower() in "eo" and at_end) else ch * 2
+
+
+def deobfuscate(text: str) -> str:
+    """Undo the common ways people disguise words: look-alike letters from other alphabets,
+    letters separated by dots, dashes or spaces, digits and symbols for letters inside words,
+    and letters typed many times. Text without these reads the same afterwards."""
+    text = _visible(text)
+    text = re.sub(r"\S+", lambda m: _fix_homoglyphs(m.group(0)), text)
+    text = _SEPARATED.sub(lambda m: re.sub(r"[.\-*_]", "", m.group(0)), text)
+    text = _SPACED.sub(lambda m: _join_spaced(m.group(0)), text)
+    text = _MIXED_TOKEN.sub(lambda m: _unleet(m.group(0)), text)
+    text = _LONG_RUN.sub(_shorten_runs, text)
+    return _SPACE.sub(" ", text).strip()
 
 
 def split_sentences(text: str) -> list[str]:

@@ -165,7 +165,7 @@ class CrisisBlock:
     opening: str
     resources: tuple[CrisisResource, ...] = ()
     close: str = ""
-
+    languages: tuple[str, ...] = ()  # the same help in the language the message was written in
 
 @dataclass(frozen=True)
 class ReplyContent:

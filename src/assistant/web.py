@@ -24,6 +24,7 @@ import asyncio
 import html
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -298,8 +299,9 @@ def _warm_event_path() -> None:
     matplotlib.get_backend()
 
 
-def launch(demo: gr.Blocks, settings: Settings, *, block: bool = True) -> str:
+def launch(demo: gr.Blocks, settings: Settings, *, block: bool = True, routes: Sequence[Any] = ()) -> str:
     """Serve ``demo`` on ``settings.host:port`` with the queue limits; return its URL.
+    ``routes`` (the HTTP API, ``api.api_routes``) are served by the same app, before the page's own.
 
     Only loopback traffic: no share link, analytics, monitoring page, run history or MCP.
     """
@@ -309,6 +311,7 @@ def launch(demo: gr.Blocks, settings: Settings, *, block: bool = True) -> str:
         server_name=settings.host, server_port=settings.port, share=False, prevent_thread_lock=True, quiet=True,
         footer_links=[], run_history=False, enable_monitoring=False, pwa=False, mcp_server=False, ssr_mode=False,
         theme=theme(), css=page_css(), show_error=False,
+        app_kwargs={"routes": list(routes), "openapi_url": None} if routes else None,
     )
     url = f"http://{settings.host}:{demo.server_port}/"
     if block:
@@ -321,5 +324,7 @@ def serve(settings: Settings) -> None:
     """``assistant chat``: load the assistant, then serve the page until interrupted."""
     from .assistant import Assistant
 
+    from .api import api_routes
+
     bot = Assistant.load(settings).warm()
-    launch(build(bot), settings)
+    launch(build(bot), settings, routes=api_routes(bot, settings))

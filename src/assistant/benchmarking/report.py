@@ -64,6 +64,11 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
     rows.append(_target("32 page users: errors", "0", many["errors"] if many else None, 0))
     rows.append(_target("32 page users: p95 / single-user p50", "≤ 10",
                         many["latency_ms"]["p95"] / one["latency_ms"]["p50"] if one and many else None, 10, "×"))
+    api = {lvl["users"]: lvl for lvl in results.get("api", {}).get("levels", [])}
+    one, many = api.get(1), api.get(32)
+    rows.append(_target("32 HTTP API users: errors", "0", many["errors"] if many else None, 0))
+    rows.append(_target("32 HTTP API users: p95 / single-user p50", "≤ 10",
+                        many["latency_ms"]["p95"] / one["latency_ms"]["p50"] if one and many else None, 10, "×"))
     return rows
 
 
@@ -94,7 +99,7 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
 def markdown(results: dict[str, Any], targets: list[dict[str, Any]], notes: str = "") -> str:
     """The whole page: machine, targets, then one section per benchmark that ran, then the notes."""
     lines = _header(results) + _targets(targets)
-    for section in (_cold, _warm, _ingest, _scale, _concurrency):
+    for section in (_cold, _warm, _ingest, _scale, _concurrency, _api):
         lines += section(results)
     errors = {k: v["error"] for k, v in results.items() if isinstance(v, dict) and "error" in v}
     if errors:
@@ -240,6 +245,19 @@ def _concurrency(results: dict[str, Any]) -> list[str]:
         lines += [("The no-op control is a Gradio app with the same queue settings whose `/ask` returns a fixed reply "
                    "without any work: the difference between the two is what our pipeline costs under load."), ""]
     return lines
+
+
+def _api(results: dict[str, Any]) -> list[str]:
+    api = results.get("api", {})
+    if not api.get("levels"):
+        return []
+    intro = (f"Each user asks {api.get('per_user')} questions in a row, with no pause (a lone user {api.get('alone')}), through "
+             f"`POST /api/ask` on its own connection, against `assistant chat` on loopback (the same process serves the page). "
+             f"Page RSS after the run: {api.get('page_rss_mb')} MB.")
+    rows = [[lv["users"], lv["requests"], _ms(lv["latency_ms"]), _ms(lv["latency_ms"], "p95"), lv["throughput_rps"], lv["errors"]]
+            for lv in api["levels"]]
+    return ["## Concurrent HTTP API users", "", intro, ""] + _table(
+        ["users", "requests", "p50 ms", "p95 ms", "throughput req/s", "errors"], rows)
 
 
 def _method() -> str:

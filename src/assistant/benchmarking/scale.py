@@ -164,14 +164,14 @@ def serve_step(args: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
 
     from ..retrieval import HybridRetriever, english_vocabulary
-    from ..store import SNAPSHOT_FILE, Store
+    from ..store import SNAPSHOT_FILE, ChromaStore
 
     settings, model_dir, onnx = _embedders(args)
     questions = args["questions"]
     qvecs = [onnx.encode([q])[0] for q in questions]  # one at a time, as questions come (a batch would grow the arena)
     base_rss = rss_mb()
     started = time.perf_counter()
-    store = Store.open(settings)
+    store = ChromaStore.open(settings)
     english = english_vocabulary(model_dir) if model_dir else set()
     retriever = HybridRetriever(store, onnx, mode=settings.retrieval_mode, top_k=settings.top_k, english=english)
     retriever.warm()

@@ -1,0 +1,5 @@
+"""Adapters that let other frameworks use the assistant without going around its guardrails.
+
+- ``langchain``: ``ArticleRetriever`` (a ``BaseRetriever`` over the hybrid retrieval) and
+  ``guarded_chain()`` (a Runnable whose every call goes through ``Assistant.ask()``).
+"""
