@@ -208,3 +208,24 @@ def test_a_bad_page_entry_names_the_file_and_the_key(tmp_path, key, value, messa
     with pytest.raises(ConfigError) as err:
         load_policy(folder)
     assert "page.yaml" in str(err.value) and message in str(err.value)
+
+
+def test_an_index_written_before_titles_were_stored_still_gives_a_titled_reference():
+    from assistant.store.rows import unit_from_row
+
+    old_row = {"unit_id": "u1", "source": A, "text": ONE.text, "section": 1, "position": 1, "kind": "sentence",
+               "lead_in": "", "context": ONE.text, "questions": "[]"}
+    unit = unit_from_row(old_row)
+    assert (unit.title, unit.publisher) == ("", "")
+    reply = answered(passage(1, unit.text, title=unit.title, publisher=unit.publisher))
+    assert "Sources: [1] Why depression makes you push people away" in reply.answer
+
+
+def test_a_changed_chunker_rebuilds_an_older_index():
+    from assistant.chunking import CHUNKER_VERSION
+    from assistant.indexing import plan_ingest
+
+    old = {"version": 1, "chunker": "units-v2", "model_sha256": "m", "files": {A: "h"}}
+    wanted = {"version": 1, "chunker": CHUNKER_VERSION, "model_sha256": "m"}
+    assert CHUNKER_VERSION != "units-v2"
+    assert plan_ingest(old, wanted, [], [], rebuild=False).rebuild

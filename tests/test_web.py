@@ -264,3 +264,28 @@ def test_served_with_the_queue_limits_and_nothing_leaving_the_machine(served):
     assert demo._queue.max_size == settings.max_queue
     assert demo._queue.default_concurrency_limit == settings.concurrency_limit
     assert demo.share is False and demo.analytics_enabled is False
+
+
+def test_page_css_is_a_file_of_its_own_that_fetches_nothing():
+    css = web.page_css()
+    assert web.CSS_FILE.is_file() and ".crisis" in css and "details.citation" in css
+    assert not re.search(r"@import|url\(|https?:|@font-face", css)
+
+
+def test_page_words_come_from_page_yaml(tmp_path):
+    import shutil
+
+    import yaml
+
+    folder = tmp_path / "guardrails"
+    shutil.copytree(ROOT / "guardrails", folder)
+    data = yaml.safe_load((folder / "page.yaml").read_text(encoding="utf-8"))
+    data["title"] = "Answers from our library"
+    data["page"]["help_now"] = "Help right now:"
+    data["page"]["call"] = "Ring {number}"
+    (folder / "page.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    policy = load_policy(folder)
+    assert "<h1>Answers from our library</h1>" in web.header_html(policy)
+    assert "<strong>Help right now:</strong>" in web.footer_html(policy)
+    reply = finish(Draft("crisis"), policy, question="q")
+    assert '<a href="tel:988" class="crisis-call">Ring 988</a>' in web.reply_markdown(reply, policy)
