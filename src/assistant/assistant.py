@@ -25,6 +25,7 @@ from .safety import InputRails
 from .settings import Settings
 from .store import ChromaStore
 from .text import clean, normalize
+from .reply import without_sources
 from .types import Draft, Reply, Retrieval, Turn, Verdict
 
 log = logging.getLogger("assistant")
@@ -132,6 +133,8 @@ class Assistant:
     def retrieve(self, verdict: Verdict, turns: Sequence[Turn]) -> Retrieval | None:
         if verdict.category not in (None, "medical_advice"):
             return None
+        words = self.policy.page.reply
+        turns = tuple(Turn(t.role, without_sources(t.content, words)) if t.role == "assistant" else t for t in turns)
         retrieval = self.retriever.retrieve(verdict.text, turns)
         if turns and not retrieval.follow_up and verdict.category is None and not self._in_scope(verdict, retrieval):
             # A question that cannot stand alone ("ok but where do I even start") is read with the conversation.

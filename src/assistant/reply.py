@@ -121,6 +121,13 @@ def _parts(content: ReplyContent, words: ReplyWords, *, markdown: bool) -> list[
     return [p for p in parts if p]
 
 
+def without_sources(answer: str, words: ReplyWords) -> str:
+    """An earlier reply's text as said to the person, without its sources paragraph: retrieval
+    reads what a reply said, and an article's title there was not said as an answer. (History
+    comes back from clients as text, so this is the one place a reply's text is read again.)"""
+    return "\n\n".join(p for p in answer.split("\n\n") if not p.startswith(f"{words.sources_label} "))
+
+
 def render_markdown(content: ReplyContent, words: ReplyWords) -> str:
     """``Reply.answer``: light Markdown (bold resource names, italic disclaimer), blank lines between parts."""
     return "\n\n".join(_parts(content, words, markdown=True))

@@ -21,7 +21,6 @@ Example::
 
 from __future__ import annotations
 
-import re
 import time
 from functools import cached_property
 from typing import Sequence
@@ -73,15 +72,6 @@ class KeywordIndex:
         if not q or not self.units:
             return np.zeros(len(self.units), dtype=np.float32)
         return np.asarray(self.retriever.get_scores(q), dtype=np.float32)
-
-
-_QUOTED_LINE = re.compile(r"\[\d+\]\s*$")
-
-
-def _quoted(reply: str) -> str:
-    """The lines of an earlier reply that quote the article (each ends with its citation mark);
-    the sources line names articles by title, and its words were not said as an answer."""
-    return "\n".join(line for line in reply.splitlines() if _QUOTED_LINE.search(line))
 
 
 def _last(history: Sequence[Turn], role: str) -> str:
@@ -203,7 +193,7 @@ class HybridRetriever:
         t = time.perf_counter()
         lean = is_follow_up(question) if follow_up is None else follow_up
         previous = _last(history, "user") if history and lean else ""
-        seen = strip_citations(_quoted(_last(history, "assistant"))) if previous else ""
+        seen = strip_citations(_last(history, "assistant")) if previous else ""
         query = self.speller.correct(question)
         prev_query = self.speller.correct(previous) if previous else ""
         parts = sentences(query)
