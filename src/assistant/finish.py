@@ -27,15 +27,16 @@ def _squash(text: str) -> str:
 
 
 def crisis_block(policy: Policy, risk: RiskTier, *, from_history: bool = False, question: str = "") -> CrisisBlock | None:
-    """The crisis help a risk tier calls for: the full takeover, one gentle line, or none; with the
-    lines for the other languages the message's crisis patterns were written in."""
+    """The crisis help a risk tier calls for: the full takeover, one gentle line, or none."""
     c = policy.crisis
-    extra = tuple(_squash(c.languages[code]) for code in _crisis_languages(policy, question) if code in c.languages)
     if risk == "clear":
+        # A message in another language also gets that language's line (the gentle tier needs none:
+        # such a message gets the other-language reply, which gives it already).
+        extra = tuple(_squash(c.languages[code]) for code in _crisis_languages(policy, question) if code in c.languages)
         resources = tuple(CrisisResource(r.name, r.how, r.link) for r in c.resources)
         return CrisisBlock("clear", _squash(c.takeover), resources, _squash(c.takeover_close), extra)
     if risk == "possible":
-        return CrisisBlock("possible", _squash(c.persist if from_history else c.possible), languages=extra)
+        return CrisisBlock("possible", _squash(c.persist if from_history else c.possible))
     return None
 
 
