@@ -21,7 +21,7 @@ from assistant.corpus import read_document
 from assistant.errors import ConfigError
 from assistant.finish import finish
 from assistant.policy import load_policy
-from assistant.reply import references, render_markdown, render_text
+from assistant.reply import references, render_text
 from assistant.reply_html import reply_html
 from assistant.types import CATEGORIES, Draft, Passage
 
