@@ -25,6 +25,8 @@ from .textnorm import squash
 
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 Category = Literal["answered", "out_of_scope", "medical_advice", "crisis", "small_talk", "invalid"]
+# The kinds of ask the answer-quality set labels (evals/README.md, "Answer quality").
+AskKind = Literal["cause", "what_to_do", "help_someone", "normal", "hope", "treatment", "symptoms", "push_pull", "more"]
 
 
 class DatasetError(ConfigError):
@@ -50,6 +52,8 @@ class Case(BaseModel):
     history: tuple[Message, ...] = ()
     expect: Category
     support: tuple[NonEmpty, ...] = ()
+    kind: AskKind | None = None  # what the message asks for (answer-quality cases)
+    ideal: tuple[NonEmpty, ...] = Field((), max_length=4)  # the article lines a good reply quotes
     key_phrases: tuple[NonEmpty, ...] = ()
     risk: Literal["none", "possible", "clear"] = "none"
     tags: tuple[NonEmpty, ...] = ()
@@ -61,6 +65,10 @@ class Case(BaseModel):
     def _support_only_for_answers(self) -> "Case":
         if self.support and self.expect != "answered":
             raise ValueError("'support' is only meaningful for cases that expect 'answered'")
+        if self.ideal and self.expect != "answered":
+            raise ValueError("'ideal' is only meaningful for cases that expect 'answered'")
+        if self.ideal and len(self.ideal) < 2:
+            raise ValueError("'ideal' lists 2 to 4 article lines")
         return self
 
     @property
@@ -113,9 +121,10 @@ def load_file(path: Path, corpus_text: str | None = None) -> list[Case]:
         except ValidationError as exc:
             raise DatasetError(f"{where}: {_describe(exc)}.") from None
         if corpus is not None:
-            for s in case.support:
-                if squash(s) not in corpus:
-                    raise DatasetError(f"{where}: support string is not in the corpus: {s[:80]!r}.")
+            for field, strings in (("support", case.support), ("ideal", case.ideal)):
+                for s in strings:
+                    if squash(s) not in corpus:
+                        raise DatasetError(f"{where}: {field} string is not in the corpus: {s[:80]!r}.")
         cases.append(case)
     return cases
 
