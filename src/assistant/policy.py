@@ -4,6 +4,10 @@ Nothing here decides anything; ``safety.py`` enforces what this describes. Loadi
 with a ``ConfigError`` that names the file and the key, so a wording change cannot silently
 drop the disclaimer or the contact.
 
+Longer than 300 lines: it is the schema of every file in the folder together with the checks
+between them (a pattern id another key names, an intent that needs a lead), so each
+cross-reference is checked beside the models it joins.
+
 Example::
 
     policy = load_policy(Path("guardrails"))

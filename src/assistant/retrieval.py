@@ -27,6 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .bm25 import KeywordIndex
 from .embeddings import Embedder
 from .protocols import Store
 from .queries import STOP, QueryReader, content_words, said_in, sentences
@@ -50,28 +51,6 @@ def english_vocabulary(model_dir) -> set[str]:
     except OSError:
         return set()
     return {w for w in lines if w.isalpha() and w.islower()}
-
-
-class KeywordIndex:
-    """BM25 (bm25s) over each unit's text and lead-in, with English stemming."""
-
-    def __init__(self, units: Sequence[Unit]):
-        import bm25s
-        import Stemmer
-
-        self._bm25s = bm25s
-        self.stemmer = Stemmer.Stemmer("english")
-        self.units = list(units)
-        corpus = [" ".join((u.lead_in, u.text, *u.questions)) for u in self.units]
-        tokens = bm25s.tokenize(corpus, stopwords="en", stemmer=self.stemmer, show_progress=False)
-        self.retriever = bm25s.BM25()
-        self.retriever.index(tokens, show_progress=False)
-
-    def scores(self, query: str) -> np.ndarray:
-        q = self._bm25s.tokenize([query], stopwords="en", stemmer=self.stemmer, show_progress=False, return_ids=False)[0]
-        if not q or not self.units:
-            return np.zeros(len(self.units), dtype=np.float32)
-        return np.asarray(self.retriever.get_scores(q), dtype=np.float32)
 
 
 def _last(history: Sequence[Turn], role: str) -> str:

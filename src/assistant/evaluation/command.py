@@ -22,7 +22,8 @@ from ..errors import AssistantError
 from ..settings import ROOT, Settings
 from .datasets import DatasetError, dataset_paths, load_cases, quick, select
 from .metrics import EvalContext
-from .report import DISPLAY, Run, figures_table, timestamp, write_report
+from .report import timestamp, write_report
+from .run import DISPLAY, Run, figures_table
 from .runner import Pipeline, run_cases
 from .summary import summarize
 from .thresholds import check, load_thresholds
