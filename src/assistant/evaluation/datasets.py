@@ -58,6 +58,8 @@ class Case(BaseModel):
     risk: Literal["none", "possible", "clear"] = "none"
     tags: tuple[NonEmpty, ...] = ()
     note: str = ""
+    reviewer: str = ""  # who judged the reply (cases saved by the page's review mode)
+    verdict: Literal["good", "bad"] | None = None  # their rating of the reply they saw
     file: str = Field("", exclude=True)
     line: int = Field(0, exclude=True)
 
@@ -114,19 +116,26 @@ def load_file(path: Path, corpus_text: str | None = None) -> list[Case]:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise DatasetError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno}).") from None
-        if not isinstance(data, dict):
-            raise DatasetError(f"{where}: a case must be a JSON object, got {type(data).__name__}.")
-        try:
-            case = Case.model_validate({**data, "file": path.stem, "line": number})
-        except ValidationError as exc:
-            raise DatasetError(f"{where}: {_describe(exc)}.") from None
-        if corpus is not None:
-            for field, strings in (("support", case.support), ("ideal", case.ideal)):
-                for s in strings:
-                    if squash(s) not in corpus:
-                        raise DatasetError(f"{where}: {field} string is not in the corpus: {s[:80]!r}.")
-        cases.append(case)
+        cases.append(validate_case(data, where, file=path.stem, line=number, squashed_corpus=corpus))
     return cases
+
+
+def validate_case(data: object, where: str, *, file: str = "", line: int = 0,
+                  squashed_corpus: str | None = None) -> Case:
+    """One case from its JSON object, checked as ``load_file`` checks each line (``where`` names it
+    in the error); support strings must be in ``squashed_corpus`` when it is given."""
+    if not isinstance(data, dict):
+        raise DatasetError(f"{where}: a case must be a JSON object, got {type(data).__name__}.")
+    try:
+        case = Case.model_validate({**data, "file": file, "line": line})
+    except ValidationError as exc:
+        raise DatasetError(f"{where}: {_describe(exc)}.") from None
+    if squashed_corpus is not None:
+        for field, strings in (("support", case.support), ("ideal", case.ideal)):
+            for s in strings:
+                if squash(s) not in squashed_corpus:
+                    raise DatasetError(f"{where}: {field} string is not in the corpus: {s[:80]!r}.")
+    return case
 
 
 def load_cases(paths: Iterable[Path], corpus_text: str | None = None) -> list[Case]:

@@ -30,6 +30,7 @@ class Run:
     checks: list[Check] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     transcripts: bool = True
+    changes: Any = None  # a ``changes.Changes`` when the run was compared with a baseline
 
     @property
     def passed(self) -> bool:
