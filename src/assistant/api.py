@@ -14,6 +14,9 @@ questions a minute (429 with ``Retry-After``), an unknown path or method (404/40
 unexpected (500). ``ask()`` blocks, so it runs in worker threads, at most
 ``ASSISTANT_CONCURRENCY_LIMIT`` at once; the event loop (and with it the page) stays free.
 
+Longer than 300 lines: the request and response schema, the rate limit and the error handlers
+belong to the routes that use them, and every one of them must carry the same safety lines.
+
 Example::
 
     routes = api_routes(bot, settings)         # web.launch mounts them before Gradio's own

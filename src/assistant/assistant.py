@@ -64,11 +64,13 @@ class Assistant:
         from .compose import QuotingComposer
         from .embeddings import default_model_dir, verify_model
         from .indexing import ensure_index
+        from .queries import QueryReader
         from .retrieval import HybridRetriever, english_vocabulary
         from .store import ChromaStore
 
         settings = settings or Settings()
         policy = load_policy(settings.guardrails_dir)
+        reader = QueryReader.load(settings.guardrails_dir)
         model_dir = settings.model_dir or default_model_dir()
         if embedder is None:
             verify_model(model_dir, settings.model_sha256)
@@ -79,7 +81,8 @@ class Assistant:
         store = ChromaStore.open(settings)
         english = english_vocabulary(model_dir)
         return cls(settings, policy, store=store, embedder=embedder,
-                   retriever=HybridRetriever(store, embedder, mode=settings.retrieval_mode, top_k=settings.top_k, english=english),
+                   retriever=HybridRetriever(store, embedder, reader=reader, mode=settings.retrieval_mode, top_k=settings.top_k,
+                                             english=english),
                    rails=InputRails(policy, embedder, english, cache_dir=settings.index_dir, max_chars=settings.max_input_chars),
                    composer=QuotingComposer(policy, settings.max_body_words))
 

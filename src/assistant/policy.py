@@ -4,6 +4,10 @@ Nothing here decides anything; ``safety.py`` enforces what this describes. Loadi
 with a ``ConfigError`` that names the file and the key, so a wording change cannot silently
 drop the disclaimer or the contact.
 
+Longer than 300 lines: it is the schema of every file in the folder together with the checks
+between them (a pattern id another key names, an intent that needs a lead), so each
+cross-reference is checked beside the models it joins.
+
 Example::
 
     policy = load_policy(Path("guardrails"))
@@ -217,6 +221,7 @@ class Exemplars(_Strict):
     examples: list[Text] = Field(min_length=1)
 
 
+SOMEONE_ELSE = "someone_else"  # a crisis pattern id with this prefix is about another person's safety (safety.py)
 PATTERN_GROUPS = ("crisis_clear", "crisis_possible", "crisis_escalators", "crisis_mentions", "medical", "medication_request", "small_talk",
                   "rule_bending", "output_block")
 EXEMPLAR_LABELS = ("crisis_clear", "crisis_possible", "medical", "small_talk", "on_topic", "off_topic", "benign_lookalike")
@@ -366,7 +371,15 @@ def load_policy(folder: Path) -> Policy:
     for i, pid in enumerate(patterns.medical_information):
         if pid not in medical_ids:
             raise ConfigError(f"{files['patterns']}: key 'medical_information.{i}': '{pid}' is not the id of a medical pattern.")
+    for group in PATTERN_GROUPS:
+        for i, p in enumerate(getattr(patterns, group)):
+            if p.id.startswith(SOMEONE_ELSE) and group != "crisis_possible":
+                raise ConfigError(f"{files['patterns']}: key '{group}.{i}' ({p.id}): an id starting with {SOMEONE_ELSE!r} "
+                                  "marks worry about someone else, which gets the gentle tier: it belongs in crisis_possible.")
     for intent, pats in policy.intents.items():
+        if intent not in AnswerLead.model_fields:
+            raise ConfigError(f"{files['policy']}: key 'intents.{intent}': no wording.answer_lead.{intent} to answer it with; "
+                              f"intents are {[k for k in AnswerLead.model_fields if k != 'default']}.")
         for i, p in enumerate(pats):
             try:
                 re.compile(p, re.IGNORECASE)  # as Policy.intents compiles it: re's cache then serves it
@@ -375,3 +388,9 @@ def load_policy(folder: Path) -> Policy:
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in files.values())).hexdigest()[:16]
     return Policy(policy, exemplars, patterns, digest, compiled, page=page)  # type: ignore[arg-type]
 
+
+
+def read_validated(model: type[BaseModel], path: Path) -> BaseModel:
+    """Read one YAML file of the guardrails folder and validate it against ``model``; a problem is
+    a ``ConfigError`` that names the file and the key."""
+    return _validate(model, path, _read_yaml(path))

@@ -11,6 +11,10 @@ The conversation lives only in the session (``gr.State``), which Gradio drops wh
 closes. ``/ask`` is the stable API: ``Client(url).predict("why do I ignore messages?",
 None, api_name="/ask")`` returns ``Reply.to_dict()``.
 
+Longer than 300 lines: the page is one Gradio app whose parts (header, conversation, streamed
+reply as HTML, citations, footer, styles) render the same reply and policy with the same
+escaping rules.
+
 Example::
 
     bot = Assistant.load(settings).warm()
