@@ -8,7 +8,6 @@ start the real page (Gradio and the API) on a free loopback port, or a real ``ch
 from __future__ import annotations
 
 import re
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
