@@ -61,6 +61,13 @@ def test_history_is_read_like_assistant_ask_reads_it(client, fake_bot):
     assert reply["risk"] != "none"  # the earlier crisis message still counts
 
 
+def test_text_utf8_cannot_hold_still_gets_a_json_reply(client, fake_bot):
+    # A lone surrogate sent as a JSON escape: the reply is written with ASCII escapes, not a 500.
+    response = client.post("/api/ask", content=b'{"question": "hi \\ud800 there"}', headers={"content-type": "application/json"})
+    assert response.status_code == 200, response.text
+    assert response.json()["question"] == "hi \ud800 there" and response.json()["disclaimer"] in response.json()["answer"]
+
+
 def test_crisis_message_gets_crisis_resources_first(client):
     reply = client.post("/api/ask", json={"question": "i want to kill myself"}).json()
     assert reply["category"] == "crisis" and reply["answer"].startswith(reply["crisis"]) and "988" in reply["crisis"]

@@ -24,6 +24,7 @@ Example::
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import threading
@@ -113,6 +114,17 @@ class ErrorOut(BaseModel):
 ERRORS = {code: {"model": ErrorOut} for code in (400, 413, 422, 429, 500)}
 
 
+class SafeJSONResponse(JSONResponse):
+    """JSON in UTF-8; text that UTF-8 cannot hold (a lone surrogate sent as a JSON escape) is
+    written with ASCII escapes instead of failing the reply."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
 class ApiError(Exception):
     """A request the API refuses; becomes an ``ErrorOut`` with ``status``."""
 
@@ -189,10 +201,10 @@ class Api:
     def error(self, status: int, message: str, details: list[dict[str, Any]] | None = None,
               headers: dict[str, str] | None = None) -> JSONResponse:
         body = {"error": message, "status": status, "details": details or [], **self.safety}
-        return JSONResponse(body, status_code=status, headers=headers)
+        return SafeJSONResponse(body, status_code=status, headers=headers)
 
     def ok(self, body: Any, status: int = 200) -> JSONResponse:
-        return JSONResponse(body, status_code=status)
+        return SafeJSONResponse(body, status_code=status)
 
     # -- limits
 
