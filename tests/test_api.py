@@ -13,6 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -110,6 +113,25 @@ def test_bad_input_gets_a_clear_4xx_with_the_safety_lines(client, fake_bot, path
     assert where in body["error"] + str(body["details"])
     assert_safety(body, fake_bot.policy)
     assert "Traceback" not in response.text
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(["question", "history", "id", "role",
+                                                                                                "content", "x"]), inner, max_size=4),
+                    max_leaves=12)
+
+
+@hypothesis_settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=JSON, path=st.sampled_from(["/api/ask", "/api/ask/batch"]))
+def test_any_json_body_gets_json_with_the_safety_lines(client, fake_bot, body, path):
+    response = client.post(path, json=body)
+    assert response.status_code in (200, 422), response.text
+    replies = response.json() if response.status_code == 200 else None
+    if replies is None:
+        assert_safety(response.json(), fake_bot.policy)
+    else:
+        for reply in replies if isinstance(replies, list) else [replies]:
+            assert reply["contact"] in reply["answer"] and reply["answer"].endswith(f"_{reply['disclaimer']}_")
 
 
 def test_batch_longer_than_the_setting_is_refused(fake_bot):
