@@ -36,7 +36,7 @@ bench: index ## Benchmarks; writes benchmarks/results.json, benchmarks/README.md
 	$(BIN)/assistant bench
 
 soak: index ## 50 users for 5 minutes against the page on loopback.
-	$(PY) -m assistant.soak --users 50 --seconds 300
+	$(PY) -m assistant.benchmarking.soak --users 50 --seconds 300
 
 clean: ## Remove the index and reports (not the venv).
 	rm -rf .index evals/reports test-artifacts

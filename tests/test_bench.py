@@ -302,7 +302,7 @@ def test_a_collection_above_the_limit_is_searched_by_chroma(tmp_path, settings_f
 
 
 def test_a_section_that_failed_is_reported_as_a_failure_not_a_figure():
-    from assistant.bench import failures
+    from assistant.benchmarking.command import failures
 
     ok = {"cold_start": {"ask": {}}, "scale": {"rows": [{"chunks": 1000, "store": "embedded"}]}}
     assert failures(ok) == []

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.compose import BlockComposer, read_ask, render
+from assistant.reply import body_text
 from assistant.policy import load_policy
 from assistant.types import Passage, Retrieval, Turn, Unit, Verdict
 
@@ -65,7 +66,7 @@ def test_a_list_is_quoted_with_its_lead_in_in_article_order() -> None:
     draft = compose("how can i start talking to my friends again?",
                     {"A check-in": 0.9, "A short text": 0.8, "Writing": 0.6, "Small steps": 0.3})
 
-    lines = draft.body.splitlines()
+    lines = body_text(draft.segments).splitlines()
     assert lines[0].startswith("Small steps are fine.") and "Try:" in lines[0]  # the lead-in opens the answer
     assert [line.split(":")[0] for line in lines[1:]] == ["- A short text", "- A check-in", "- Writing"]  # article order
     assert draft.lead == POLICY.answers.kinds["what_to_do"].lead
@@ -74,13 +75,13 @@ def test_a_list_is_quoted_with_its_lead_in_in_article_order() -> None:
 def test_a_list_is_trimmed_to_its_best_items() -> None:
     draft = compose("what can i do?", {"A check-in": 0.9, "A short text": 0.85, "Professional help": 0.2})
 
-    assert "Professional help" not in draft.body and "A check-in" in draft.body and "A short text" in draft.body
+    assert "Professional help" not in body_text(draft.segments) and "A check-in" in body_text(draft.segments) and "A short text" in body_text(draft.segments)
 
 
 def test_a_short_paragraph_is_quoted_whole() -> None:
     draft = compose("is pulling away selfish?", {"Pulling away is not selfish": 0.9})
 
-    assert "Pulling away is not selfish." in draft.body and "It is a way of protecting yourself." in draft.body
+    assert "Pulling away is not selfish." in body_text(draft.segments) and "It is a way of protecting yourself." in body_text(draft.segments)
 
 
 def test_a_steps_lead_never_goes_over_a_description() -> None:
@@ -99,12 +100,12 @@ def test_the_lead_falls_back_when_a_supporting_line_is_of_another_kind() -> None
 
 def test_tell_me_more_gets_the_next_block_never_a_repeat() -> None:
     first = compose("why do i pull away from people?", {"Pulling away is not selfish": 0.9, "It is a way": 0.8, "Self-doubt": 0.5})
-    turns = (Turn("user", "why do i pull away from people?"), Turn("assistant", f"{first.lead}\n{first.body}"))
+    turns = (Turn("user", "why do i pull away from people?"), Turn("assistant", f"{first.lead}\n{body_text(first.segments)}"))
 
     more = compose("tell me more", {"Pulling away is not selfish": 0.9, "It is a way": 0.8, "Self-doubt": 0.5,
                                     "Tiredness": 0.4}, turns)
 
-    assert more.category == "answered" and more.body
+    assert more.category == "answered" and body_text(more.segments)
     quoted_before = {p.text for p in first.sources}
     assert not quoted_before & {p.text for p in more.sources}
     assert more.lead == POLICY.answers.kinds["more"].lead
@@ -118,7 +119,7 @@ def test_what_else_after_part_of_a_list_gives_the_rest_of_it() -> None:
     more = compose("what else", {"A short text": 0.9, "A check-in": 0.8, "Writing": 0.5, "Professional help": 0.45,
                                  "Pulling away is not selfish": 0.44}, turns)
 
-    assert "Writing: A journal" in more.body and "A short text" not in more.body and "A check-in" not in more.body
+    assert "Writing: A journal" in body_text(more.segments) and "A short text" not in body_text(more.segments) and "A check-in" not in body_text(more.segments)
 
 
 def test_the_body_stays_within_the_word_budget() -> None:
@@ -129,7 +130,7 @@ def test_the_body_stays_within_the_word_budget() -> None:
                      for i, u in enumerate(units[12:]))
     draft = composer.answer(Verdict(None, text="what can i do?"), Retrieval(passages, "what can i do?", 0.8, confidence=0.8))
 
-    assert draft.body and len(" ".join(p.text for p in draft.sources).split()) <= 120
+    assert body_text(draft.segments) and len(" ".join(p.text for p in draft.sources).split()) <= 120
 
 
 def test_the_reply_draws_on_at_most_two_blocks_however_spread_the_scores() -> None:
@@ -152,8 +153,8 @@ def test_a_line_the_policy_avoids_for_someone_at_risk_is_never_quoted() -> None:
     at_risk = composer.answer(Verdict(None, risk="possible", text="why"), Retrieval(passages, "why", 0.8, confidence=0.8))
     no_risk = composer.answer(Verdict(None, text="why"), Retrieval(passages, "why", 0.8, confidence=0.8))
 
-    assert draft.body == safe.body
-    assert avoid not in at_risk.body and avoid in no_risk.body
+    assert body_text(draft.segments) == body_text(safe.segments)
+    assert avoid not in body_text(at_risk.segments) and avoid in body_text(no_risk.segments)
 
 
 def test_a_common_block_must_win_by_a_margin() -> None:
@@ -188,10 +189,10 @@ def test_the_ask_is_read_from_the_last_question_or_the_gist(message: str, kind: 
     assert read_ask(message, POLICY).kind == kind
 
 
-def test_render_keeps_list_items_as_bullets_and_separates_blocks() -> None:
+def test_render_keeps_list_items_as_items_in_article_order() -> None:
     passages = [Passage(u.id, SOURCE, u.text, 1.0, u.section, u.position, u.kind) for u in (UNITS[16], UNITS[11], UNITS[12])]
 
-    body, sources = render(passages)
+    segments = render(passages)
 
-    assert body.splitlines() == ["Try: [1]", f"- {UNITS[12].text} [2]", "", f"{UNITS[16].text} [3]"]
-    assert [p.position for p in sources] == [11, 12, 16]
+    assert [s.kind for s in segments] == ["line", "item", "line"]
+    assert [(q.n, q.passage.position) for s in segments for q in s.quotes] == [(1, 11), (2, 12), (3, 16)]

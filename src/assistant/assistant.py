@@ -23,6 +23,7 @@ from .finish import finish
 from .policy import Policy, load_policy
 from .safety import InputRails
 from .settings import Settings
+from .reply import without_sources
 from .text import normalize
 from .types import Draft, Reply, Retrieval, Turn, Verdict
 
@@ -64,11 +65,13 @@ class Assistant:
         from .corpus import read_block_kinds
         from .embeddings import default_model_dir, verify_model
         from .indexing import ensure_index
+        from .queries import QueryReader
         from .retrieval import HybridRetriever, english_vocabulary
         from .store import ChromaStore
 
         settings = settings or Settings()
         policy = load_policy(settings.guardrails_dir)
+        reader = QueryReader.load(settings.guardrails_dir)
         model_dir = settings.model_dir or default_model_dir()
         if embedder is None:
             verify_model(model_dir, settings.model_sha256)
@@ -78,7 +81,8 @@ class Assistant:
             ensure_index(settings, ingest_embedder(settings, model_dir, embedder))
         store = ChromaStore.open(settings)
         english = english_vocabulary(model_dir)
-        retriever = HybridRetriever(store, embedder, mode=settings.retrieval_mode, top_k=settings.top_k, english=english)
+        retriever = HybridRetriever(store, embedder, reader=reader, mode=settings.retrieval_mode, top_k=settings.top_k,
+                                    english=english)
         return cls(settings, policy, store=store, embedder=embedder, retriever=retriever,
                    rails=InputRails(policy, embedder, english, cache_dir=settings.index_dir, max_chars=settings.max_input_chars),
                    composer=BlockComposer(policy, lambda: retriever.units, read_block_kinds(settings.corpus_dir),
@@ -143,6 +147,8 @@ class Assistant:
     def retrieve(self, verdict: Verdict, turns: Sequence[Turn]) -> Retrieval | None:
         if verdict.category not in (None, "medical_advice"):
             return None
+        words = self.policy.page.reply
+        turns = tuple(Turn(t.role, without_sources(t.content, words)) if t.role == "assistant" else t for t in turns)
         previous = next((t.content for t in reversed(turns) if t.role == "user"), "")
         if previous and verdict.category is None and read_ask(verdict.text, self.policy).kind == "more":
             # "tell me more", "what else": the earlier question is what to search for; the composer

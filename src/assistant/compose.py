@@ -28,8 +28,9 @@ from functools import cached_property
 from typing import Callable, Mapping, Sequence
 
 from .policy import Policy
+from .reply import segments_of
 from .text import normalize, split_sentences, words
-from .types import Draft, Passage, Retrieval, Turn, Unit, Verdict
+from .types import Draft, Passage, Retrieval, Segment, Turn, Unit, Verdict
 
 HARD_MAX_WORDS = 120  # a whole list with its lead-in may use up to this; nothing goes beyond it
 PREFER_BOOST = 0.5  # a block of a kind that answers the ask: score x (1 + this)
@@ -91,7 +92,8 @@ def article_blocks(units: Sequence[Unit], block_kinds: BlockKinds) -> dict[tuple
 
 
 def passage_of(unit: Unit, score: float = 0.0) -> Passage:
-    return Passage(unit.id, unit.source, unit.text, score, unit.section, unit.position, unit.kind, unit.lead_in)
+    return Passage(unit.id, unit.source, unit.text, score, unit.section, unit.position, unit.kind, unit.lead_in,
+                   title=unit.title, publisher=unit.publisher)
 
 
 def _last_questions(message: str) -> list[str]:
@@ -152,9 +154,8 @@ class BlockComposer:
         if not chosen:
             return out_of_scope(self.policy)
         weak = max(retrieval.relevance, retrieval.confidence) < self.policy.thresholds.weak_evidence_relevance
-        body, sources = render(chosen)
-        lead = self.policy.wording.weak_evidence if weak else self.lead(ask, sources)
-        return Draft("answered", body=body, lead=" ".join(lead.split()), sources=sources,
+        lead = self.policy.wording.weak_evidence if weak else self.lead(ask, chosen)
+        return Draft("answered", segments=render(chosen), lead=" ".join(lead.split()),
                      suggestions=self.policy.suggestions[:3] if weak else ())
 
     def lead(self, ask: Ask, quoted: Sequence[Passage]) -> str:
@@ -294,23 +295,9 @@ def _words(parts: Sequence[Unit | Passage]) -> int:
     return sum(len(p.text.split()) for p in parts)
 
 
-def render(chosen: list[Passage]) -> tuple[str, tuple[Passage, ...]]:
-    """Body text in article order with ``[n]`` marks, and the cited passages in citation order."""
-    ordered = sorted(chosen, key=lambda p: (p.source, p.position))
-    lines: list[str] = []
-    prev: Passage | None = None
-    for n, p in enumerate(ordered, start=1):
-        piece = f"{p.text} [{n}]"
-        if prev is not None and (prev.source, prev.section) != (p.source, p.section):
-            lines.append("")  # another block: a paragraph break, so a supporting line never reads as part of a list
-        if p.kind == "item":
-            lines.append(f"- {piece}")
-        elif prev is not None and prev.kind == "sentence" and prev.source == p.source and prev.section == p.section and lines:
-            lines[-1] = f"{lines[-1]} {piece}"
-        else:
-            lines.append(piece)
-        prev = p
-    return "\n".join(lines), tuple(ordered)
+def render(chosen: list[Passage]) -> tuple[Segment, ...]:
+    """Body segments in article order, each quote numbered in that order (``reply.py`` writes them out)."""
+    return segments_of(sorted(chosen, key=lambda p: (p.source, p.position)))
 
 
 def select(passages: tuple[Passage, ...], max_words: int, max_units: int = 4) -> list[Passage]:
@@ -351,9 +338,9 @@ def compose_medical(retrieval: Retrieval | None, policy: Policy, max_words: int)
     if retrieval is None or retrieval.relevance < policy.thresholds.in_scope_relevance:
         return Draft("medical_advice", lead=lead)
     chosen = select(retrieval.passages, min(max_words, 60), max_units=2)
-    body, sources = render(chosen)
+    segments = render(chosen)
     share = " ".join(policy.wording.medical_advice_share.split())
-    return Draft("medical_advice", body=body, lead=f"{lead}\n\n{share}" if body else lead, sources=sources)
+    return Draft("medical_advice", segments=segments, lead=f"{lead}\n\n{share}" if segments else lead)
 
 
 def out_of_scope(policy: Policy) -> Draft:

@@ -19,11 +19,10 @@ disclaimer. A new composer cannot skip them.
 Example::
 
     class BestLineComposer:
-        # Quotes the single best passage.
+        # Quotes the single best passage (compose.render numbers it as a body segment).
 
         def answer(self, verdict, retrieval, turns=()):
-            best = retrieval.passages[:1]
-            return Draft("answered", body=f"{best[0].text} [1]" if best else "", sources=best)
+            return Draft("answered", segments=render(list(retrieval.passages[:1])))
 
     bot = Assistant.load()
     bot.composer = BestLineComposer()

@@ -21,14 +21,13 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..compose import article_blocks, out_of_scope, passage_of, render
-from ..policy import Policy
+from ..policy import INTENT_KIND, Policy
 from ..text import words
 from ..types import Draft, Passage, Retrieval, Turn, Unit, Verdict
 
 MAX_UNITS = 4
 RELATIVE_SCORE = 0.55
 DENSE_DROP = 0.17
-INTENT_KIND = {"why": "cause", "how": "what_to_do", "hope": "hope", "default": "default"}
 
 
 def _overlap(a: str, b: str) -> float:
@@ -62,23 +61,6 @@ def today_select(passages: tuple[Passage, ...], max_words: int, max_units: int =
     return chosen
 
 
-def today_render(chosen: list[Passage]) -> tuple[str, tuple[Passage, ...]]:
-    """The earlier rendering: article order, ``[n]`` marks, list items as bullets, no break between blocks."""
-    ordered = sorted(chosen, key=lambda p: (p.source, p.position))
-    lines: list[str] = []
-    prev: Passage | None = None
-    for n, p in enumerate(ordered, start=1):
-        piece = f"{p.text} [{n}]"
-        if p.kind == "item":
-            lines.append(f"- {piece}")
-        elif prev is not None and prev.kind == "sentence" and prev.source == p.source and prev.section == p.section and lines:
-            lines[-1] = f"{lines[-1]} {piece}"
-        else:
-            lines.append(piece)
-        prev = p
-    return "\n".join(lines), tuple(ordered)
-
-
 class TodayComposer:
     """The earlier composition, frozen (its leads are the policy's leads of the same wording)."""
 
@@ -93,10 +75,9 @@ class TodayComposer:
         weak = max(retrieval.relevance, retrieval.confidence) < self.policy.thresholds.weak_evidence_relevance
         if weak:
             chosen = chosen[:2]
-        body, sources = today_render(chosen)
         kinds = self.policy.answers.kinds
         lead = self.policy.wording.weak_evidence if weak else kinds[INTENT_KIND.get(verdict.intent, "default")].lead
-        return Draft("answered", body=body, lead=" ".join(lead.split()), sources=sources,
+        return Draft("answered", segments=render(chosen), lead=" ".join(lead.split()),
                      suggestions=self.policy.suggestions[:3] if weak else ())
 
 
@@ -114,5 +95,5 @@ class NearestBlockComposer:
         q = np.asarray(self.encode([verdict.text or retrieval.query]), dtype=np.float32)[0]
         q = q / max(float(np.linalg.norm(q)), 1e-9)
         block = self.blocks[int(np.argmax(self.vecs @ q))]
-        body, sources = render([passage_of(u) for u in block.units])
-        return Draft("answered", body=body, lead=" ".join(self.policy.answers.kinds["default"].lead.split()), sources=sources)
+        return Draft("answered", segments=render([passage_of(u) for u in block.units]),
+                     lead=" ".join(self.policy.answers.kinds["default"].lead.split()))
