@@ -84,8 +84,8 @@ class Composer(Protocol):
     """Turns the passages retrieved for an in-scope question into a draft answer; ``finish`` adds the safety lines."""
 
     def answer(self, verdict: Verdict, retrieval: Retrieval, turns: Sequence[Turn] = ()) -> Draft:
-        """An ``answered`` draft (body with ``[n]`` marks, the cited passages as sources), or
-        ``out_of_scope`` when no passage is usable. ``verdict`` says what the rails read (intent, risk)."""
+        """An ``answered`` draft (its segments quote the passages, each with its citation number),
+        or ``out_of_scope`` when no passage is usable. ``verdict`` says what the rails read (intent, risk)."""
         ...
 
 

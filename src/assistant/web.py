@@ -12,8 +12,7 @@ closes. ``/ask`` is the stable API: ``Client(url).predict("why do I ignore messa
 None, api_name="/ask")`` returns ``Reply.to_dict()``.
 
 Longer than 300 lines: the page is one Gradio app whose parts (header, conversation, streamed
-reply as HTML, citations, footer, styles) render the same reply and policy with the same
-escaping rules.
+reply, footer, theme, session events, launch) share the page's state and its words.
 
 Example::
 
