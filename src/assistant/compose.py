@@ -1,6 +1,6 @@
 """Compose a grounded answer to what was asked, in the article's own structure.
 
-1. Read the ask (``read_ask``): the kind of question (cause, what to do, help for someone,
+1. Read the ask (``asks.read_ask``): the kind of question (cause, what to do, help for someone,
    is this normal, will it get better, treatment, ...) from the policy's cues, matched on the
    message's last question sentences first, then on the whole message (its gist).
 2. Rank the article's blocks (a paragraph, or a list with its lead-in paragraph) by the
@@ -22,14 +22,14 @@ Example::
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Sequence
 
+from .asks import Ask, read_ask
+from .blocks import Block, BlockKinds, article_blocks, passage_of
 from .policy import Policy
 from .reply import segments_of
-from .text import normalize, split_sentences, words
+from .text import normalize, words
 from .types import Draft, Passage, Retrieval, Segment, Turn, Unit, Verdict
 
 HARD_MAX_WORDS = 120  # a whole list with its lead-in may use up to this; nothing goes beyond it
@@ -42,79 +42,6 @@ SHORT_PARAGRAPH = 60  # words: a paragraph this short is quoted whole
 LEAD_IN_SHARE = 0.6  # another sentence of the lead-in paragraph is kept when it scores this share of the block's best
 SUPPORT_SHARE = 0.9  # a supporting line scores at least this share of the retrieval's best unit (or above all quoted)
 SHORT_BLOCK = 30  # words: an answer this short may take a supporting line from another block that answers the ask
-STORY_SENTENCES = 3  # a message of this many sentences or more tells a story
-_QUESTION = re.compile(r"[^.!?]*\?+")
-
-
-@dataclass(frozen=True)
-class Ask:
-    """What the message asks: the kind (a key of the policy's ``answers.kinds``) and the text it was read from."""
-
-    kind: str
-    text: str
-    prefer: tuple[str, ...] = ()  # block kinds that answer it, when not the policy's for ``kind`` ("more": the earlier ask's)
-    lift: frozenset[tuple[str, int]] = frozenset()  # blocks lifted as preferred ("more": where the last reply leaves off)
-
-
-@dataclass(frozen=True)
-class Block:
-    """A paragraph, or a list with its lead-in paragraph; ``kind`` from the article's annotations."""
-
-    source: str
-    section: int
-    units: tuple[Unit, ...]
-    kinds: frozenset[str] = frozenset()
-
-    @property
-    def items(self) -> tuple[Unit, ...]:
-        return tuple(u for u in self.units if u.kind == "item")
-
-    @property
-    def sentences(self) -> tuple[Unit, ...]:
-        return tuple(u for u in self.units if u.kind != "item")
-
-
-BlockKinds = Mapping[str, Sequence[tuple[str, Sequence[str]]]]  # source -> (opening words, kinds) per block
-
-
-def article_blocks(units: Sequence[Unit], block_kinds: BlockKinds) -> dict[tuple[str, int], Block]:
-    """Units grouped into blocks (a list's items share their lead-in's section), in article order."""
-    grouped: dict[tuple[str, int], list[Unit]] = {}
-    for u in sorted(units, key=lambda u: (u.source, u.position)):
-        if u.kind != "title":
-            grouped.setdefault((u.source, u.section), []).append(u)
-    blocks = {}
-    for key, members in grouped.items():
-        opening = normalize(members[0].text)
-        kinds = next((k for starts, k in block_kinds.get(key[0], ()) if opening.startswith(normalize(starts))), ())
-        blocks[key] = Block(key[0], key[1], tuple(members), frozenset(kinds))
-    return blocks
-
-
-def passage_of(unit: Unit, score: float = 0.0) -> Passage:
-    return Passage(unit.id, unit.source, unit.text, score, unit.section, unit.position, unit.kind, unit.lead_in,
-                   title=unit.title, publisher=unit.publisher)
-
-
-def _last_questions(message: str) -> list[str]:
-    """The message's question sentences, last first (a story's question usually closes it)."""
-    return [q.strip() for q in reversed(_QUESTION.findall(message)) if q.strip(" ?")]
-
-
-def read_ask(message: str, policy: Policy) -> Ask:
-    """The kind of ask: from the last question sentence a cue recognises, else the closing
-    sentences, else the whole message; a story that asks nothing the cues recognise is the
-    policy's ``unstated`` kind (it wants to understand what it tells)."""
-    cues = policy.answer_cues
-    questions = _last_questions(message)
-    sentences = split_sentences(message)
-    story = not questions and len(sentences) >= STORY_SENTENCES
-    for text in questions + sentences[-2:][::-1] + ([] if story else [message]):
-        norm = normalize(text)
-        for kind, patterns in cues.items():
-            if any(p.search(norm) for p in patterns):
-                return Ask(kind, text)
-    return Ask(policy.answers.unstated if story else "default", message)
 
 
 def said(reply: str, unit: Unit) -> bool:
