@@ -4,7 +4,8 @@
    is this normal, will it get better, treatment, ...) from the policy's cues, matched on the
    message's last question sentences first, then on the whole message (its gist).
 2. Rank the article's blocks (a paragraph, or a list with its lead-in paragraph) by the
-   retrieval scores of their units, lifting blocks whose kind answers this ask. A block that
+   retrieval scores of their units (the best plus the mean of the best three), lifting blocks
+   whose kind answers this ask (the policy's first preferred kind most). A block that
    wins for most questions (``answers.common``) must beat the runner-up by a margin.
 3. Quote the best block as the article wrote it: a list with its lead-in, trimmed to its best
    items; a short paragraph whole. At most one supporting line from one other block, only when
@@ -33,11 +34,11 @@ from .text import normalize, words
 from .types import Draft, Passage, Retrieval, Segment, Turn, Unit, Verdict
 
 HARD_MAX_WORDS = 120  # a whole list with its lead-in may use up to this; nothing goes beyond it
-PREFER_BOOST = 0.8  # a block of the ask's first preferred kind: score x (1 + this)
+PREFER_BOOST = 0.5  # a block of the ask's first preferred kind: score x (1 + this)
 PREFER_FLOOR = 0.7  # ... and at least this share of the best block's score before the lift
 MEAN_SHARE = 1.0  # a block's score: its best unit plus this share of the mean of its best ``MEAN_OF`` units
 MEAN_OF = 3
-PREFER_STEP = 0.9  # the ask's preferred kinds are in order: each later kind's lift is this share smaller
+PREFER_STEP = 0.3  # the ask's preferred kinds are in order: each later kind's lift is this share smaller
 ITEM_SHARE = 0.3  # a list item is kept when its score is at least this share of the block's best item
 MIN_ITEMS = 2
 SHORT_PARAGRAPH = 60  # words: a paragraph this short is quoted whole
@@ -196,9 +197,10 @@ class BlockComposer:
 
     def supporting_line(self, retrieval: Retrieval, block: Block, chosen: list[Passage], ask: Ask, usable) -> list[Passage]:
         """One line from another block (not a common block's): the best line outside the block when
-        it scores near the retrieval's best or above everything quoted (the lead then falls back to
-        the default if it is not true of that line's block), or, for a short answer, the best line of
-        another paragraph that also answers the ask. ``choose`` trims the list to make room."""
+        it scores near the retrieval's best and the lead is true of its block, or when it scores
+        above everything quoted (the lead then falls back to the default if it is not true of that
+        line's block), or, for a short answer, the best line of another paragraph that also answers
+        the ask. ``choose`` trims the list to make room."""
         if not retrieval.passages or not chosen:
             return []
         top_chosen = max(p.score for p in chosen)
@@ -213,13 +215,13 @@ class BlockComposer:
             if unit is None or not usable(unit) or self._is_common(other):
                 continue
             fits = bool(other.kinds & set(spec.true_of))  # the lead stays true of every quoted block
-            # the retrieval's (near) best line, whatever its block (the lead falls back to the
-            # default when it is not true of it); one above all quoted that the lead is true of; or,
-            # for a short answer, a sentence of another paragraph that also answers the ask
+            # a line near the retrieval's best that the lead is true of, or one above everything
+            # quoted (the lead falls back to the default when it is not true of its block); or, for
+            # a short answer, a sentence of another paragraph that also answers the ask
             near_top = p.score >= SUPPORT_SHARE * retrieval.passages[0].score
             above_all = p.score > top_chosen and fits
             fills_in = short and p.kind != "item" and bool(other.kinds & prefer) and fits
-            return [p] if near_top or above_all or fills_in else []
+            return [p] if (near_top and (fits or p.score > top_chosen)) or above_all or fills_in else []
         return []
 
 
