@@ -4,8 +4,7 @@
    is this normal, will it get better, treatment, ...) from the policy's cues, matched on the
    message's last question sentences first, then on the whole message (its gist).
 2. Rank the article's blocks (a paragraph, or a list with its lead-in paragraph) by the
-   retrieval scores of their units (the best plus the mean of the best three), lifting blocks
-   whose kind answers this ask (the policy's first preferred kind most). A block that
+   retrieval scores of their units, lifting blocks whose kind answers this ask. A block that
    wins for most questions (``answers.common``) must beat the runner-up by a margin.
 3. Quote the best block as the article wrote it: a list with its lead-in, trimmed to its best
    items; a short paragraph whole. At most one supporting line from one other block, only when
@@ -34,16 +33,14 @@ from .text import normalize, words
 from .types import Draft, Passage, Retrieval, Segment, Turn, Unit, Verdict
 
 HARD_MAX_WORDS = 120  # a whole list with its lead-in may use up to this; nothing goes beyond it
-PREFER_BOOST = 0.5  # a block of the ask's first preferred kind: score x (1 + this)
+PREFER_BOOST = 0.5  # a block of a kind that answers the ask: score x (1 + this)
 PREFER_FLOOR = 0.7  # ... and at least this share of the best block's score before the lift
-MEAN_SHARE = 1.0  # a block's score: its best unit plus this share of the mean of its best ``MEAN_OF`` units
-MEAN_OF = 3
-PREFER_STEP = 0.3  # the ask's preferred kinds are in order: each later kind's lift is this share smaller
-ITEM_SHARE = 0.6  # a list item is kept when its score is at least this share of the block's best item
-MIN_ITEMS = 1  # a list may be trimmed to its one best item (under its lead-in)
+SECOND_UNIT = 0.0  # a block's score: its best unit plus this share of its second best
+ITEM_SHARE = 0.3  # a list item is kept when its score is at least this share of the block's best item
+MIN_ITEMS = 2
 SHORT_PARAGRAPH = 60  # words: a paragraph this short is quoted whole
 LEAD_IN_SHARE = 0.6  # another sentence of the lead-in paragraph is kept when it scores this share of the block's best
-SUPPORT_SHARE = 0.8  # a supporting line scores at least this share of the retrieval's best unit (or above all quoted)
+SUPPORT_SHARE = 0.9  # a supporting line scores at least this share of the retrieval's best unit (or above all quoted)
 SHORT_BLOCK = 30  # words: an answer this short may take a supporting line from another block that answers the ask
 
 
@@ -129,13 +126,13 @@ class BlockComposer:
         """Blocks by their units' scores, those of a kind the ask prefers lifted. In a follow-up, whose
         words lean on the earlier question, a preferred block stands at least at ``PREFER_FLOOR`` of
         the best block ("so what do I do?" after a "why" answer still gets the steps)."""
-        prefer = self._prefer(ask)
+        prefer = set(self._prefer(ask))
         raw: list[tuple[float, Block]] = []
         for block in self.blocks.values():
             if not any(usable(u) for u in (block.items or block.units)):
                 continue  # nothing left to say but a list's lead-in
-            got = sorted((scores.get(u.id, 0.0) for u in block.units if usable(u)), reverse=True)[:MEAN_OF]
-            raw.append((got[0] + MEAN_SHARE * sum(got) / MEAN_OF, block))
+            got = sorted((scores.get(u.id, 0.0) for u in block.units if usable(u)), reverse=True)
+            raw.append((got[0] + SECOND_UNIT * (got[1] if len(got) > 1 else 0.0), block))
         top = max((score for score, _ in raw), default=0.0)
         if top <= 0:
             return []
@@ -145,9 +142,8 @@ class BlockComposer:
             lifted = (block.source, block.section) in ask.lift
             if lifted:  # "more": where the last reply left off comes first, the retrieval ranks among those
                 ranked.append((max(score, top) * (1 + PREFER_BOOST) ** 2 + score, block))
-            elif block.kinds & set(prefer):
-                rank = min(i for i, k in enumerate(prefer) if k in block.kinds)
-                ranked.append((max(score, floor) * (1 + PREFER_BOOST * max(0.0, 1 - PREFER_STEP * rank)), block))
+            elif block.kinds & prefer:
+                ranked.append((max(score, floor) * (1 + PREFER_BOOST), block))
             elif score > 0:
                 ranked.append((score, block))
         ranked.sort(key=lambda sb: -sb[0])
@@ -197,10 +193,9 @@ class BlockComposer:
 
     def supporting_line(self, retrieval: Retrieval, block: Block, chosen: list[Passage], ask: Ask, usable) -> list[Passage]:
         """One line from another block (not a common block's): the best line outside the block when
-        it scores near the retrieval's best and the lead is true of its block, or when it scores
-        above everything quoted (the lead then falls back to the default if it is not true of that
-        line's block), or, for a short answer, the best line of another paragraph that also answers
-        the ask. ``choose`` trims the list to make room."""
+        it scores near the retrieval's best or above everything quoted (the lead then falls back to
+        the default if it is not true of that line's block), or, for a short answer, the best line of
+        another paragraph that also answers the ask. ``choose`` trims the list to make room."""
         if not retrieval.passages or not chosen:
             return []
         top_chosen = max(p.score for p in chosen)
@@ -214,14 +209,12 @@ class BlockComposer:
             unit = next((u for u in other.units if u.id == p.id), None)
             if unit is None or not usable(unit) or self._is_common(other):
                 continue
-            fits = bool(other.kinds & set(spec.true_of))  # the lead stays true of every quoted block
-            # a line near the retrieval's best that the lead is true of, or one above everything
-            # quoted (the lead falls back to the default when it is not true of its block); or, for
-            # a short answer, a sentence of another paragraph that also answers the ask
-            near_top = p.score >= SUPPORT_SHARE * retrieval.passages[0].score
-            above_all = p.score > top_chosen and fits
-            fills_in = short and p.kind != "item" and bool(other.kinds & prefer) and fits
-            return [p] if (near_top and (fits or p.score > top_chosen)) or above_all or fills_in else []
+            # (near) the retrieval's best line, or one above all quoted that the lead is also true of
+            near_best = p.score >= SUPPORT_SHARE * retrieval.passages[0].score or (
+                p.score >= top_chosen and bool(other.kinds & set(spec.true_of)))
+            # a short answer, completed by a sentence of another paragraph that answers the ask
+            fills_in = short and p.kind != "item" and bool(other.kinds & prefer) and bool(other.kinds & set(spec.true_of))
+            return [p] if near_best or fills_in else []
         return []
 
 
