@@ -10,6 +10,7 @@ Example::
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import replace
 from functools import cached_property
@@ -51,7 +52,7 @@ class Assistant:
         self.policy = policy
         self.store = store
         self.embedder = embedder
-        english = english_vocabulary(model_dir) if model_dir else set()
+        self.english = english = english_vocabulary(model_dir) if model_dir else set()
         self.retriever = HybridRetriever(store, embedder, mode=settings.retrieval_mode, top_k=settings.top_k, english=english)
         self.rails = InputRails(policy, embedder, english, cache_dir=settings.index_dir, max_chars=settings.max_input_chars)
 
@@ -80,6 +81,39 @@ class Assistant:
         _ = self.rails.exemplars
         self.ask(self.policy.suggestions[0])
         return self
+
+    def follow_index(self, every: float = 1.0) -> threading.Thread:
+        """On a Chroma server, check every ``every`` s which index generation is active and switch
+        to a new one whole (``store/generations.py``): questions already under way finish on the
+        index they started with. For serving processes; one-shot commands need not follow."""
+        def follow() -> None:
+            while True:
+                time.sleep(every)
+                try:
+                    self._switch_index()
+                except Exception as exc:  # the server may be down for a while; the next check tries again
+                    log.warning("index check failed: %s", exc.__class__.__name__)
+
+        thread = threading.Thread(target=follow, name="follow-index", daemon=True)
+        thread.start()
+        return thread
+
+    def _switch_index(self) -> bool:
+        from .store import generations
+
+        if not self.settings.chroma_url:
+            return False
+        name = generations.active_name(self.store.client, self.settings.collection, self.settings.chroma_retries)
+        if name == self.store.collection_name:
+            return False
+        store = ChromaStore.open(self.settings)
+        retriever = HybridRetriever(store, self.embedder, mode=self.settings.retrieval_mode, top_k=self.settings.top_k,
+                                    english=self.english)
+        retriever.warm()
+        allowed = {u.text for u in retriever.units} | set(self.policy.own_wording)
+        self.store, self.retriever, self.__dict__["allowed_sentences"] = store, retriever, allowed
+        log.info("now answering from %s", name)
+        return True
 
     @cached_property
     def allowed_sentences(self) -> set[str]:

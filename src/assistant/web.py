@@ -288,7 +288,7 @@ details.citation blockquote { margin: 0.5rem 0 0.25rem !important; padding-left:
 # while it is answered, then shows the reply from its first line (with the question above it
 # when both fit), and leaves the scroll alone while the reply streams in below.
 def reading_position_script() -> str:
-    return f'<script>{Path(__file__).with_name("reading_position.js").read_text(encoding="utf-8")}</script>'
+    return f'<script>{(Path(__file__).with_name("static") / "reading_position.js").read_text(encoding="utf-8")}</script>'
 
 
 def theme():
@@ -372,7 +372,7 @@ def build(bot: Bot) -> gr.Blocks:
             height="min(66vh, 640px)",
             min_height=280,
             layout="bubble",
-            autoscroll=False,  # reading_position.js shows a new reply from its first line instead
+            autoscroll=False,  # static/reading_position.js shows a new reply from its first line instead
             buttons=[],
             feedback_options=None,
             latex_delimiters=[],
@@ -465,6 +465,8 @@ def serve(settings: Settings) -> None:
     url = launch(demo, settings, routes=api_routes(bot, settings), block=False, warm=False)
     try:
         bot.load()
+        if settings.chroma_url:
+            bot.wait().follow_index()  # replicas on one server switch to a re-ingested index by themselves
         _warm_event_path()
     except BaseException:
         demo.close()
