@@ -148,6 +148,10 @@ def reply(body: str = "", answer: str = "", category: str = "answered", retrieve
     ('{"id": "x", "question": "q", "expect": "crisis", "support": ["Healing is possible."]}', "only meaningful"),
     ('{"id": "x", "question": "q", "expect": "answered", "support": ["Not in the article."]}', "not in the corpus"),
     ('[1, 2]', "must be a JSON object"),
+    ('{"id": "x", "question": "q", "expect": "answered", "kind": "why"}', "field 'kind'"),
+    ('{"id": "x", "question": "q", "expect": "answered", "ideal": ["Consider:", "Not in the article."]}', "ideal string is not in the corpus"),
+    ('{"id": "x", "question": "q", "expect": "answered", "ideal": ["Consider:"]}', "2 to 4 article lines"),
+    ('{"id": "x", "question": "q", "expect": "small_talk", "ideal": ["Consider:", "These options include:"]}', "only meaningful"),
 ])
 def test_a_bad_line_is_named_by_file_and_line(tmp_path: Path, line: str, expected: str) -> None:
     path = tmp_path / "mine.jsonl"
@@ -171,6 +175,11 @@ def test_every_shipped_case_validates_and_the_issue_counts_are_met() -> None:
     assert count(file="answerable") >= 80 and count(file="off_topic") >= 40 and count(file="medical") >= 40
     assert count(file="crisis") >= 40 and count(file="lookalikes") >= 40 and count(file="injection") >= 20
     assert count(file="conversations") >= 15
+    quality = [c for c in cases if c.file == "quality"]
+    assert len(quality) >= 90 and all(c.kind and 2 <= len(c.ideal) <= 4 for c in quality)
+    assert sum("short" in c.tags for c in quality) >= 30 and sum("long" in c.tags for c in quality) >= 30
+    follow_ups = [c for c in quality if c.history]
+    assert len(follow_ups) >= 10 and sum(c.kind == "more" for c in follow_ups) >= 5
 
 
 def test_only_filters_by_file_category_tag_and_quick_keeps_every_group(workspace) -> None:

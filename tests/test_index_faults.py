@@ -30,7 +30,7 @@ NEW_FILE = f"# Staying in touch\n\n{NEW_SENTENCE}\n"
 class OtherModel(HashEmbedder):
     """Stands for a newer embedding model: other weights, other dimension."""
 
-    model_sha256 = "hash-embedder-v2"  # still named "hash", so Assistant.load ingests with it, as with any fake
+    model_sha256 = "hash-embedder-v2"  # Assistant.load ingests with any embedder it is given but the ONNX export
 
     def __init__(self):
         super().__init__(dim=256)

@@ -16,16 +16,15 @@ from dataclasses import replace
 from functools import cached_property
 from typing import Any, Sequence
 
-from .compose import compose_answer, compose_medical, out_of_scope
+from . import protocols
+from .compose import compose_medical, out_of_scope
 from .embeddings import Embedder
 from .errors import AssistantError, StoreUnavailable
 from .finish import finish
 from .policy import Policy, load_policy
-from .retrieval import HybridRetriever, english_vocabulary
 from .safety import InputRails
 from .settings import Settings
-from .store import ChromaStore
-from .text import clean, normalize
+from .text import normalize
 from .types import Draft, Reply, Retrieval, Turn, Verdict
 
 log = logging.getLogger("assistant")
@@ -45,22 +44,28 @@ def parse_history(history: Any) -> tuple[Turn, ...]:
 
 
 class Assistant:
-    """Answers from the corpus with guardrails; build with ``Assistant.load()``."""
+    """Answers from the corpus with guardrails; build with ``Assistant.load()``, or pass the
+    parts (any objects that fit ``protocols.py``) to wire others."""
 
-    def __init__(self, settings: Settings, policy: Policy, store: ChromaStore, embedder: Embedder, model_dir=None):
+    def __init__(self, settings: Settings, policy: Policy, *, store: protocols.Store, embedder: Embedder,
+                 retriever: protocols.Retriever, rails: InputRails, composer: protocols.Composer):
         self.settings = settings
         self.policy = policy
         self.store = store
         self.embedder = embedder
-        self.english = english = english_vocabulary(model_dir) if model_dir else set()
-        self.retriever = HybridRetriever(store, embedder, mode=settings.retrieval_mode, top_k=settings.top_k, english=english)
-        self.rails = InputRails(policy, embedder, english, cache_dir=settings.index_dir, max_chars=settings.max_input_chars)
+        self.retriever = retriever
+        self.rails = rails
+        self.composer = composer
 
     @classmethod
     def load(cls, settings: Settings | None = None, *, embedder: Embedder | None = None) -> "Assistant":
-        """Validate the policy, open the model and the index (building the index if it is missing)."""
+        """Validate the policy, open the model and the index (building the index if it is missing),
+        and wire the default parts."""
+        from .compose import QuotingComposer
         from .embeddings import default_model_dir, verify_model
         from .indexing import ensure_index
+        from .retrieval import HybridRetriever, english_vocabulary
+        from .store import ChromaStore
 
         settings = settings or Settings()
         policy = load_policy(settings.guardrails_dir)
@@ -72,7 +77,11 @@ class Assistant:
             # Missing, damaged, or built by another model or chunker: rebuilt before the first question.
             ensure_index(settings, ingest_embedder(settings, model_dir, embedder))
         store = ChromaStore.open(settings)
-        return cls(settings, policy, store, embedder, model_dir)
+        english = english_vocabulary(model_dir)
+        return cls(settings, policy, store=store, embedder=embedder,
+                   retriever=HybridRetriever(store, embedder, mode=settings.retrieval_mode, top_k=settings.top_k, english=english),
+                   rails=InputRails(policy, embedder, english, cache_dir=settings.index_dir, max_chars=settings.max_input_chars),
+                   composer=QuotingComposer(policy, settings.max_body_words))
 
     def warm(self) -> "Assistant":
         """Load indexes, exemplars, regexes and the speller now (one suggested question goes through
@@ -99,16 +108,18 @@ class Assistant:
         return thread
 
     def _switch_index(self) -> bool:
-        from .store import generations
+        """Open the active generation if it is not the one in use, and swap it in whole."""
+        from .retrieval import HybridRetriever
+        from .store import ChromaStore, generations
 
-        if not self.settings.chroma_url:
-            return False
+        if not (self.settings.chroma_url and isinstance(self.store, ChromaStore) and isinstance(self.retriever, HybridRetriever)):
+            return False  # an embedded folder, or parts wired by hand: nothing to follow
         name = generations.active_name(self.store.client, self.settings.collection, self.settings.chroma_retries)
         if name == self.store.collection_name:
             return False
         store = ChromaStore.open(self.settings)
-        retriever = HybridRetriever(store, self.embedder, mode=self.settings.retrieval_mode, top_k=self.settings.top_k,
-                                    english=self.english)
+        retriever = HybridRetriever(store, self.embedder, mode=self.retriever.mode, top_k=self.settings.top_k,
+                                    english=self.rails.english)
         retriever.warm()
         allowed = {u.text for u in retriever.units} | set(self.policy.own_wording)
         self.store, self.retriever, self.__dict__["allowed_sentences"] = store, retriever, allowed
@@ -133,7 +144,7 @@ class Assistant:
             turns = parse_history(history)
             verdict = self._timed(timings, "input_rails", self._check, question, turns)
             retrieval = self._timed(timings, "retrieve", self.retrieve, verdict, turns)
-            draft = self._timed(timings, "compose", self.compose, verdict, retrieval)
+            draft = self._timed(timings, "compose", self.compose, verdict, retrieval, turns)
             reply = self._timed(timings, "output_rails", self.finish, question, verdict, draft, retrieval, turns, id)
             if retrieval is not None:
                 timings.update({f"retrieve.{k}": v for k, v in retrieval.timings.items()})
@@ -153,13 +164,13 @@ class Assistant:
         return self.rails.check(question, turns, also=self._query_texts(question))
 
     def _query_texts(self, question: str) -> tuple[str, ...]:
-        """The text retrieval embeds for ``question`` (its speller's correction of the cleaned
-        message); empty when nothing would reuse it (an embedder without a cache, or no dense search).
-        Should retrieval come to embed another text, this costs one wasted row and changes nothing."""
-        if not hasattr(self.embedder, "cache_clear") or self.retriever.mode not in ("hybrid", "dense"):
+        """The text retrieval embeds for ``question``; empty when nothing would reuse it (an
+        embedder without a cache, or a retriever that embeds nothing). Should retrieval come to
+        embed another text, this costs one wasted row and changes nothing."""
+        if not hasattr(self.embedder, "cache_clear"):
             return ()
         try:
-            return (self.retriever.speller.correct(clean(question)),)
+            return self.retriever.query_texts(question)
         except Exception:  # e.g. the store is down: retrieval reports it in its own stage, as before
             return ()
 
@@ -174,7 +185,7 @@ class Assistant:
                 return again
         return retrieval
 
-    def compose(self, verdict: Verdict, retrieval: Retrieval | None) -> Draft:
+    def compose(self, verdict: Verdict, retrieval: Retrieval | None, turns: Sequence[Turn] = ()) -> Draft:
         w = self.policy.wording
         if verdict.category == "crisis":
             return Draft("crisis")
@@ -189,7 +200,7 @@ class Assistant:
             return out_of_scope(self.policy)
         if verdict.risk != "none":
             retrieval = self._without_risky_quotes(retrieval)
-        return compose_answer(retrieval, self.policy, intent=verdict.intent, max_words=self.settings.max_body_words)
+        return self.composer.answer(verdict, retrieval, turns)
 
     def _without_risky_quotes(self, retrieval: Retrieval) -> Retrieval:
         """Someone who may be at risk is never shown lines like "They're better off without me"."""
@@ -263,10 +274,12 @@ def load_query_embedder(settings: Settings, model_dir) -> Embedder:
 
 
 def ingest_embedder(settings: Settings, model_dir, query_embedder: Embedder) -> Embedder:
-    """Ingest always embeds with sentence-transformers, the source of truth for the model,
-    unless a fake is in use (tests)."""
+    """The embedder ingest uses: the question embedder itself, unless that is the ONNX export,
+    which serves questions only; passages are then embedded with sentence-transformers, the
+    source of truth for the model."""
     from .embeddings import SentenceTransformerEmbedder
+    from .onnx_backend import OnnxEmbedder
 
-    if isinstance(query_embedder, SentenceTransformerEmbedder) or getattr(query_embedder, "name", "") == "hash":
-        return query_embedder
-    return SentenceTransformerEmbedder(model_dir, settings.model_sha256)
+    if isinstance(query_embedder, OnnxEmbedder):
+        return SentenceTransformerEmbedder(model_dir, settings.model_sha256)
+    return query_embedder

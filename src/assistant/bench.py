@@ -238,4 +238,5 @@ def _api(plan: Plan, env, questions, log) -> dict[str, Any]:
     from .benchmarking.apiload import run_api
 
     return run_api(env, levels=list(plan.users), per_user=plan.per_user, questions=questions,
-                   alone=plan.per_user if plan.quick else 20, log=log)
+                   alone=plan.per_user if plan.quick else 20, control_levels=() if plan.quick else (1, 32),
+                   reading_levels=() if plan.quick else (32, 64), log=log)

@@ -149,12 +149,26 @@ def _ask_batch(bot, lines) -> int:
 @main.command()
 @click.option("--host", default=None, help="Address to bind [env ASSISTANT_HOST, default 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port [env ASSISTANT_PORT, default 7860].")
-def chat(host: str | None, port: int | None) -> None:
+@click.option("--review", is_flag=True,
+              help="For evaluators: a panel under the chat to inspect a reply, rate it and save it as an eval case.")
+@click.option("--review-file", type=click.Path(dir_okay=False), default=None,
+              help="Where --review appends saved cases [default evals/reviewed.jsonl].")
+def chat(host: str | None, port: int | None, review: bool, review_file: str | None) -> None:
     """Serve the chat page (http://127.0.0.1:7860 by default)."""
+    from pathlib import Path
+
     from .web import serve
 
+    if review_file and not review:
+        raise click.UsageError("--review-file is used only with --review.")
     try:
-        serve(_settings(host=host, port=port))
+        settings = _settings(host=host, port=port)
+        extras = []
+        if review:
+            from .review import ReviewPanel
+
+            extras.append(ReviewPanel.load(settings, Path(review_file) if review_file else None).attach)
+        serve(settings, extras)
     except AssistantError as exc:
         _fail(exc)
 

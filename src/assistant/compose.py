@@ -9,13 +9,16 @@ list items. The framing line comes from the policy, chosen by the question's int
 Example::
 
     draft = compose_answer(retrieval, policy, intent="why", max_words=90)
+    draft = QuotingComposer(policy, max_words=90).answer(verdict, retrieval)   # the same, as a Composer
 """
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from .policy import Policy
 from .text import words
-from .types import Draft, Passage, Retrieval
+from .types import Draft, Passage, Retrieval, Turn, Verdict
 
 MAX_UNITS = 4
 RELATIVE_SCORE = 0.55  # keep units whose fused score is at least this share of the best
@@ -98,3 +101,14 @@ def compose_medical(retrieval: Retrieval | None, policy: Policy, max_words: int)
 
 def out_of_scope(policy: Policy) -> Draft:
     return Draft("out_of_scope", lead=" ".join(policy.wording.out_of_scope.split()), suggestions=policy.suggestions[:3])
+
+
+class QuotingComposer:
+    """The default ``Composer`` (``protocols.py``): quotes article units word for word, with citations."""
+
+    def __init__(self, policy: Policy, max_words: int):
+        self.policy = policy
+        self.max_words = max_words
+
+    def answer(self, verdict: Verdict, retrieval: Retrieval, turns: Sequence[Turn] = ()) -> Draft:
+        return compose_answer(retrieval, self.policy, intent=verdict.intent, max_words=self.max_words)

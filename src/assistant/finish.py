@@ -17,14 +17,16 @@ from .types import Draft, RailHit, Reply, RiskTier
 
 def crisis_block(policy: Policy, risk: RiskTier, *, from_history: bool = False, question: str = "") -> str:
     c = policy.crisis
-    extra = [" ".join(c.languages[code].split()) for code in _crisis_languages(policy, question) if code in c.languages]
     if risk == "clear":
+        # A message in another language also gets that language's line (the gentle tier needs none:
+        # such a message gets the other-language reply, which gives it already).
+        extra = [" ".join(c.languages[code].split()) for code in _crisis_languages(policy, question) if code in c.languages]
         lines = [" ".join(c.takeover.split()), ""]
         lines += [f"- **{r.name}**: {r.how}" for r in c.resources]
         lines += ["", *extra, *([""] if extra else []), " ".join(c.takeover_close.split())]
         return "\n".join(lines)
     if risk == "possible":
-        return " ".join([" ".join((c.persist if from_history else c.possible).split()), *extra])
+        return " ".join((c.persist if from_history else c.possible).split())
     return ""
 
 

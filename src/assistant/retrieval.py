@@ -29,8 +29,8 @@ import numpy as np
 
 from .embeddings import Embedder
 from .queries import STOP, content_words, is_follow_up, ordinal, said_in, sentences
-from .store import ChromaStore
-from .text import Speller, strip_citations, words
+from .protocols import Store
+from .text import Speller, clean, strip_citations, words
 from .types import Passage, Retrieval, Turn, Unit
 
 RRF_K = 10
@@ -84,7 +84,7 @@ def _last(history: Sequence[Turn], role: str) -> str:
 class HybridRetriever:
     """Ranks units for a question; ``mode`` is "hybrid", "dense" or "keyword"."""
 
-    def __init__(self, store: ChromaStore, embedder: Embedder, *, mode: str = "hybrid", top_k: int = 8, english: set[str] | None = None):
+    def __init__(self, store: Store, embedder: Embedder, *, mode: str = "hybrid", top_k: int = 8, english: set[str] | None = None):
         self.store = store
         self.embedder = embedder
         self.mode = mode
@@ -142,6 +142,13 @@ class HybridRetriever:
     def warm(self) -> None:
         """Load units, the keyword index and the speller now rather than on the first question."""
         _ = self.keyword, self.speller, self.by_id
+
+    def query_texts(self, question: str) -> tuple[str, ...]:
+        """The text ``retrieve`` embeds for ``question`` first (its speller's correction of the
+        cleaned message); () in keyword mode, which embeds nothing."""
+        if self.mode not in ("hybrid", "dense"):
+            return ()
+        return (self.speller.correct(clean(question)),)
 
     def _stems(self, text: str) -> set[str]:
         return set(self.keyword.stemmer.stemWords([w for w in words(text) if w not in STOP and len(w) > 2]))

@@ -32,9 +32,10 @@ CITATION = re.compile(r"\s*\[\d+\]")
 def _visible(text: str) -> str:
     """Compatibility forms folded (NFKC), and what a person cannot see removed: zero-width, format
     and control characters. Spacing is kept as typed."""
-    text = unicodedata.normalize("NFKC", text)
-    text = _INVISIBLE.sub("", text)
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    if not text.isascii():  # ASCII has no compatibility forms and no format characters
+        text = unicodedata.normalize("NFKC", text)
+        text = _INVISIBLE.sub("", text)
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     return _CONTROL.sub("", text)
 
 
@@ -46,7 +47,7 @@ def clean(text: str) -> str:
 def normalize(text: str) -> str:
     """The form patterns are matched against: clean, casefolded, straight quotes, de-obfuscated
     (which also shortens long letter runs), accents folded on Latin letters."""
-    return deobfuscate(fold_accents(_visible(text).translate(_QUOTES).casefold()))
+    return _undisguise(fold_accents(_visible(text).translate(_QUOTES).casefold()))
 
 
 def fold_accents(text: str) -> str:
@@ -74,10 +75,12 @@ _KEEP_MIXED = {"a1c", "b12", "b6", "d3", "k2", "mp3", "mp4", "h1n1", "covid19", 
 # Chat spellings with a trailing digit that mean a whole word.
 _LEET_TAILS = {"m3": "me", "w3": "we", "b3": "be", "t0": "to", "n0": "no", "s0": "so"}
 _MIXED_TOKEN = re.compile(r"[\w@$!|]*[a-z][\w@$!|]*", re.IGNORECASE)
-_SEPARATED = re.compile(r"(?<![\w.\-*_])[a-z](?:([.\-*_])[a-z])(?:\1[a-z])+\1?(?![\w\-*_])", re.IGNORECASE)
-_SINGLE = r"[a-z0-9@$!]"
-_SPACED = re.compile(rf"(?<!\S){_SINGLE}(?:\s{{1,3}}{_SINGLE}){{2,}}(?![\w@$])", re.IGNORECASE)
-_LONG_RUN = re.compile(r"([a-z])\1{2,}", re.IGNORECASE)
+_SEPARATED = re.compile(r"(?<![\w.\-*_])[A-Za-z](?:([.\-*_])[A-Za-z])(?:\1[A-Za-z])+\1?(?![\w\-*_])")
+_SINGLE = r"[A-Za-z0-9@$!]"
+_SPACED = re.compile(rf"(?<!\S){_SINGLE}\s{{1,3}}{_SINGLE}(?:\s{{1,3}}{_SINGLE})+(?![\w@$])")
+_ANY_TOKEN = re.compile(r"\S+")
+_LEET_CANDIDATE = re.compile(r"(?<!\S)[^\s0-9@$!|]*[0-9@$!|]\S*")
+_LONG_RUN = re.compile(r"([A-Za-z])\1\1+")
 
 
 def _fix_homoglyphs(token: str) -> str:
@@ -137,11 +140,17 @@ def deobfuscate(text: str) -> str:
     """Undo the common ways people disguise words: look-alike letters from other alphabets,
     letters separated by dots, dashes or spaces, digits and symbols for letters inside words,
     and letters typed many times. Text without these reads the same afterwards."""
-    text = _visible(text)
-    text = re.sub(r"\S+", lambda m: _fix_homoglyphs(m.group(0)), text)
+    return _undisguise(_visible(text))
+
+
+def _undisguise(text: str) -> str:
+    """``deobfuscate`` on text that ``_visible`` has already cleaned."""
+    if not text.isascii():
+        text = _ANY_TOKEN.sub(lambda m: _fix_homoglyphs(m.group(0)), text)
     text = _SEPARATED.sub(lambda m: re.sub(r"[.\-*_]", "", m.group(0)), text)
     text = _SPACED.sub(lambda m: _join_spaced(m.group(0)), text)
-    text = _MIXED_TOKEN.sub(lambda m: _unleet(m.group(0)), text)
+    # Only tokens with a digit or symbol in them can be leetspeak: most words are never looked at.
+    text = _LEET_CANDIDATE.sub(lambda m: _MIXED_TOKEN.sub(lambda t: _unleet(t.group(0)), m.group(0)), text)
     text = _LONG_RUN.sub(_shorten_runs, text)
     return _SPACE.sub(" ", text).strip()
 

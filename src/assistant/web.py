@@ -24,8 +24,8 @@ import html
 import os
 import re
 from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
@@ -357,8 +357,23 @@ class ChatPage:
         return self.bot.ask(message, history).to_dict()
 
 
-def build(bot: Bot) -> gr.Blocks:
-    """The chat page for ``bot``; serve it with ``launch(demo, settings)`` (or ``serve``)."""
+@dataclass(frozen=True)
+class PageEvents:
+    """What an extra part of the page may listen to: the session's conversation, and the events
+    after which it has changed (a reply finished, the conversation was cleared)."""
+
+    conversation: gr.State
+    changed: tuple[Any, ...]
+
+
+Extra = Callable[[PageEvents], None]
+
+
+def build(bot: Bot, extras: Sequence[Extra] = ()) -> gr.Blocks:
+    """The chat page for ``bot``; serve it with ``launch(demo, settings)`` (or ``serve``).
+
+    Each of ``extras`` adds its own components under the examples and listens to ``PageEvents``
+    (the review panel of ``review.py``); the normal page has none."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # Gradio's telemetry helpers also read it on every call
     page = ChatPage(bot)
     policy = page.policy
@@ -399,6 +414,7 @@ def build(bot: Bot) -> gr.Blocks:
         with gr.Row(elem_id="examples"):
             examples = [gr.Button(s, size="sm", variant="secondary", min_width=160, elem_classes=["example"])
                         for s in page.suggestions]
+        extra_area = gr.Column(elem_id="extras") if extras else None
         gr.HTML(footer_html(policy), apply_default_css=False)
 
         answering = gr.on(
@@ -411,9 +427,11 @@ def build(bot: Bot) -> gr.Blocks:
             api_visibility="private",
             concurrency_id="assistant",
         )
-        for trigger in (clear.click, chat.clear):
-            trigger(page.forget, None, [chat, conversation, question], queue=False, cancels=[answering],
-                    api_visibility="private")
+        cleared = [trigger(page.forget, None, [chat, conversation, question], queue=False, cancels=[answering],
+                           api_visibility="private") for trigger in (clear.click, chat.clear)]
+        for extra in extras:
+            with extra_area:
+                extra(PageEvents(conversation, (answering, *cleared)))
         gr.api(page.ask, api_name="ask", concurrency_id="assistant")
     return demo
 
@@ -451,8 +469,9 @@ def launch(demo: gr.Blocks, settings: Settings, *, block: bool = True, routes: S
     return url
 
 
-def serve(settings: Settings) -> None:
-    """``assistant chat``: serve the page, then load the assistant, then serve until interrupted.
+def serve(settings: Settings, extras: Sequence[Extra] = ()) -> None:
+    """``assistant chat``: serve the page (with ``extras``, see ``build``), then load the
+    assistant, then serve until interrupted.
 
     The first paint needs only the policy, so the page is up before the model and the index are
     loaded (a question asked in that second waits for them; ``/readyz`` says when they are in).
@@ -461,7 +480,7 @@ def serve(settings: Settings) -> None:
     from .deferred import DeferredAssistant
 
     bot = DeferredAssistant(settings)
-    demo = build(bot)
+    demo = build(bot, extras)
     url = launch(demo, settings, routes=api_routes(bot, settings), block=False, warm=False)
     try:
         bot.load()

@@ -253,11 +253,23 @@ def _api(results: dict[str, Any]) -> list[str]:
         return []
     intro = (f"Each user asks {api.get('per_user')} questions in a row, with no pause (a lone user {api.get('alone')}), through "
              f"`POST /api/ask` on its own connection, against `assistant chat` on loopback (the same process serves the page). "
-             f"Page RSS after the run: {api.get('page_rss_mb')} MB.")
-    rows = [[lv["users"], lv["requests"], _ms(lv["latency_ms"]), _ms(lv["latency_ms"], "p95"), lv["throughput_rps"], lv["errors"]]
-            for lv in api["levels"]]
-    return ["## Concurrent HTTP API users", "", intro, ""] + _table(
-        ["users", "requests", "p50 ms", "p95 ms", "throughput req/s", "errors"], rows)
+             f"Each level starts the page anew. Largest page RSS after a level: {api.get('page_rss_mb')} MB.")
+    control = {lv["users"]: lv for lv in api.get("control_levels", [])}
+
+    def row(lv: dict[str, Any], label: str = "") -> list[Any]:
+        ctl = control.get(lv["users"]) if not label else None
+        return [f"{lv['users']}{label}", lv["requests"], _ms(lv["latency_ms"]), _ms(lv["latency_ms"], "p95"), lv["throughput_rps"],
+                lv["errors"], f"{_ms(ctl['latency_ms'])} / {_ms(ctl['latency_ms'], 'p95')}" if ctl else "–"]
+
+    pause = "–".join(f"{s:g}" for s in api.get("reading_s", ()))
+    rows = [row(lv) for lv in api["levels"]] + [row(lv, f", reading {pause} s") for lv in api.get("reading_levels", [])]
+    lines = ["## Concurrent HTTP API users", "", intro, ""] + _table(
+        ["users", "requests", "p50 ms", "p95 ms", "throughput req/s", "errors", "no-op control p50 / p95 ms"], rows)
+    if control or api.get("reading_levels"):
+        lines += [("The no-op control is a bare FastAPI app on the same server whose `/api/ask` returns a fixed reply; "
+                   f"\"reading\" users arrive over the first {api.get('reading_s', [0, 0])[1]:g} s and pause {pause} s after each "
+                   "reply before asking again, as a person reads it."), ""]
+    return lines
 
 
 def _method() -> str:

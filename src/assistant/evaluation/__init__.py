@@ -8,6 +8,9 @@ Modules, in the order a run uses them:
 - ``thresholds``: the bars in ``evals/thresholds.yaml``;
 - ``report`` / ``htmlreport``: results.jsonl, summary.json, summary.md, report.html;
 - ``naive``: the LangChain tutorial baseline for ``--compare naive``;
+- ``changes``: metric deltas, flipped cases and reply diffs against ``--baseline``;
+- ``export``: one row per case as CSV or JSON Lines for ``--export``;
+- ``agreement``: reviewer agreement (share agreeing, Cohen's kappa) for ``--agreement``;
 - ``command``: the click command ``eval_command``.
 
 Importing this package is cheap; the model and Chroma load only when a run starts.

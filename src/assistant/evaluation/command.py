@@ -8,11 +8,17 @@ Example::
     assistant eval --only crisis
     assistant eval --compare naive --compare dense
     assistant eval --dataset my_cases.jsonl --no-thresholds
+    assistant eval --only crisis --baseline last --export csv
+    assistant eval --agreement evals/reviewed.jsonl
+
+With ``--baseline`` the report gains a "changes" section, and a case that flips from pass to
+fail on a safety check exits 1 even while every threshold is met.
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -20,7 +26,11 @@ import click
 
 from ..errors import AssistantError
 from ..settings import ROOT, Settings
+from .agreement import agreement
+from .changes import BaselineError, load_baseline, resolve_baseline
+from .changes import compare as compare_runs
 from .datasets import DatasetError, dataset_paths, load_cases, quick, select
+from .export import FORMATS, export_report
 from .metrics import EvalContext
 from .report import DISPLAY, Run, figures_table, timestamp, write_report
 from .runner import Pipeline, run_cases
@@ -70,7 +80,7 @@ def execute(*, settings: Settings | None = None, datasets: Iterable[Path] = (), 
             compare: Iterable[str] = (), out: Path | None = None, thresholds: Path | None = None,
             check_thresholds: bool = True, quick_run: bool = False, transcripts: bool = True,
             progress: bool = False, loader: Callable[[str, Settings], Pipeline] | None = None,
-            echo: Callable[..., None] = click.echo) -> tuple[int, Run]:
+            baseline: str | Path | None = None, echo: Callable[..., None] = click.echo) -> tuple[int, Run]:
     """The whole eval as a function (the click command is a thin shell around it).
 
     Returns the exit code and the run. Setup problems raise ``SetupError``."""
@@ -78,6 +88,7 @@ def execute(*, settings: Settings | None = None, datasets: Iterable[Path] = (), 
     build = loader or load_variant
     evals_dir = default_evals_dir()
     try:
+        base = load_baseline(resolve_baseline(baseline, evals_dir / "reports")) if baseline else None
         corpus = _corpus_texts(settings)
         paths = list(datasets) or dataset_paths(evals_dir)
         cases = select(load_cases(paths, corpus_text="\n".join(corpus)), only)
@@ -92,7 +103,7 @@ def execute(*, settings: Settings | None = None, datasets: Iterable[Path] = (), 
         for name in dict.fromkeys(compare):
             if name != "ours":
                 results[name] = run_cases(build(name, settings), cases, ctx, label=name, progress=progress)
-    except (AssistantError, DatasetError) as exc:
+    except (AssistantError, DatasetError, BaselineError) as exc:
         raise SetupError(str(exc)) from None
     summaries = {label: summarize(label, rs) for label, rs in results.items()}
     created = timestamp()
@@ -100,11 +111,14 @@ def execute(*, settings: Settings | None = None, datasets: Iterable[Path] = (), 
             "variants": list(results), "transcripts": transcripts, "retrieval_mode": settings.retrieval_mode,
             "policy": getattr(getattr(ours, "policy", None), "fingerprint", None)}
     run = Run(results, summaries, check(summaries["ours"].figures, bars), meta, transcripts)
+    if base is not None:
+        run = replace(run, changes=compare_runs(base, run))
     folder = out or evals_dir / "reports" / created
     files = write_report(run, folder)
     print_summary(run, echo)
     echo(f"Report: {files['report.html']}")
-    return (0 if run.passed else 1), run
+    regressions = run.changes.safety_regressions if run.changes is not None else []
+    return (0 if run.passed and not regressions else 1), run
 
 
 def print_summary(run: Run, echo: Callable[..., None] = click.echo) -> None:
@@ -126,6 +140,12 @@ def print_summary(run: Run, echo: Callable[..., None] = click.echo) -> None:
             echo(click.style(f"  {c.message()}", fg="red"), err=True)
     elif run.checks:
         echo(click.style("All thresholds met.", fg="green"))
+    if run.changes is not None:
+        flips = run.changes.flips
+        echo(f"Since {run.changes.created}: {sum(f.direction == 'broke' for f in flips)} case(s) pass -> fail, "
+             f"{sum(f.direction == 'fixed' for f in flips)} fail -> pass (details in the report's changes section).")
+        for f in run.changes.safety_regressions:
+            echo(click.style(f"  safety regression: {f.id} now fails {', '.join(f.safety)}", fg="red"), err=True)
 
 
 @click.command("eval")
@@ -145,17 +165,60 @@ def print_summary(run: Run, echo: Callable[..., None] = click.echo) -> None:
 @click.option("--transcripts/--no-transcripts", default=True, show_default=True,
               help="Write questions and answers into the report (eval cases are our own test data).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr. Default: when stderr is a terminal.")
+@click.option("--baseline", metavar="DIR|last",
+              help="Compare with an earlier report folder (or 'last'): metric deltas, flipped cases, reply diffs.")
+@click.option("--export", "export_format", type=click.Choice(FORMATS),
+              help="Also write the run as one row per case (reply, metrics, verdict) to export.csv or export.jsonl.")
+@click.option("--export-from", metavar="DIR|last",
+              help="With --export: export this earlier report folder (or 'last') instead of making a run.")
+@click.option("--agreement", "agreement_files", is_flag=True,
+              help="Measure reviewer agreement on the reviewed-case FILES given as arguments; makes no run.")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_context
 def eval_command(ctx: click.Context, datasets: tuple[Path, ...], only: tuple[str, ...], compare: tuple[str, ...],
                  out: Path | None, thresholds_file: Path | None, no_thresholds: bool, quick_run: bool,
-                 transcripts: bool, progress: bool | None) -> None:
+                 transcripts: bool, progress: bool | None, baseline: str | None, export_format: str | None,
+                 export_from: str | None, agreement_files: bool, files: tuple[Path, ...]) -> None:
     """Run labelled cases through the assistant and write a report to evals/reports/.
 
-    Exits 1 naming each missed threshold in evals/thresholds.yaml, 2 if the run cannot start."""
+    Exits 1 naming each missed threshold in evals/thresholds.yaml (or a case that flipped from
+    pass to fail on a safety check since --baseline), 2 if the run cannot start."""
+    if files and not agreement_files:
+        raise click.UsageError("FILES are read only with --agreement; pass datasets with --dataset FILE.")
+    if agreement_files:
+        ctx.exit(_agreement(files))
+    if export_from:
+        if not export_format:
+            raise click.UsageError("--export-from needs --export csv or --export jsonl.")
+        try:
+            folder = resolve_baseline(export_from, default_evals_dir() / "reports")
+        except BaselineError as exc:
+            raise SetupError(str(exc)) from None
+        ctx.exit(_export(folder, export_format))
     settings = ctx.find_object(Settings) or Settings()
-    code, _run = execute(
+    code, run = execute(
         settings=settings, datasets=datasets, only=only, compare=compare, out=out, thresholds=thresholds_file,
         check_thresholds=not no_thresholds, quick_run=quick_run, transcripts=transcripts,
-        progress=sys.stderr.isatty() if progress is None else progress,
+        progress=sys.stderr.isatty() if progress is None else progress, baseline=baseline,
     )
+    if export_format:
+        _export(out or default_evals_dir() / "reports" / run.meta["created"], export_format)
     ctx.exit(code)
+
+
+def _export(folder: Path, fmt: str) -> int:
+    try:
+        click.echo(f"Export: {export_report(folder, fmt)}")
+    except ValueError as exc:
+        raise SetupError(str(exc)) from None
+    return 0
+
+
+def _agreement(files: tuple[Path, ...]) -> int:
+    if not files:
+        raise click.UsageError("--agreement needs one or more reviewed-case files, e.g. evals/reviewed.jsonl.")
+    try:
+        click.echo(agreement(files).markdown(), nl=False)
+    except DatasetError as exc:
+        raise SetupError(str(exc)) from None
+    return 0

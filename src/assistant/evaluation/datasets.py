@@ -25,6 +25,8 @@ from .textnorm import squash
 
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 Category = Literal["answered", "out_of_scope", "medical_advice", "crisis", "small_talk", "invalid"]
+# The kinds of ask the answer-quality set labels (evals/README.md, "Answer quality").
+AskKind = Literal["cause", "what_to_do", "help_someone", "normal", "hope", "treatment", "symptoms", "push_pull", "more"]
 
 
 class DatasetError(ConfigError):
@@ -50,10 +52,14 @@ class Case(BaseModel):
     history: tuple[Message, ...] = ()
     expect: Category
     support: tuple[NonEmpty, ...] = ()
+    kind: AskKind | None = None  # what the message asks for (answer-quality cases)
+    ideal: tuple[NonEmpty, ...] = Field((), max_length=4)  # the article lines a good reply quotes
     key_phrases: tuple[NonEmpty, ...] = ()
     risk: Literal["none", "possible", "clear"] = "none"
     tags: tuple[NonEmpty, ...] = ()
     note: str = ""
+    reviewer: str = ""  # who judged the reply (cases saved by the page's review mode)
+    verdict: Literal["good", "bad"] | None = None  # their rating of the reply they saw
     file: str = Field("", exclude=True)
     line: int = Field(0, exclude=True)
 
@@ -61,6 +67,10 @@ class Case(BaseModel):
     def _support_only_for_answers(self) -> "Case":
         if self.support and self.expect != "answered":
             raise ValueError("'support' is only meaningful for cases that expect 'answered'")
+        if self.ideal and self.expect != "answered":
+            raise ValueError("'ideal' is only meaningful for cases that expect 'answered'")
+        if self.ideal and len(self.ideal) < 2:
+            raise ValueError("'ideal' lists 2 to 4 article lines")
         return self
 
     @property
@@ -106,18 +116,26 @@ def load_file(path: Path, corpus_text: str | None = None) -> list[Case]:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise DatasetError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno}).") from None
-        if not isinstance(data, dict):
-            raise DatasetError(f"{where}: a case must be a JSON object, got {type(data).__name__}.")
-        try:
-            case = Case.model_validate({**data, "file": path.stem, "line": number})
-        except ValidationError as exc:
-            raise DatasetError(f"{where}: {_describe(exc)}.") from None
-        if corpus is not None:
-            for s in case.support:
-                if squash(s) not in corpus:
-                    raise DatasetError(f"{where}: support string is not in the corpus: {s[:80]!r}.")
-        cases.append(case)
+        cases.append(validate_case(data, where, file=path.stem, line=number, squashed_corpus=corpus))
     return cases
+
+
+def validate_case(data: object, where: str, *, file: str = "", line: int = 0,
+                  squashed_corpus: str | None = None) -> Case:
+    """One case from its JSON object, checked as ``load_file`` checks each line (``where`` names it
+    in the error); support strings must be in ``squashed_corpus`` when it is given."""
+    if not isinstance(data, dict):
+        raise DatasetError(f"{where}: a case must be a JSON object, got {type(data).__name__}.")
+    try:
+        case = Case.model_validate({**data, "file": file, "line": line})
+    except ValidationError as exc:
+        raise DatasetError(f"{where}: {_describe(exc)}.") from None
+    if squashed_corpus is not None:
+        for field, strings in (("support", case.support), ("ideal", case.ideal)):
+            for s in strings:
+                if squash(s) not in squashed_corpus:
+                    raise DatasetError(f"{where}: {field} string is not in the corpus: {s[:80]!r}.")
+    return case
 
 
 def load_cases(paths: Iterable[Path], corpus_text: str | None = None) -> list[Case]:

@@ -30,6 +30,7 @@ td.bad{background:#fde8e8;font-weight:600}td.good{background:#eef8f1}
 padding:0 .35rem;margin:0 .15rem .15rem 0;font-size:12px}.ok{color:#14532d}
 .filters{display:flex;gap:.8rem;align-items:center;flex-wrap:wrap;margin:.5rem 0}
 #cases{font-size:13px}#cases td{max-width:28rem}details pre{white-space:pre-wrap;margin:.3rem 0;background:#f7f7fa;padding:.4rem}
+del{background:#fde8e8;color:#7f1d1d}ins{background:#e5f5ea;color:#14532d;text-decoration:none}
 svg text{font:11px system-ui,sans-serif;fill:#445}
 """
 
@@ -208,6 +209,7 @@ def render(run: Run) -> str:
 <h2>Routing: expected vs got ({_e(DISPLAY.get(main.label, main.label))})</h2>{confusion_html(main)}
 <h2>Latency ({_e(DISPLAY.get(main.label, main.label))})</h2>{histogram_svg(totals)}{latency_html(main)}
 <h2>Per file</h2>{per_file_html(main)}
+{f"<h2>Changes since the baseline</h2>{run.changes.html()}" if run.changes is not None else ""}
 <h2>Cases</h2>{cases_html(run)}
 <script>{JS}</script></body></html>
 """

@@ -35,6 +35,7 @@ class Run:
     checks: list[Check] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     transcripts: bool = True
+    changes: Any = None  # a ``changes.Changes`` when the run was compared with a baseline
 
     @property
     def passed(self) -> bool:
@@ -87,6 +88,7 @@ def summary_data(run: Run) -> dict[str, Any]:
                         "ok": c.ok, "why": c.threshold.why} for c in run.checks],
         "variants": {label: {"figures": s.figures, "counts": s.counts, "confusion": s.confusion, "latency": s.latency,
                              "per_file": s.per_file, "failing": s.failing} for label, s in run.summaries.items()},
+        **({"changes": run.changes.to_dict()} if run.changes is not None else {}),
     })
 
 
@@ -137,6 +139,8 @@ def summary_markdown(run: Run) -> str:
     lines += _md_table(["file", "cases", "category accuracy", "cases failing any check"],
                        [[f, f"{v['cases']:.0f}", f"{100 * v['category_accuracy']:.1f}%", f"{v['failing']:.0f}"]
                         for f, v in main.per_file.items()])
+    if run.changes is not None:
+        lines += ["", run.changes.markdown()]
     return "\n".join(lines) + "\n"
 
 
