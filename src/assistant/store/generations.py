@@ -54,7 +54,7 @@ def activate(client: Any, base: str, name: str, retries: int) -> None:
     retrying(lambda: pointer.modify(metadata={"collection": name}), retries, "move the index pointer")
     names = [c if isinstance(c, str) else c.name for c in retrying(client.list_collections, retries, "list collections")]
     for old in names:
-        if old.startswith(f"{base}.g") and old not in (name, previous):
+        if (old == base or old.startswith(f"{base}.g")) and old not in (name, previous):  # base: written before generations
             try:
                 retrying(lambda o=old: client.delete_collection(o), retries, "drop an old index")
             except Exception:  # another ingest may have dropped it first
