@@ -138,6 +138,10 @@ def env_for(chroma_url: str, **settings: str) -> dict[str, str]:
               help="The Chroma server's data folder.")
 def main(n: int, first_port: int, chroma_port: int, data: Path) -> None:
     """Start `chroma run`, ingest the corpus into it, and serve N replicas of the page until Ctrl+C."""
+    # The children run in their own sessions (a Ctrl+C meant for us must not kill them half-way),
+    # so every way of stopping us goes through the `finally` below: SIGTERM as well as Ctrl+C.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     server = ChromaProcess(data.resolve(), chroma_port).start(60)
     apps: list[Replica] = []
     try:
