@@ -36,7 +36,7 @@ bench: index ## Benchmarks; writes benchmarks/results.json, benchmarks/README.md
 	$(BIN)/assistant bench
 
 soak: index ## 50 users for 5 minutes against the page on loopback; then replicas on one Chroma server under a minute of load per phase.
-	$(PY) -m assistant.soak --users 50 --seconds 300
+	$(PY) -m assistant.benchmarking.soak --users 50 --seconds 300
 	SOAK_SECONDS=60 $(PY) -m pytest -q tests/test_replicas.py
 
 N ?= 2

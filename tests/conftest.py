@@ -3,7 +3,7 @@
 - **No network.** Any attempt to reach a non-loopback address (connect, connect_ex, sendto,
   create_connection, or a DNS lookup of a name other than localhost) raises ``NetworkBlocked``,
   and the test that made it fails even if a library swallowed the exception. This is how the
-  suite proves issue 2's "no network access at run time". Loopback (127.0.0.0/8, ::1,
+  suite proves that nothing reaches the network at run time. Loopback (127.0.0.0/8, ::1,
   localhost) and Unix sockets stay allowed, for the Chroma server and page tests.
 - **Offline libraries.** Hugging Face, Chroma and Gradio are told to stay offline and quiet
   before anything imports them (the assignments below run when pytest loads this file).

@@ -8,12 +8,14 @@ start the real page (Gradio and the API) on a free loopback port, or a real ``ch
 from __future__ import annotations
 
 import re
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -62,6 +64,13 @@ def test_history_is_read_like_assistant_ask_reads_it(client, fake_bot):
     assert reply["risk"] != "none"  # the earlier crisis message still counts
 
 
+def test_text_utf8_cannot_hold_still_gets_a_json_reply(client, fake_bot):
+    # A lone surrogate sent as a JSON escape: the reply is written with ASCII escapes, not a 500.
+    response = client.post("/api/ask", content=b'{"question": "hi \\ud800 there"}', headers={"content-type": "application/json"})
+    assert response.status_code == 200, response.text
+    assert response.json()["question"] == "hi \ud800 there" and response.json()["disclaimer"] in response.json()["answer"]
+
+
 def test_crisis_message_gets_crisis_resources_first(client):
     reply = client.post("/api/ask", json={"question": "i want to kill myself"}).json()
     assert reply["category"] == "crisis" and reply["answer"].startswith(reply["crisis"]) and "988" in reply["crisis"]
@@ -104,6 +113,25 @@ def test_bad_input_gets_a_clear_4xx_with_the_safety_lines(client, fake_bot, path
     assert where in body["error"] + str(body["details"])
     assert_safety(body, fake_bot.policy)
     assert "Traceback" not in response.text
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(["question", "history", "id", "role",
+                                                                                                "content", "x"]), inner, max_size=4),
+                    max_leaves=12)
+
+
+@hypothesis_settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=JSON, path=st.sampled_from(["/api/ask", "/api/ask/batch"]))
+def test_any_json_body_gets_json_with_the_safety_lines(client, fake_bot, body, path):
+    response = client.post(path, json=body)
+    assert response.status_code in (200, 422), response.text
+    replies = response.json() if response.status_code == 200 else None
+    if replies is None:
+        assert_safety(response.json(), fake_bot.policy)
+    else:
+        for reply in replies if isinstance(replies, list) else [replies]:
+            assert reply["contact"] in reply["answer"] and reply["answer"].endswith(f"_{reply['disclaimer']}_")
 
 
 def test_batch_longer_than_the_setting_is_refused(fake_bot):
@@ -196,9 +224,11 @@ def test_openapi_and_docs_are_served_without_a_cdn(client):
     schema = client.get("/openapi.json").json()
     assert set(schema["paths"]) == {"/api/ask", "/api/ask/batch", "/healthz", "/readyz"}
     assert "AskIn" in schema["components"]["schemas"]
-    for page in ("/docs", "/redoc"):
+    for page in ("/docs",):
         html = client.get(page)
         assert html.status_code == 200 and "text/html" in html.headers["content-type"]
+        assert html.headers["content-security-policy"].startswith("default-src 'self'")
+        assert '"validatorUrl": null' in html.text
         urls = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)""", html.text) + re.findall(r"url:\s*'([^']+)'", html.text)
         assert urls and all(u.startswith("/") for u in urls), urls  # every asset from this server
         assert "cdn" not in html.text.lower() and "fonts.googleapis" not in html.text
@@ -210,14 +240,14 @@ def test_openapi_and_docs_are_served_without_a_cdn(client):
 
 
 class SlowBot:
-    """The fake pipeline, one second slower per question: a stand-in for a long ``ask()``."""
+    """The fake pipeline, three seconds slower per question: a stand-in for a long ``ask()``."""
 
     def __init__(self, bot):
         self.bot, self.policy, self.settings = bot, bot.policy, bot.settings
         self.embedder, self.retriever = bot.embedder, bot.retriever
 
     def ask(self, question, history=None, *, id=None):
-        time.sleep(1.0)
+        time.sleep(3.0)
         return self.bot.ask(question, history, id=id)
 
 
@@ -243,12 +273,13 @@ def test_api_is_served_beside_the_page_and_stays_responsive(fake_bot):
             assert http.get("/config").status_code == 200  # Gradio's own routes still answer
             with ThreadPoolExecutor(4) as pool:
                 asks = [pool.submit(http.post, "/api/ask", json={"question": QUESTION, "id": i}) for i in range(4)]
-                time.sleep(0.2)  # the asks are now sleeping in worker threads
+                time.sleep(0.3)  # the asks are now sleeping in worker threads
                 started = time.perf_counter()
                 health = http.get("/healthz")
                 waited = time.perf_counter() - started
                 replies = [f.result() for f in asks]
-            assert health.status_code == 200 and waited < 0.5, f"/healthz waited {waited:.2f} s behind blocking asks"
+            # Were the asks blocking the event loop, /healthz would wait for them (about 3 s at least).
+            assert health.status_code == 200 and waited < 1.5, f"/healthz waited {waited:.2f} s behind blocking asks"
             assert all(r.status_code == 200 for r in replies)
             assert sorted(r.json()["id"] for r in replies) == [0, 1, 2, 3]
             assert all(r.json()["category"] == "answered" for r in replies)

@@ -5,11 +5,12 @@ through the rails and the finishing step."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
 from assistant.assistant import Assistant, ingest_embedder
+from assistant.compose import render
 from assistant.embeddings import HashEmbedder
 from assistant.protocols import Composer, Retriever, Store
 from assistant.types import Draft, Passage, Retrieval
@@ -65,8 +66,7 @@ class RecordingComposer:
 
     def answer(self, verdict, retrieval, turns=()):
         self.calls.append(verdict.intent)
-        best = retrieval.passages[:1]
-        return Draft("answered", body=f"{best[0].text} [1]", sources=best)
+        return Draft("answered", segments=render(list(retrieval.passages[:1])))
 
 
 @pytest.fixture
@@ -127,8 +127,8 @@ def test_a_crisis_message_never_reaches_the_composer(wired):
 
 def test_a_composer_sentence_found_nowhere_is_dropped(wired, fake_bot):
     bot, _, composer = wired()
-    composer.answer = lambda verdict, retrieval, turns=(): Draft("answered", body="Stop your medication today. [1]",
-                                                                 sources=retrieval.passages[:1])
+    composer.answer = lambda verdict, retrieval, turns=(): Draft(
+        "answered", segments=render([replace(retrieval.passages[0], text="Stop your medication today.")]))
 
     reply = bot.ask("why do I ignore messages from people I love?")
 

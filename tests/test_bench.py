@@ -230,13 +230,15 @@ def _chroma_only(settings):
 
 def test_the_snapshot_answers_as_chroma_does(hash_index):
     """Exact search and Chroma agree unit for unit, except where rows tie exactly at the cut-off
-    (the hash fake makes many ties), where either choice is right and Chroma's is arbitrary."""
+    (the hash fake makes many ties), where either choice is right and Chroma's is arbitrary.
+    Up to 8 units (48 rows): deeper, Chroma's HNSW search (breadth 100) can miss a row, which
+    the exact search does not."""
     from assistant.store import ChromaStore
 
     fast = ChromaStore.open(hash_index)
     units, manifest = fast.units(), fast.manifest()
     vectors = HashEmbedder().encode([*QUESTIONS, "guilt and shame", "fatigue", "reaching out to a friend", "push people away"])
-    cases = [(v, n) for v in vectors for n in (3, 8, 24)]
+    cases = [(v, n) for v in vectors for n in (3, 8)]
     rows = [fast._loaded_snapshot().nearest(v, 6 * n + 1) for v, n in cases]  # ChromaStore.query reads 6n rows
     untied = [i for i, r in enumerate(rows) if len(r) <= 6 * cases[i][1] or r[-2][1] - r[-1][1] > 1e-6]
     fast_hits = [fast.query(v, n) for v, n in cases]
@@ -302,7 +304,7 @@ def test_a_collection_above_the_limit_is_searched_by_chroma(tmp_path, settings_f
 
 
 def test_a_section_that_failed_is_reported_as_a_failure_not_a_figure():
-    from assistant.bench import failures
+    from assistant.benchmarking.command import failures
 
     ok = {"cold_start": {"ask": {}}, "scale": {"rows": [{"chunks": 1000, "store": "embedded"}]}}
     assert failures(ok) == []

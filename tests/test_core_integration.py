@@ -1,4 +1,4 @@
-"""Issue 2's acceptance, end to end: the real local model, a real embedded Chroma index and the
+"""The README's promises end to end: the real local model, a real embedded Chroma index and the
 real ``assistant`` command (run in-process, so the conftest network guard watches it too)."""
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ promises with the real model are in ``test_core_integration.py``.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from click.testing import CliRunner
 from assistant.embeddings import HashEmbedder
 from assistant.finish import finish
 from assistant.text import CITATION, strip_citations
-from assistant.types import CATEGORIES, Draft, Passage
+from assistant.types import CATEGORIES, Draft, Passage, Quote, Segment
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS_TEXTS = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "corpus").glob("*.*"))]
@@ -325,9 +326,14 @@ _SENTENCE = "You want someone to reach out—but you ignore their message."
 _PASSAGE = Passage("p1", "why-depression-makes-you-push-people-away.md", _SENTENCE, 1.0, kind="item")
 
 
+def _quoting(*passages: Passage) -> tuple[Segment, ...]:
+    """Body segments quoting ``passages`` in this order, numbered 1, 2, ..."""
+    return tuple(Segment("item" if p.kind == "item" else "line", (Quote(n, p),)) for n, p in enumerate(passages, start=1))
+
+
 @pytest.mark.parametrize("category", CATEGORIES)
 def test_finish_adds_contact_and_disclaimer_to_every_category(fake_bot, category):
-    draft = Draft(category, body=f"- {_SENTENCE} [1]", lead="A lead line.", sources=(_PASSAGE,), suggestions=("Ask this?",))
+    draft = Draft(category, segments=_quoting(_PASSAGE), lead="A lead line.", suggestions=("Ask this?",))
 
     reply = finish(draft, fake_bot.policy, question="q")
 
@@ -350,7 +356,7 @@ def test_finish_shows_crisis_resources_for_every_crisis_draft(fake_bot):
 
 def test_finish_drops_text_that_is_not_from_the_corpus(fake_bot):
     made_up = "Depression is caused by a lack of willpower."
-    draft = Draft("answered", body=f"{made_up} [1]\n- {_SENTENCE} [2]", sources=(_PASSAGE, _PASSAGE))
+    draft = Draft("answered", segments=_quoting(replace(_PASSAGE, text=made_up, kind="sentence"), _PASSAGE))
 
     reply = finish(draft, fake_bot.policy, question="q", allowed=fake_bot.allowed_sentences)
 
@@ -361,7 +367,7 @@ def test_finish_drops_text_that_is_not_from_the_corpus(fake_bot):
 
 @pytest.mark.parametrize("text", ["Take 20 mg of fluoxetine every morning.", "It sounds like you have major depression."])
 def test_finish_blocks_doses_and_diagnoses_even_when_grounded(fake_bot, text):
-    draft = Draft("answered", body=f"{text} [1]", sources=(_PASSAGE,))
+    draft = Draft("answered", segments=_quoting(replace(_PASSAGE, text=text, kind="sentence")))
 
     reply = finish(draft, fake_bot.policy, question="q", allowed=fake_bot.allowed_sentences | {text})
 

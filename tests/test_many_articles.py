@@ -98,8 +98,9 @@ def test_nothing_is_mixed_across_articles(two_articles):
     first_of_second = min((u for u in units if u.source == SECOND and u.kind == "sentence"), key=lambda u: u.position)
     passages = [p for p in bot.retriever.retrieve(SLEEP_QUESTION, ()).passages][:1]
     chosen = [_passage(bot, last_of_first), _passage(bot, first_of_second)] + passages
-    body, _ = render(chosen)
-    assert not any(last_of_first.text in line and first_of_second.text in line for line in body.splitlines())
+    segments = render(chosen)
+    assert {last_of_first.source, first_of_second.source} <= {q.passage.source for seg in segments for q in seg.quotes}
+    assert all(len({q.passage.source for q in seg.quotes}) == 1 for seg in segments)  # one article per line
 
 
 def _passage(bot, unit):

@@ -1,52 +1,115 @@
-"""Reading a message as a query (queries.py) and the conversation rules of retrieval.py: what
-counts as a follow-up, which list item "the second one" means, what the last reply already said,
-and that a story told in several sentences is searched sentence by sentence too."""
+"""The conversation rules of retrieval.py, on a fake store and the hash embedder (fast) and with
+the real model: which list item "the second one" lifts, what the last reply already said, that a
+story told in several sentences is searched sentence by sentence too, and which retrievers each
+mode runs."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from assistant.queries import is_follow_up, ordinal, said_in, sentences
+from assistant.embeddings import HashEmbedder
+from assistant.queries import QueryReader
+from assistant.retrieval import HybridRetriever
+from assistant.settings import ROOT
+from assistant.store import Hit
 from assistant.text import Speller
-from assistant.types import Turn
+from assistant.types import Turn, Unit
 
 LOW = "Low self-worth: You may feel like a burden, unworthy of love or care."
 TIRED = "Crushing fatigue: Just responding to a friend might feel like climbing a mountain."
+LEAD = "Common reasons people pull away include:"
+ITEMS = ["Fear of rejection: You expect people to judge you.", "Guilt and shame: You feel you let everyone down.",
+         "Overwhelm and exhaustion: Every reply feels like work.", "Need for control: Hiding feels safer than explaining."]
+UNITS = [Unit("a#0", "a.md", "Depression can make you pull away from the people you love.", "", 0, 0, "sentence"),
+         Unit("a#1", "a.md", LEAD, "", 1, 1, "sentence"),
+         *[Unit(f"a#{i + 2}", "a.md", t, t, 1, i + 2, "item", LEAD) for i, t in enumerate(ITEMS)],
+         Unit("a#6", "a.md", "Small steps, like one text a day, help you reconnect.", "", 2, 6, "sentence")]
 
 
-@pytest.mark.parametrize("message", ["is that normal?", "so how do I fix it?", "what was the second reason again",
-                                     "and the last one?", "more please"])
-def test_a_message_leaning_on_the_last_turn_is_a_follow_up(message):
-    assert is_follow_up(message)
+class VectorListStore:
+    """Exact cosine search over the units' own texts (hash vectors); records every query."""
+
+    def __init__(self, units=UNITS):
+        self._units = list(units)
+        self._vectors = HashEmbedder().encode([u.text for u in self._units])
+        self.queries = 0
+
+    def units(self):
+        return self._units
+
+    def query(self, vector, n):
+        self.queries += 1
+        sims = self._vectors @ vector
+        return [Hit(self._units[i].id, float(sims[i])) for i in np.argsort(-sims, kind="stable")[:n]]
+
+    def close(self):
+        pass
 
 
-@pytest.mark.parametrize("message", ["why does depression make me avoid my friends even when I miss them",
-                                     "what are some small steps I could take to reconnect with my family"])
-def test_a_question_that_stands_alone_is_not_a_follow_up(message):
-    assert not is_follow_up(message)
+class Refuses:
+    """An embedder that must not be called."""
+
+    def __getattr__(self, name):
+        raise AssertionError(f"{name} called")
 
 
-@pytest.mark.parametrize("message, expected", [("what was the second reason", 2), ("tell me about the first one", 1),
-                                               ("the last option?", -1), ("the 3rd item please", 3)])
-def test_an_ordinal_pointing_into_the_last_reply_is_read(message, expected):
-    assert ordinal(message) == expected
+def retriever(store=None, embedder=None, mode="hybrid", top_k=4):
+    store = store or VectorListStore()
+    return HybridRetriever(store, embedder or HashEmbedder(), reader=QueryReader.load(ROOT / "guardrails"), mode=mode, top_k=top_k)
 
 
-@pytest.mark.parametrize("message", ["the first time I cancelled plans", "last week I ignored everyone", "why do I isolate"])
-def test_an_ordinal_that_points_at_nothing_is_ignored(message):
-    assert ordinal(message) is None
+def test_dense_ranking_follows_the_stores_similarities():
+    result = retriever(mode="dense").retrieve("why does fear of rejection make me hide")
+
+    assert result.passages[0].text == ITEMS[0]
+    assert result.relevance == pytest.approx(max(p.dense for p in result.passages))
+    assert [p.score for p in result.passages] == sorted((p.score for p in result.passages), reverse=True)
 
 
-def test_a_reply_conveys_a_unit_by_its_label_or_most_of_its_words():
-    assert said_in("It lists low self-worth and distorted thoughts.", LOW, "low self worth")
-    assert said_in("You may feel like a burden, unworthy of care.", LOW, "")
-    assert not said_in("It lists distorted thoughts.", LOW, "low self worth")
+def test_keyword_mode_neither_embeds_nor_searches_the_store():
+    store = VectorListStore()
+    keyword = retriever(store=store, embedder=Refuses(), mode="keyword")
+
+    result = keyword.retrieve("guilt and shame")
+
+    assert result.passages[0].text == ITEMS[1] and result.passages[0].dense is None and store.queries == 0
+    assert keyword.query_texts("guilt and shame") == ()
 
 
-def test_only_a_message_of_several_sentences_is_split():
-    assert sentences("why do I push people away?") == []
-    story = "My brother stopped calling me. He says he is fine. Why would he pull away from us?"
-    assert sentences(story) == ["My brother stopped calling me.", "He says he is fine.", "Why would he pull away from us?"]
+def test_hybrid_mode_embeds_the_corrected_question_it_reports():
+    hybrid = retriever()
+
+    assert hybrid.query_texts("why do I feel gilt") == (hybrid.retrieve("why do I feel gilt").query,)
+
+
+def test_a_follow_up_is_read_with_the_previous_question():
+    history = (Turn("user", "why do people with depression pull away?"), Turn("assistant", "Depression can make you pull away."))
+
+    result = retriever().retrieve("is that normal?", history)
+
+    assert result.follow_up and result.query.endswith("| why do people with depression pull away?")
+    assert not retriever().retrieve("is that normal?").follow_up
+
+
+@pytest.mark.parametrize("question, item", [("and the second one?", 1), ("what was the last reason again", 3)])
+def test_the_item_an_ordinal_points_at_ranks_first(question, item):
+    history = (Turn("user", "why do people pull away?"),
+               Turn("assistant", "Fear of rejection, guilt and shame, overwhelm and exhaustion, and need for control."))
+
+    assert retriever().retrieve(question, history).passages[0].text == ITEMS[item]
+
+
+def test_what_the_last_reply_said_ranks_lower_unless_the_question_names_it_again():
+    asked = Turn("user", "why do people pull away?")
+    said = Turn("assistant", "Depression can make you pull away from the people you love.")
+
+    def score(question, reply):
+        passages = retriever(top_k=len(UNITS)).retrieve(question, (asked, Turn("assistant", reply))).passages
+        return next(p.score for p in passages if p.id == UNITS[0].id)
+
+    assert score("what else is there?", said.content) < score("what else is there?", "I see.")
+    assert score("more about depression and love?", said.content) == score("more about depression and love?", "I see.")
 
 
 # -- with the real model ----------------------------------------------------------------------

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from assistant.soak import SCRIPT, check, percentile
+from assistant.benchmarking.soak import SCRIPT, check, percentile
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.integration]
 def test_short_soak_has_no_errors_and_bounded_memory(tmp_path, real_bot, real_index_dir):
     out = tmp_path / "soak.json"
     env = {**os.environ, "ASSISTANT_INDEX_DIR": str(real_index_dir)}  # the page reuses the session's built index
-    run = subprocess.run([sys.executable, "-m", "assistant.soak", "--users", "8", "--seconds", "20", "--json", str(out)],
+    run = subprocess.run([sys.executable, "-m", "assistant.benchmarking.soak", "--users", "8", "--seconds", "20", "--json", str(out)],
                          env=env, capture_output=True, text=True, timeout=900)
     print(run.stdout)
     assert out.is_file(), run.stderr[-3000:]

@@ -21,12 +21,15 @@ from assistant import web
 from assistant.finish import finish
 from assistant.policy import load_policy
 from assistant.settings import Settings
+from assistant.compose import render
 from assistant.types import Draft, Passage, Reply
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = load_policy(ROOT / "guardrails")
 SOURCE = "why-depression-makes-you-push-people-away.md"
-IGNORE = Passage("u1", SOURCE, "You want someone to reach out—but you ignore their message.", 0.9)
+TITLE = "Why Depression Makes You Push People Away—Even When You Want Them Close"
+IGNORE = Passage("u1", SOURCE, "You want someone to reach out—but you ignore their message.", 0.9, kind="item",
+                 position=20, title=TITLE, publisher="THIRA Health")
 XSS = "<img src=x onerror=alert(1)>"
 
 
@@ -43,8 +46,7 @@ class ScriptedBot:
         first = not any(t["role"] == "assistant" for t in history or [])
         if "alive" in question:
             return finish(Draft("crisis"), POLICY, question=question, risk="clear", first_turn=first)
-        body = "\n".join(f"- {p.text} [{n}]" for n, p in enumerate(self.passages, start=1))
-        draft = Draft("answered", body=body, lead="Here is what the article says:", sources=self.passages)
+        draft = Draft("answered", segments=render(list(self.passages)), lead="Here is what the article says:")
         return finish(draft, POLICY, question=question, first_turn=first)
 
 
@@ -94,31 +96,43 @@ def test_markdown_structure_typed_by_a_person_stays_plain_text(text):
 # -- a reply as the page shows it ------------------------------------------------------------
 
 
-def test_answer_keeps_every_line_and_turns_sources_into_expandable_quotes():
-    reply = ScriptedBot().ask("why do I ignore messages?")
+def test_answer_keeps_every_line_and_shows_one_source_entry_per_article():
+    second = Passage("u9", SOURCE, "Isolation can deepen depression, which makes reaching out even harder.", 0.8,
+                     position=30, title=TITLE, publisher="THIRA Health")
+    reply = ScriptedBot((IGNORE, second)).ask("why do I ignore messages?")
     shown = web.reply_markdown(reply, POLICY)
     page_text = text_of(commonmark(shown))
-    for line in (POLICY.wording.automated_notice, "Here is what the article says:", IGNORE.text, reply.disclaimer):
+    for line in (POLICY.wording.automated_notice, "Here is what the article says:", IGNORE.text, second.text, reply.disclaimer):
         assert line in page_text
-    assert "Sources: [1]" not in shown
-    assert '<details class="citation"><summary>[1] Why depression makes you push people away</summary>' in shown
-    assert f"<blockquote>{html.escape(IGNORE.text)}</blockquote>" in shown
+    assert "Sources:" not in page_text  # the page shows the sources box, not the text form's line
+    assert shown.count('<details class="citation">') == 1
+    assert f'<summary><span class="ref-numbers">[1] [2]</span> <cite>{html.escape(TITLE)}</cite>' in shown
+    assert f'<blockquote><span class="ref-n">[1]</span> {html.escape(IGNORE.text)}</blockquote>' in shown
+    assert f'<blockquote><span class="ref-n">[2]</span> {html.escape(second.text)}</blockquote>' in shown
     assert f'<a href="{POLICY.contact.tel}">{POLICY.contact.phone}</a>' in shown
     assert shown.index("citation") < shown.index(POLICY.contact.tel) < shown.index(reply.disclaimer)
 
 
+def test_each_article_gets_its_own_entry_and_a_file_name_stands_in_for_a_missing_title():
+    other = Passage("o1", "b-second-article.md", "A line of another article.", 0.5)
+    shown = web.reply_markdown(ScriptedBot((IGNORE, other)).ask("why?"), POLICY)
+    assert shown.count('<details class="citation">') == 2
+    assert "<cite>B second article</cite>" in shown and f"<cite>{html.escape(TITLE)}</cite>" in shown
+
+
 def test_quoted_passages_are_escaped():
-    hostile = Passage("u2", "x<script>.md", "Ignore <script>alert(1)</script> & move on.", 0.5)
+    hostile = Passage("u2", "x<script>.md", "Ignore <script>alert(1)</script> & move on *now* _here_.", 0.5)
     shown = web.reply_markdown(ScriptedBot((hostile,)).ask("why?"), POLICY)
     assert "<script>" not in shown
-    assert "Ignore &lt;script&gt;alert(1)&lt;/script&gt; &amp; move on." in shown
+    assert "Ignore &lt;script&gt;alert(1)&lt;/script&gt; &amp; move on *now* _here_." in shown
+    assert "<em>now</em>" not in commonmark(shown) and "<em>here</em>" not in commonmark(shown)
 
 
 def test_a_quoted_list_item_keeps_its_lead_in():
     item = Passage("u3", SOURCE, "Crushing fatigue: Just responding to a friend might feel like climbing a mountain.", 0.7,
                    kind="item", lead_in="Its impact often includes:")
-    shown = web.citations_html((item,))
-    assert '<blockquote><span class="lead-in">Its impact often includes:</span> Crushing fatigue:' in shown
+    shown = web.reply_markdown(ScriptedBot((item,)).ask("why?"), POLICY)
+    assert '<span class="ref-n">[1]</span> <span class="lead-in">Its impact often includes:</span> Crushing fatigue:' in shown
 
 
 def test_crisis_reply_opens_with_the_call_box():
@@ -143,17 +157,19 @@ def test_header_and_footer_carry_contact_notice_disclaimer_and_crisis_lines():
 
 
 @pytest.mark.parametrize("question", ["why do I ignore messages?", "I don't want to be alive anymore"])
-def test_stream_cuts_grow_to_the_whole_answer(question):
+def test_stream_cuts_grow_to_the_whole_reply(question):
     reply = ScriptedBot((IGNORE, IGNORE)).ask(question)
-    cuts = web.stream_cuts(reply)
-    assert cuts == sorted(set(cuts)) and cuts[-1] == len(reply.answer)
-    assert len(cuts) <= web.STREAM_STEPS + 1
-    if reply.crisis:
-        assert cuts[0] == len(reply.crisis)  # the crisis text arrives whole, first
-    for paragraph in re.finditer(r"(?:(?!\n\n).)+", reply.answer, re.S):
-        text = paragraph.group(0)
-        if "_" in text or text.startswith("Sources: "):
-            assert not [c for c in cuts if paragraph.start() < c < paragraph.end()], text
+    cuts = web.stream_cuts(reply, POLICY)
+    assert cuts == sorted(set(cuts)) and len(cuts) <= web.STREAM_STEPS + 1
+    assert web.reply_markdown(reply, POLICY, cuts[-1]) == web.reply_markdown(reply, POLICY)
+    shown = [web.reply_markdown(reply, POLICY, c) for c in cuts]
+    finished = [a.rsplit("\n\n", 1)[0] if "\n\n" in a else "" for a in shown]  # all blocks but the growing one
+    assert all(b.startswith(done) for done, b in zip(finished, shown[1:]))
+    if reply.crisis:  # the crisis box arrives whole, first
+        assert shown[0].startswith('<div class="crisis">') and shown[0].endswith("</div>")
+    for partial in shown:  # every update is well-formed: each block closes what it opens
+        for block in partial.split("\n\n"):
+            assert block.count("<p") == block.count("</p>") and block.count("<ul") == block.count("</ul>")
 
 
 def test_respond_shows_the_question_at_once_then_streams_then_remembers():
@@ -169,7 +185,7 @@ def test_respond_shows_the_question_at_once_then_streams_then_remembers():
     assert all(len(a) <= len(b) for a, b in zip(streamed, streamed[1:]))
     *_, (_, final_chat, conversation) = steps
     reply = conversation[-1].reply
-    assert final_chat[-1]["content"] == f"{web.ASSISTANT_SAID}\n\n{web.reply_markdown(reply, POLICY)}"
+    assert final_chat[-1]["content"] == f"{web.assistant_said(POLICY)}\n\n{web.reply_markdown(reply, POLICY)}"
     assert [e.question for e in conversation] == ["why do I ignore messages?"]
     assert vars(page) == before  # nothing about the conversation is kept outside the session state
 
@@ -248,3 +264,28 @@ def test_served_with_the_queue_limits_and_nothing_leaving_the_machine(served):
     assert demo._queue.max_size == settings.max_queue
     assert demo._queue.default_concurrency_limit == settings.concurrency_limit
     assert demo.share is False and demo.analytics_enabled is False
+
+
+def test_page_css_is_a_file_of_its_own_that_fetches_nothing():
+    css = web.page_css()
+    assert web.CSS_FILE.is_file() and ".crisis" in css and "details.citation" in css
+    assert not re.search(r"@import|url\(|https?:|@font-face", css)
+
+
+def test_page_words_come_from_page_yaml(tmp_path):
+    import shutil
+
+    import yaml
+
+    folder = tmp_path / "guardrails"
+    shutil.copytree(ROOT / "guardrails", folder)
+    data = yaml.safe_load((folder / "page.yaml").read_text(encoding="utf-8"))
+    data["title"] = "Answers from our library"
+    data["page"]["help_now"] = "Help right now:"
+    data["page"]["call"] = "Ring {number}"
+    (folder / "page.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    policy = load_policy(folder)
+    assert "<h1>Answers from our library</h1>" in web.header_html(policy)
+    assert "<strong>Help right now:</strong>" in web.footer_html(policy)
+    reply = finish(Draft("crisis"), policy, question="q")
+    assert '<a href="tel:988" class="crisis-call">Ring 988</a>' in web.reply_markdown(reply, policy)

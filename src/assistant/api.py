@@ -3,9 +3,10 @@
 Routes: ``POST /api/ask`` (one question, the JSON contract of ``Reply.to_dict()``),
 ``POST /api/ask/batch`` (a list of them, answered in order), ``GET /healthz`` (the process is
 alive), ``GET /readyz`` (policy, model and index loaded, and Chroma answers; 503 otherwise),
-``GET /openapi.json``, and the docs at ``/docs`` and ``/redoc`` with their scripts served from
-the ``fastapi-offline`` package (no CDN; without that package the two pages answer 404 and
-``/openapi.json`` stays).
+``GET /openapi.json``, and Swagger UI at ``/docs`` with its script and styles served from the
+``fastapi-offline`` package and a Content-Security-Policy that lets the browser fetch nothing
+from anywhere else (without that package ``/docs`` answers 404 and ``/openapi.json`` stays).
+There is no ReDoc page: its script fetches its logo from a CDN.
 
 Every response carries the professional contact, the disclaimer and the crisis resources from
 the policy, errors included: malformed JSON (400), a body that breaks the schema (422), a body
@@ -13,6 +14,9 @@ over ``ASSISTANT_API_MAX_BODY_BYTES`` (413), a client over ``ASSISTANT_API_RATE_
 questions a minute (429 with ``Retry-After``), an unknown path or method (404/405) and anything
 unexpected (500). ``ask()`` blocks, so it runs in worker threads, at most
 ``ASSISTANT_CONCURRENCY_LIMIT`` at once; the event loop (and with it the page) stays free.
+
+Longer than 300 lines: the request and response schema, the rate limit and the error handlers
+belong to the routes that use them, and every one of them must carry the same safety lines.
 
 Example::
 
@@ -23,6 +27,7 @@ Example::
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import threading
@@ -34,9 +39,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import anyio
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.routing import BaseRoute, Mount
@@ -51,6 +56,8 @@ log = logging.getLogger("assistant.api")
 TITLE = "Assistant HTTP API"
 ASSETS = "/api/docs-assets"
 ASK_PATHS = {"/api/ask": "POST", "/api/ask/batch": "POST"}
+# The browser may load nothing for the docs page from anywhere but this server.
+DOCS_CSP = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
 
 
 # -- the request and response shapes (also the OpenAPI schema) ------------------------------
@@ -108,6 +115,17 @@ class ErrorOut(BaseModel):
 
 
 ERRORS = {code: {"model": ErrorOut} for code in (400, 413, 422, 429, 500)}
+
+
+class SafeJSONResponse(JSONResponse):
+    """JSON in UTF-8; text that UTF-8 cannot hold (a lone surrogate sent as a JSON escape) is
+    written with ASCII escapes instead of failing the reply."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
 class ApiError(Exception):
@@ -186,10 +204,10 @@ class Api:
     def error(self, status: int, message: str, details: list[dict[str, Any]] | None = None,
               headers: dict[str, str] | None = None) -> JSONResponse:
         body = {"error": message, "status": status, "details": details or [], **self.safety}
-        return JSONResponse(body, status_code=status, headers=headers)
+        return SafeJSONResponse(body, status_code=status, headers=headers)
 
     def ok(self, body: Any, status: int = 200) -> JSONResponse:
-        return JSONResponse(body, status_code=status)
+        return SafeJSONResponse(body, status_code=status)
 
     # -- limits
 
@@ -352,15 +370,11 @@ def api_routes(bot: Assistant, settings: Settings) -> list[BaseRoute]:
     async def docs():
         if assets is None:
             raise ApiError(404, "the docs page is off: its scripts (package fastapi-offline) are not installed; see /openapi.json")
-        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{TITLE} - docs", swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
-                                   swagger_css_url=f"{ASSETS}/swagger-ui.css", swagger_favicon_url=f"{ASSETS}/favicon.png")
-
-    @router.get("/redoc", include_in_schema=False, response_model=None)
-    async def redoc() -> HTMLResponse:
-        if assets is None:
-            raise ApiError(404, "the docs page is off: its scripts (package fastapi-offline) are not installed; see /openapi.json")
-        return get_redoc_html(openapi_url="/openapi.json", title=f"{TITLE} - ReDoc", redoc_js_url=f"{ASSETS}/redoc.standalone.js",
-                              redoc_favicon_url=f"{ASSETS}/favicon.png", with_google_fonts=False)
+        page = get_swagger_ui_html(openapi_url="/openapi.json", title=f"{TITLE} - docs", swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{ASSETS}/swagger-ui.css", swagger_favicon_url=f"{ASSETS}/favicon.png",
+                                   swagger_ui_parameters={"validatorUrl": None})  # its default badge would call swagger.io
+        page.headers["Content-Security-Policy"] = DOCS_CSP
+        return page
 
     @router.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
                       include_in_schema=False)

@@ -24,6 +24,7 @@ from .finish import finish
 from .policy import Policy, load_policy
 from .safety import InputRails
 from .settings import Settings
+from .reply import without_sources
 from .text import normalize
 from .types import Draft, Reply, Retrieval, Turn, Verdict
 
@@ -64,11 +65,13 @@ class Assistant:
         from .compose import QuotingComposer
         from .embeddings import default_model_dir, verify_model
         from .indexing import ensure_index
+        from .queries import QueryReader
         from .retrieval import HybridRetriever, english_vocabulary
         from .store import ChromaStore
 
         settings = settings or Settings()
         policy = load_policy(settings.guardrails_dir)
+        reader = QueryReader.load(settings.guardrails_dir)
         model_dir = settings.model_dir or default_model_dir()
         if embedder is None:
             verify_model(model_dir, settings.model_sha256)
@@ -79,7 +82,8 @@ class Assistant:
         store = ChromaStore.open(settings)
         english = english_vocabulary(model_dir)
         return cls(settings, policy, store=store, embedder=embedder,
-                   retriever=HybridRetriever(store, embedder, mode=settings.retrieval_mode, top_k=settings.top_k, english=english),
+                   retriever=HybridRetriever(store, embedder, reader=reader, mode=settings.retrieval_mode, top_k=settings.top_k,
+                                             english=english),
                    rails=InputRails(policy, embedder, english, cache_dir=settings.index_dir, max_chars=settings.max_input_chars),
                    composer=QuotingComposer(policy, settings.max_body_words))
 
@@ -177,6 +181,8 @@ class Assistant:
     def retrieve(self, verdict: Verdict, turns: Sequence[Turn]) -> Retrieval | None:
         if verdict.category not in (None, "medical_advice"):
             return None
+        words = self.policy.page.reply
+        turns = tuple(Turn(t.role, without_sources(t.content, words)) if t.role == "assistant" else t for t in turns)
         retrieval = self.retriever.retrieve(verdict.text, turns)
         if turns and not retrieval.follow_up and verdict.category is None and not self._in_scope(verdict, retrieval):
             # A question that cannot stand alone ("ok but where do I even start") is read with the conversation.

@@ -21,7 +21,7 @@ from .corpus import Document
 from .text import split_sentences
 from .types import Unit
 
-CHUNKER_VERSION = "units-v2"
+CHUNKER_VERSION = "units-v3"  # v3: each unit carries its article's title and publisher
 MAX_UNIT_CHARS = 600  # longer sentences are split with LangChain's recursive splitter
 
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
@@ -91,6 +91,7 @@ def chunk_document(doc: Document) -> list[Unit]:
     lead_in = ""
     paragraph = ""
     title = doc.title
+    article = {"title": str(doc.metadata.get("title", "") or "").strip(), "publisher": str(doc.metadata.get("publisher", "") or "").strip()}
     position = 0
     for block in _blocks(doc):
         if block.kind == "heading":
@@ -102,7 +103,7 @@ def chunk_document(doc: Document) -> list[Unit]:
             for piece in _split_long(block.text):
                 context = f"{paragraph} {piece}".strip()  # the whole lead-in paragraph: "tiny steps ... Consider: <item>"
                 units.append(Unit(unit_id(doc.source, position, piece), doc.source, piece, context, section, position, "item", lead_in,
-                                  questions.get(piece, ())))
+                                  questions.get(piece, ()), **article))
                 position += 1
             continue
         section += 1
@@ -111,7 +112,7 @@ def chunk_document(doc: Document) -> list[Unit]:
             neighbours = sentences[max(0, i - 1) : i + 2]
             context = " ".join(neighbours)
             units.append(Unit(unit_id(doc.source, position, sentence), doc.source, sentence, context, section, position, "sentence",
-                              questions=questions.get(sentence, ())))
+                              questions=questions.get(sentence, ()), **article))
             position += 1
         lead_in = sentences[-1] if sentences and sentences[-1].endswith(":") else ""
         paragraph = " ".join(sentences) if lead_in else ""

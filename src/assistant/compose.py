@@ -3,8 +3,8 @@ each with a numbered citation, under a word budget.
 
 Choice: walk the retrieval ranking; keep a unit if it is close enough to the best one (fused
 score and dense similarity), is not a bare lead-in ("Consider:"), does not repeat a chosen
-unit, and fits the budget. Units from the same paragraph read as one line; list items stay
-list items. The framing line comes from the policy, chosen by the question's intent.
+unit, and fits the budget. ``render`` turns the choice into body segments (``reply.py``):
+units from the same paragraph read as one line; list items stay list items. The framing line comes from the policy, chosen by the question's intent.
 
 Example::
 
@@ -17,8 +17,9 @@ from __future__ import annotations
 from typing import Sequence
 
 from .policy import Policy
+from .reply import segments_of
 from .text import words
-from .types import Draft, Passage, Retrieval, Turn, Verdict
+from .types import Draft, Passage, Retrieval, Segment, Turn, Verdict
 
 MAX_UNITS = 4
 RELATIVE_SCORE = 0.55  # keep units whose fused score is at least this share of the best
@@ -56,21 +57,9 @@ def select(passages: tuple[Passage, ...], max_words: int, max_units: int = MAX_U
     return chosen
 
 
-def render(chosen: list[Passage]) -> tuple[str, tuple[Passage, ...]]:
-    """Body text in article order with ``[n]`` marks, and the cited passages in citation order."""
-    ordered = sorted(chosen, key=lambda p: (p.source, p.position))
-    lines: list[str] = []
-    prev: Passage | None = None
-    for n, p in enumerate(ordered, start=1):
-        piece = f"{p.text} [{n}]"
-        if p.kind == "item":
-            lines.append(f"- {piece}")
-        elif prev is not None and prev.kind == "sentence" and prev.source == p.source and prev.section == p.section and lines:
-            lines[-1] = f"{lines[-1]} {piece}"
-        else:
-            lines.append(piece)
-        prev = p
-    return "\n".join(lines), tuple(ordered)
+def render(chosen: list[Passage]) -> tuple[Segment, ...]:
+    """Body segments in article order, each quote numbered in that order."""
+    return segments_of(sorted(chosen, key=lambda p: (p.source, p.position)))
 
 
 def compose_answer(retrieval: Retrieval, policy: Policy, *, intent: str, max_words: int) -> Draft:
@@ -81,10 +70,9 @@ def compose_answer(retrieval: Retrieval, policy: Policy, *, intent: str, max_wor
     weak = max(retrieval.relevance, retrieval.confidence) < policy.thresholds.weak_evidence_relevance
     if weak:
         chosen = chosen[:2]
-    body, sources = render(chosen)
     leads = policy.wording.answer_lead
     lead = policy.wording.weak_evidence if weak else getattr(leads, intent, leads.default)
-    return Draft("answered", body=body, lead=" ".join(lead.split()), sources=sources,
+    return Draft("answered", segments=render(chosen), lead=" ".join(lead.split()),
                  suggestions=policy.suggestions[:3] if weak else ())
 
 
@@ -94,9 +82,9 @@ def compose_medical(retrieval: Retrieval | None, policy: Policy, max_words: int)
     if retrieval is None or retrieval.relevance < policy.thresholds.in_scope_relevance:
         return Draft("medical_advice", lead=lead)
     chosen = select(retrieval.passages, min(max_words, 60), max_units=2)
-    body, sources = render(chosen)
+    segments = render(chosen)
     share = " ".join(policy.wording.medical_advice_share.split())
-    return Draft("medical_advice", body=body, lead=f"{lead}\n\n{share}" if body else lead, sources=sources)
+    return Draft("medical_advice", segments=segments, lead=f"{lead}\n\n{share}" if segments else lead)
 
 
 def out_of_scope(policy: Policy) -> Draft:

@@ -3,7 +3,13 @@
 ``finish`` removes anything that must never leave (dose instructions, diagnosis statements,
 text that is neither from the corpus nor the policy), puts crisis resources first when the
 risk tier asks for it, and always ends with the professional contact and the disclaimer.
-There is no other way to build a ``Reply``.
+It checks the draft's segments as data and builds the reply's ``ReplyContent``; the text
+forms come from ``reply.py``. There is no other way to build a ``Reply``.
+
+Example::
+
+    reply = finish(Draft("crisis"), policy, question="...")
+    assert reply.answer.startswith(reply.crisis)
 """
 
 from __future__ import annotations
@@ -11,23 +17,27 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .policy import Policy
-from .text import CITATION, normalize
-from .types import Draft, RailHit, Reply, RiskTier
+from .reply import body_text, crisis_text, number, references, render_markdown
+from .text import normalize
+from .types import CrisisBlock, CrisisResource, Draft, RailHit, Reply, ReplyContent, RiskTier
 
 
-def crisis_block(policy: Policy, risk: RiskTier, *, from_history: bool = False, question: str = "") -> str:
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def crisis_block(policy: Policy, risk: RiskTier, *, from_history: bool = False, question: str = "") -> CrisisBlock | None:
+    """The crisis help a risk tier calls for: the full takeover, one gentle line, or none."""
     c = policy.crisis
     if risk == "clear":
         # A message in another language also gets that language's line (the gentle tier needs none:
         # such a message gets the other-language reply, which gives it already).
-        extra = [" ".join(c.languages[code].split()) for code in _crisis_languages(policy, question) if code in c.languages]
-        lines = [" ".join(c.takeover.split()), ""]
-        lines += [f"- **{r.name}**: {r.how}" for r in c.resources]
-        lines += ["", *extra, *([""] if extra else []), " ".join(c.takeover_close.split())]
-        return "\n".join(lines)
+        extra = tuple(_squash(c.languages[code]) for code in _crisis_languages(policy, question) if code in c.languages)
+        resources = tuple(CrisisResource(r.name, r.how, r.link) for r in c.resources)
+        return CrisisBlock("clear", _squash(c.takeover), resources, _squash(c.takeover_close), extra)
     if risk == "possible":
-        return " ".join((c.persist if from_history else c.possible).split())
-    return ""
+        return CrisisBlock("possible", _squash(c.persist if from_history else c.possible))
+    return None
 
 
 def _crisis_languages(policy: Policy, question: str) -> list[str]:
@@ -40,40 +50,31 @@ def _crisis_languages(policy: Policy, question: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _segments(body: str) -> list[str]:
-    out = []
-    for line in body.split("\n"):
-        for seg in CITATION.split(line):
-            seg = seg.strip().removeprefix("- ").strip()
-            if seg:
-                out.append(seg)
-    return out
+def _blocked(policy: Policy, text: str) -> str | None:
+    return next((pid for pid, rx in policy.compiled["output_block"] if rx.search(normalize(text))), None)
 
 
 def scan(draft: Draft, policy: Policy, allowed: set[str]) -> tuple[Draft, list[RailHit]]:
-    """Drop body lines that carry blocked content or are not grounded; report what was dropped."""
+    """Drop body segments that carry blocked content or quote a line that is not in the corpus;
+    report what was dropped. The quotes left are numbered again from 1."""
     hits: list[RailHit] = []
-    kept_lines = []
-    for line in draft.body.split("\n"):
-        blocked = [pid for pid, rx in policy.compiled["output_block"] if rx.search(normalize(line))]
-        ungrounded = [s for s in _segments(line) if s not in allowed]
+    kept = []
+    for seg in draft.segments:
+        blocked = _blocked(policy, seg.text)
         if blocked:
-            hits.append(RailHit("output_block", f"pattern:{blocked[0]}"))
-        elif ungrounded:
+            hits.append(RailHit("output_block", f"pattern:{blocked}"))
+        elif any(q.passage.text not in allowed for q in seg.quotes):
             hits.append(RailHit("grounding", "dropped a sentence not found in the corpus"))
         else:
-            kept_lines.append(line)
-    lead_blocked = [pid for pid, rx in policy.compiled["output_block"] if rx.search(normalize(draft.lead))]
+            kept.append(seg)
     lead = draft.lead
+    lead_blocked = _blocked(policy, lead)
     if lead_blocked:
-        hits.append(RailHit("output_block", f"pattern:{lead_blocked[0]}"))
-        lead = " ".join(policy.wording.error.split())
-    body = "\n".join(kept_lines)
-    if hits and not body and draft.category == "answered":
-        return replace(draft, body="", lead=" ".join(policy.wording.weak_evidence.split()), sources=()), hits
-    cited = {int(m.group(0).strip(" []")) for m in CITATION.finditer(body)}
-    sources = tuple(p for n, p in enumerate(draft.sources, start=1) if n in cited) if hits else draft.sources
-    return replace(draft, body=body, lead=lead, sources=sources), hits
+        hits.append(RailHit("output_block", f"pattern:{lead_blocked}"))
+        lead = _squash(policy.wording.error)
+    if hits and not kept and draft.category == "answered":
+        return replace(draft, segments=(), lead=_squash(policy.wording.weak_evidence)), hits
+    return replace(draft, segments=number(tuple(kept)), lead=lead), hits
 
 
 def finish(draft: Draft, policy: Policy, *, question: str, risk: RiskTier = "none", rails: tuple[RailHit, ...] = (),
@@ -86,25 +87,20 @@ def finish(draft: Draft, policy: Policy, *, question: str, risk: RiskTier = "non
     if allowed is not None:
         draft, out_hits = scan(draft, policy, allowed)
     from_history = any(r.rail == "crisis_history" for r in rails)
-    crisis = crisis_block(policy, risk, from_history=from_history, question=question)
-    parts = []
-    if crisis:
-        parts.append(crisis)
-    if first_turn and draft.category != "crisis":
-        parts.append(" ".join(policy.wording.automated_notice.split()))
-    if draft.lead:
-        parts.append(draft.lead)
-    if draft.body:
-        parts.append(draft.body)
-    if draft.sources:
-        parts.append("Sources: " + " · ".join(f"[{n}] {p.source}" for n, p in enumerate(draft.sources, start=1)))
-    if draft.suggestions:
-        parts.append("\n".join(f"- {s}" for s in draft.suggestions))
-    contact = " ".join(policy.contact.text.split())
-    parts.append(f"{contact}\n\n_{policy.disclaimer}_")
-    answer = "\n\n".join(parts)
+    content = ReplyContent(
+        crisis=crisis_block(policy, risk, from_history=from_history, question=question),
+        notice=_squash(policy.wording.automated_notice) if first_turn and draft.category != "crisis" else "",
+        lead=draft.lead,
+        body=draft.segments,
+        references=references(draft.segments),
+        suggestions=tuple(draft.suggestions),
+        contact=_squash(policy.contact.text),
+        disclaimer=policy.disclaimer,
+    )
     return Reply(
-        question=question, category=draft.category, body=draft.body, answer=answer, disclaimer=policy.disclaimer,
-        contact=contact, sources=draft.sources, retrieved=tuple(retrieved), risk=risk, rails=tuple(rails) + tuple(out_hits),
-        lead=draft.lead, crisis=crisis, suggestions=draft.suggestions, timings=dict(timings or {}), id=id, error=error,
+        question=question, category=draft.category, body=body_text(content.body),
+        answer=render_markdown(content, policy.page.reply), disclaimer=content.disclaimer, contact=content.contact,
+        sources=content.sources, retrieved=tuple(retrieved), risk=risk, rails=tuple(rails) + tuple(out_hits),
+        lead=draft.lead, crisis=crisis_text(content.crisis), suggestions=content.suggestions,
+        timings=dict(timings or {}), id=id, error=error, content=content,
     )

@@ -4,6 +4,10 @@ Nothing here decides anything; ``safety.py`` enforces what this describes. Loadi
 with a ``ConfigError`` that names the file and the key, so a wording change cannot silently
 drop the disclaimer or the contact.
 
+Longer than 300 lines: it is the schema of every file in the folder together with the checks
+between them (a pattern id another key names, an intent that needs a lead), so each
+cross-reference is checked beside the models it joins.
+
 Example::
 
     policy = load_policy(Path("guardrails"))
@@ -155,11 +159,69 @@ class PolicyFile(_Strict):
     thresholds: Thresholds
 
 
+def _template(v: str, needs: tuple[str, ...], allowed: tuple[str, ...]) -> str:
+    """A wording template must name ``needs`` and nothing outside ``allowed``."""
+    names = set(re.findall(r"{(\w*)}", v))
+    if missing := [n for n in needs if n not in names]:
+        raise ValueError(f"must contain {', '.join('{' + n + '}' for n in missing)}")
+    if unknown := sorted(names - set(allowed)):
+        raise ValueError(f"unknown placeholder(s) {unknown}; allowed: {list(allowed)}")
+    return v
+
+
+class ReplyWords(_Strict):
+    sources_label: Text
+    reference: Text
+    reference_no_publisher: Text
+    reference_separator: str
+
+    @field_validator("reference")
+    @classmethod
+    def _reference(cls, v: str) -> str:
+        return _template(v, ("numbers", "title"), ("numbers", "title", "publisher"))
+
+    @field_validator("reference_no_publisher")
+    @classmethod
+    def _reference_no_publisher(cls, v: str) -> str:
+        return _template(v, ("numbers", "title"), ("numbers", "title"))
+
+
+class PageWords(_Strict):
+    conversation_label: Text
+    empty_chat: Text
+    question_label: Text
+    question_placeholder: Text
+    send: Text
+    examples_heading: Text
+    clear: Text
+    sources_heading: Text
+    crisis_label: Text
+    help_now: Text
+    you_said: Text
+    assistant_replied: Text
+    call: Text
+    text: Text
+
+    @field_validator("call", "text")
+    @classmethod
+    def _number(cls, v: str) -> str:
+        return _template(v, ("number",), ("number",))
+
+
+class PageFile(_Strict):
+    """``page.yaml``: the reply's frame and the chat page's own words."""
+
+    title: Text
+    reply: ReplyWords
+    page: PageWords
+
+
 class Exemplars(_Strict):
     description: str = ""
     examples: list[Text] = Field(min_length=1)
 
 
+SOMEONE_ELSE = "someone_else"  # a crisis pattern id with this prefix is about another person's safety (safety.py)
 PATTERN_GROUPS = ("crisis_clear", "crisis_possible", "crisis_escalators", "crisis_mentions", "medical", "medication_request", "small_talk",
                   "rule_bending", "output_block")
 EXEMPLAR_LABELS = ("crisis_clear", "crisis_possible", "medical", "small_talk", "on_topic", "off_topic", "benign_lookalike")
@@ -207,8 +269,9 @@ class Policy:
     """The whole guardrails folder, validated; regexes compiled once."""
 
     def __init__(self, policy: PolicyFile, exemplars: ExemplarFile, patterns: PatternFile, fingerprint: str,
-                 compiled: dict[str, list[tuple[str, re.Pattern[str]]]] | None = None):
+                 compiled: dict[str, list[tuple[str, re.Pattern[str]]]] | None = None, *, page: PageFile):
         self.file = policy
+        self.page = page
         self.exemplars = {k: tuple(v.examples) for k, v in exemplars.labels.items()}
         self.patterns = patterns
         self.fingerprint = fingerprint
@@ -289,10 +352,11 @@ def _validate(model: type[BaseModel], path: Path, data: object) -> BaseModel:
 
 
 def load_policy(folder: Path) -> Policy:
-    """Read and validate ``policy.yaml``, ``exemplars.yaml`` and ``patterns.yaml`` from ``folder``."""
-    files = {name: Path(folder) / f"{name}.yaml" for name in ("policy", "exemplars", "patterns")}
+    """Read and validate ``policy.yaml``, ``exemplars.yaml``, ``patterns.yaml`` and ``page.yaml`` from ``folder``."""
+    files = {name: Path(folder) / f"{name}.yaml" for name in ("policy", "exemplars", "patterns", "page")}
     raw = {name: _read_yaml(path) for name, path in files.items()}
     policy = _validate(PolicyFile, files["policy"], raw["policy"])
+    page = _validate(PageFile, files["page"], raw["page"])
     exemplars = _validate(ExemplarFile, files["exemplars"], raw["exemplars"])
     patterns = _validate(PatternFile, files["patterns"], raw["patterns"])
     compiled: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
@@ -307,12 +371,26 @@ def load_policy(folder: Path) -> Policy:
     for i, pid in enumerate(patterns.medical_information):
         if pid not in medical_ids:
             raise ConfigError(f"{files['patterns']}: key 'medical_information.{i}': '{pid}' is not the id of a medical pattern.")
+    for group in PATTERN_GROUPS:
+        for i, p in enumerate(getattr(patterns, group)):
+            if p.id.startswith(SOMEONE_ELSE) and group != "crisis_possible":
+                raise ConfigError(f"{files['patterns']}: key '{group}.{i}' ({p.id}): an id starting with {SOMEONE_ELSE!r} "
+                                  "marks worry about someone else, which gets the gentle tier: it belongs in crisis_possible.")
     for intent, pats in policy.intents.items():
+        if intent not in AnswerLead.model_fields:
+            raise ConfigError(f"{files['policy']}: key 'intents.{intent}': no wording.answer_lead.{intent} to answer it with; "
+                              f"intents are {[k for k in AnswerLead.model_fields if k != 'default']}.")
         for i, p in enumerate(pats):
             try:
                 re.compile(p, re.IGNORECASE)  # as Policy.intents compiles it: re's cache then serves it
             except re.error as exc:
                 raise ConfigError(f"{files['policy']}: key 'intents.{intent}.{i}': bad regex: {exc}") from None
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in files.values())).hexdigest()[:16]
-    return Policy(policy, exemplars, patterns, digest, compiled)  # type: ignore[arg-type]
+    return Policy(policy, exemplars, patterns, digest, compiled, page=page)  # type: ignore[arg-type]
 
+
+
+def read_validated(model: type[BaseModel], path: Path) -> BaseModel:
+    """Read one YAML file of the guardrails folder and validate it against ``model``; a problem is
+    a ``ConfigError`` that names the file and the key."""
+    return _validate(model, path, _read_yaml(path))

@@ -19,11 +19,10 @@ disclaimer. A new composer cannot skip them.
 Example::
 
     class BestLineComposer:
-        # Quotes the single best passage.
+        # Quotes the single best passage (compose.render numbers it as a body segment).
 
         def answer(self, verdict, retrieval, turns=()):
-            best = retrieval.passages[:1]
-            return Draft("answered", body=f"{best[0].text} [1]" if best else "", sources=best)
+            return Draft("answered", segments=render(list(retrieval.passages[:1])))
 
     bot = Assistant.load()
     bot.composer = BestLineComposer()
@@ -85,8 +84,8 @@ class Composer(Protocol):
     """Turns the passages retrieved for an in-scope question into a draft answer; ``finish`` adds the safety lines."""
 
     def answer(self, verdict: Verdict, retrieval: Retrieval, turns: Sequence[Turn] = ()) -> Draft:
-        """An ``answered`` draft (body with ``[n]`` marks, the cited passages as sources), or
-        ``out_of_scope`` when no passage is usable. ``verdict`` says what the rails read (intent, risk)."""
+        """An ``answered`` draft (its segments quote the passages, each with its citation number),
+        or ``out_of_scope`` when no passage is usable. ``verdict`` says what the rails read (intent, risk)."""
         ...
 
 

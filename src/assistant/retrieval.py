@@ -15,7 +15,7 @@ correction and follow-up resolution.
 
 Example::
 
-    retriever = HybridRetriever(store, embedder, mode="hybrid")
+    retriever = HybridRetriever(store, embedder, reader=QueryReader.load(Path("guardrails")), mode="hybrid")
     result = retriever.retrieve("why do i ignore mesages?", history=[])
 """
 
@@ -27,9 +27,10 @@ from typing import Sequence
 
 import numpy as np
 
+from .bm25 import KeywordIndex
 from .embeddings import Embedder
-from .queries import STOP, content_words, is_follow_up, ordinal, said_in, sentences
 from .protocols import Store
+from .queries import STOP, QueryReader, content_words, said_in, sentences
 from .text import Speller, clean, strip_citations, words
 from .types import Passage, Retrieval, Turn, Unit
 
@@ -52,28 +53,6 @@ def english_vocabulary(model_dir) -> set[str]:
     return {w for w in lines if w.isalpha() and w.islower()}
 
 
-class KeywordIndex:
-    """BM25 (bm25s) over each unit's text and lead-in, with English stemming."""
-
-    def __init__(self, units: Sequence[Unit]):
-        import bm25s
-        import Stemmer
-
-        self._bm25s = bm25s
-        self.stemmer = Stemmer.Stemmer("english")
-        self.units = list(units)
-        corpus = [" ".join((u.lead_in, u.text, *u.questions)) for u in self.units]
-        tokens = bm25s.tokenize(corpus, stopwords="en", stemmer=self.stemmer, show_progress=False)
-        self.retriever = bm25s.BM25()
-        self.retriever.index(tokens, show_progress=False)
-
-    def scores(self, query: str) -> np.ndarray:
-        q = self._bm25s.tokenize([query], stopwords="en", stemmer=self.stemmer, show_progress=False, return_ids=False)[0]
-        if not q or not self.units:
-            return np.zeros(len(self.units), dtype=np.float32)
-        return np.asarray(self.retriever.get_scores(q), dtype=np.float32)
-
-
 def _last(history: Sequence[Turn], role: str) -> str:
     for turn in reversed(history):
         if turn.role == role and turn.content.strip():
@@ -84,9 +63,11 @@ def _last(history: Sequence[Turn], role: str) -> str:
 class HybridRetriever:
     """Ranks units for a question; ``mode`` is "hybrid", "dense" or "keyword"."""
 
-    def __init__(self, store: Store, embedder: Embedder, *, mode: str = "hybrid", top_k: int = 8, english: set[str] | None = None):
+    def __init__(self, store: Store, embedder: Embedder, *, reader: QueryReader, mode: str = "hybrid", top_k: int = 8,
+                 english: set[str] | None = None):
         self.store = store
         self.embedder = embedder
+        self.reader = reader
         self.mode = mode
         self.top_k = top_k
         self._english = english or set()
@@ -166,7 +147,7 @@ class HybridRetriever:
     def _named_by_ordinal(self, question: str, reply: str) -> int | None:
         """The item that "the second one" / "the last reason" points to: among the items of the list
         the last reply talked about, in article order (replies quote in article order)."""
-        k = ordinal(question)
+        k = self.reader.ordinal(question)
         if k is None or not reply:
             return None
         reply_words = words(reply)
@@ -199,7 +180,7 @@ class HybridRetriever:
         """Rank units for ``question``; ``follow_up`` forces (True) or forbids (False) reading it with the previous question."""
         timings: dict[str, float] = {}
         t = time.perf_counter()
-        lean = is_follow_up(question) if follow_up is None else follow_up
+        lean = self.reader.is_follow_up(question) if follow_up is None else follow_up
         previous = _last(history, "user") if history and lean else ""
         seen = strip_citations(_last(history, "assistant")) if previous else ""
         query = self.speller.correct(question)
@@ -264,7 +245,7 @@ class HybridRetriever:
         passages = tuple(
             Passage(u.id, u.source, u.text, float(fused[i]), u.section, u.position, u.kind, u.lead_in,
                     dense=float(dense[i]) if dense[i] > -1.0 else None, keyword=float(keyword[i]),
-                    question=float(answers[i]) if answers[i] > -1.0 else None)
+                    question=float(answers[i]) if answers[i] > -1.0 else None, title=u.title, publisher=u.publisher)
             for i in order
             for u in [self.units[i]]
         )
@@ -299,4 +280,4 @@ def _keyword_relevance(scores: np.ndarray) -> float:
     return top / (top + 5.0)
 
 
-__all__ = ["HybridRetriever", "KeywordIndex", "english_vocabulary", "is_follow_up"]
+__all__ = ["HybridRetriever", "KeywordIndex", "english_vocabulary"]

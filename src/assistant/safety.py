@@ -15,6 +15,9 @@ medical check), so what each reading costs is computed once: the typo-corrected 
 hits of a pattern group on a text (a text without typos is searched once, not twice). All are
 pure functions of the text and the policy, kept in a small memo.
 
+Longer than 300 lines: the rails run in the order above and share one reading of the message
+(its windows, typo correction and the memo), so they live in one class.
+
 Example::
 
     rails = InputRails(policy, embedder, english_words)

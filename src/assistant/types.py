@@ -1,4 +1,13 @@
-"""Frozen results passed between pipeline stages: ``Passage``, ``Verdict``, ``Reply``, ``Turn``."""
+"""Frozen results passed between pipeline stages: ``Passage``, ``Verdict``, ``Draft``, ``Reply``, ``Turn``.
+
+A reply is data before it is text: ``ReplyContent`` holds its crisis block, lead, body
+segments (each quote with its citation number and passage), references (one per article),
+suggestions, contact and disclaimer. ``reply.py`` builds and renders it; nothing parses text back.
+
+Example::
+
+    Segment("item", (Quote(1, passage),)).text  # the quoted words, without citation marks
+"""
 
 from __future__ import annotations
 
@@ -32,10 +41,14 @@ class Unit:
     kind: Literal["sentence", "item", "title"]
     lead_in: str = ""
     questions: tuple[str, ...] = ()  # doc2query questions this unit answers (retrieval only)
+    title: str = ""  # the article's title and publisher from its front matter ("" when it has none)
+    publisher: str = ""
 
     def metadata(self) -> dict[str, Any]:
         return {
             "source": self.source,
+            "title": self.title,
+            "publisher": self.publisher,
             "section": self.section,
             "position": self.position,
             "kind": self.kind,
@@ -60,6 +73,8 @@ class Passage:
     dense: float | None = None  # cosine similarity to the query (Chroma distance turned into 1 - d)
     keyword: float | None = None  # BM25 score
     question: float | None = None  # best cosine of a doc2query question this unit answers
+    title: str = ""  # the article's front-matter title and publisher, for citations
+    publisher: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "source": self.source, "text": self.text, "score": round(self.score, 4)}
@@ -102,14 +117,87 @@ class Retrieval:
 
 
 @dataclass(frozen=True)
+class Quote:
+    """One quoted article line and its citation number (1-based, in reading order)."""
+
+    n: int
+    passage: Passage
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One line of the body: sentences of one paragraph read as a line, or one list item."""
+
+    kind: Literal["line", "item"]
+    quotes: tuple[Quote, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(q.passage.text for q in self.quotes)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One article a reply quotes, with the quoted lines under it."""
+
+    source: str
+    title: str
+    publisher: str
+    quotes: tuple[Quote, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "publisher": self.publisher, "source": self.source,
+                "lines": [{"n": q.n, "text": q.passage.text} for q in self.quotes]}
+
+
+@dataclass(frozen=True)
+class CrisisResource:
+    name: str
+    how: str
+    link: str
+
+
+@dataclass(frozen=True)
+class CrisisBlock:
+    """Crisis help shown first: ``clear`` has an opening, the resources and a close; ``possible`` one line."""
+
+    tier: Literal["clear", "possible"]
+    opening: str
+    resources: tuple[CrisisResource, ...] = ()
+    close: str = ""
+    languages: tuple[str, ...] = ()  # the same help in the language the message was written in
+
+@dataclass(frozen=True)
+class ReplyContent:
+    """Everything a person sees in one reply, in order, as data (renderers in ``reply.py``)."""
+
+    crisis: CrisisBlock | None = None
+    notice: str = ""  # the automated-assistant line of a first turn
+    lead: str = ""  # framing or refusal text from the policy; paragraphs split by a blank line
+    body: tuple[Segment, ...] = ()
+    references: tuple[Reference, ...] = ()
+    suggestions: tuple[str, ...] = ()
+    contact: str = ""
+    disclaimer: str = ""
+
+    @property
+    def sources(self) -> tuple[Passage, ...]:
+        """The quoted passages in citation order."""
+        return tuple(q.passage for s in self.body for q in s.quotes)
+
+
+@dataclass(frozen=True)
 class Draft:
     """A reply before the finishing step adds the safety lines."""
 
     category: Category
-    body: str = ""  # article sentences only, each with its citation mark
+    segments: tuple[Segment, ...] = ()  # article lines only, each quote with its citation number
     lead: str = ""  # short framing or refusal text from the policy
-    sources: tuple[Passage, ...] = ()
     suggestions: tuple[str, ...] = ()
+
+    @property
+    def sources(self) -> tuple[Passage, ...]:
+        return tuple(q.passage for s in self.segments for q in s.quotes)
 
 
 @dataclass(frozen=True)
@@ -132,6 +220,7 @@ class Reply:
     timings: dict[str, float] = field(default_factory=dict)
     id: Any = None
     error: str | None = None
+    content: ReplyContent = field(default_factory=ReplyContent)  # the same reply as data, for renderers
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of the CLI and the page API."""
@@ -143,6 +232,7 @@ class Reply:
             "body": self.body,
             "answer": self.answer,
             "sources": [p.to_dict() for p in self.sources],
+            "references": [r.to_dict() for r in self.content.references],
             "disclaimer": self.disclaimer,
             "contact": self.contact,
             "crisis": self.crisis,

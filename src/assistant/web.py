@@ -1,14 +1,18 @@
 """The Gradio chat page: it presents ``Assistant`` replies and holds no pipeline logic.
 
 The page is a header (automated-assistant line, professional contact), the conversation,
-the question box with example questions, and a footer (crisis lines, disclaimer). Replies
-stream in as growing prefixes of ``Reply.answer``; a crisis reply opens with a call box; each
-cited passage is quoted in an expandable ``<details>`` under its answer. Everything shown is
-escaped here: people's own words appear as typed, never as HTML.
+the question box with example questions, and a footer (crisis lines, disclaimer). A reply is
+shown from its data (``Reply.content``, rendered by ``reply_html.py``) and streams in part by
+part; a crisis reply opens with a call box; each quoted article gets one expandable entry with
+its quoted lines. People's own words appear as typed, never as HTML. Every label comes from
+``guardrails/page.yaml``; the styles are in ``static/page.css``.
 
 The conversation lives only in the session (``gr.State``), which Gradio drops when the tab
 closes. ``/ask`` is the stable API: ``Client(url).predict("why do I ignore messages?",
 None, api_name="/ask")`` returns ``Reply.to_dict()``.
+
+Longer than 300 lines: the page is one Gradio app whose parts (header, conversation, streamed
+reply, footer, theme, session events, launch) share the page's state and its words.
 
 Example::
 
@@ -23,23 +27,23 @@ import asyncio
 import html
 import os
 import re
-from dataclasses import dataclass
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 import gradio as gr
 
+from .reply_html import STREAM_STEPS, link, reply_html, with_phone_link
+from .reply_html import stream_cuts as reply_stream_cuts
 from .settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
     from .policy import Policy
-    from .types import Passage, Reply
+    from .types import Reply
 
-TITLE = "Depression and pushing people away: answers from our article"
 STREAM_SECONDS = 0.6  # the whole answer appears within this time; the first words at once
-STREAM_STEPS = 24
 SYSTEM_FONTS = ("system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif")
 MONO_FONTS = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
 
@@ -76,117 +80,26 @@ def literal_markdown(text: str) -> str:
     return _MARKDOWN_PUNCTUATION.sub(lambda m: "\\" + m.group(0), html.escape(lines, quote=False))
 
 
-def _link(href: str, label: str, cls: str = "") -> str:
-    klass = f' class="{cls}"' if cls else ""
-    return f'<a href="{html.escape(href)}"{klass}>{html.escape(label)}</a>'
-
-
-def _with_phone_link(escaped: str, policy: Policy) -> str:
-    """Turn the contact's phone number in already-escaped text into a ``tel:`` link."""
-    phone = html.escape(policy.contact.phone)
-    return escaped.replace(phone, _link(policy.contact.tel, policy.contact.phone), 1)
-
-
-def _action_label(link: str) -> str:
-    scheme, _, rest = link.partition(":")
-    number = re.split(r"[?&]", rest, maxsplit=1)[0]
-    return {"tel": f"Call {number}", "sms": f"Text {number}"}.get(scheme, link)
-
-
-def crisis_actions(policy: Policy) -> str:
-    links = (_link(r.link, _action_label(r.link), "crisis-call") for r in policy.crisis.resources)
-    return f'<p class="crisis-actions">{" ".join(links)}</p>'
-
-
-def article_title(source: str) -> str:
-    """``why-depression-makes-you-push-people-away.md`` -> ``Why depression makes you push people away``."""
-    stem = re.sub(r"\.(md|txt|markdown)$", "", source.rsplit("/", 1)[-1])
-    words = re.sub(r"[-_]+", " ", stem).strip()
-    return words[:1].upper() + words[1:] if words else source
-
-
-def _quote(p: Passage) -> str:
-    lead_in = f'<span class="lead-in">{html.escape(p.lead_in)}</span> ' if getattr(p, "lead_in", "") else ""
-    return f"<blockquote>{lead_in}{html.escape(p.text)}</blockquote>"
-
-
-def citations_html(sources: tuple[Passage, ...]) -> str:
-    """One expandable quote per numbered source (a list item keeps its lead-in for context);
-    written as a single HTML block, with no blank lines, so Markdown leaves it alone."""
-    items = "".join(
-        f'<details class="citation"><summary>[{n}] {html.escape(article_title(p.source))}</summary>{_quote(p)}</details>'
-        for n, p in enumerate(sources, start=1)
-    )
-    return f'<div class="citations"><p class="citations-title">Sources, quoted</p>{items}</div>'
-
-
-# -- one reply as Markdown ------------------------------------------------------------------
-
-# Gradio's sanitizer drops aria-label, so the crisis box names itself with hidden text.
-CRISIS_LABEL = '<p class="sr-only">Crisis help:</p>'
-_PARAGRAPH = re.compile(r"(?:(?!\n\n).)+", re.S)
-
-
-def _is_sources_line(paragraph: str) -> bool:
-    return paragraph.startswith("Sources: [1]")
-
-
 def reply_markdown(reply: Reply, policy: Policy, shown: int | None = None) -> str:
-    """What the chat shows for ``reply.answer[:shown]`` (the whole answer when ``shown`` is None).
-
-    The crisis text goes in a call box; the contact's number becomes a ``tel:`` link; the
-    "Sources:" line becomes the expandable quotes once it is complete.
-    """
-    answer = reply.answer if shown is None else reply.answer[:shown]
-    blocks: list[str] = []
-    rest = answer
-    if reply.crisis:
-        crisis, rest = (answer[: len(reply.crisis)], answer[len(reply.crisis):]) if reply.answer.startswith(reply.crisis) \
-            else (reply.crisis, answer)
-        if crisis:
-            text = _with_phone_link(html.escape(crisis, quote=False), policy)
-            blocks.append(f'<div class="crisis">\n\n{CRISIS_LABEL}\n\n{text}\n\n{crisis_actions(policy)}\n\n</div>')
-    placed = False
-    for m in _PARAGRAPH.finditer(rest):
-        paragraph = m.group(0).strip("\n")
-        complete = shown is None or m.end() < len(rest) or len(answer) == len(reply.answer)
-        if reply.sources and _is_sources_line(paragraph) and complete:
-            blocks.append(citations_html(reply.sources))
-            placed = True
-        elif paragraph.strip():
-            blocks.append(_with_phone_link(html.escape(paragraph, quote=False), policy))
-    if reply.sources and not placed and (shown is None or shown >= len(reply.answer)):
-        blocks.append(citations_html(reply.sources))
-    return "\n\n".join(blocks)
+    """What the chat shows for the reply's first ``shown`` parts (all of it when None); see ``reply_html``."""
+    return reply_html(reply.content, policy, shown)
 
 
-def stream_cuts(reply: Reply, steps: int = STREAM_STEPS) -> list[int]:
-    """Where to cut ``reply.answer`` for each streamed update; the last cut is the whole answer.
-
-    The crisis text comes whole in the first update. Paragraphs with Markdown emphasis and
-    the sources line come whole too, so they never flash half-formatted.
-    """
-    answer = reply.answer
-    start = len(reply.crisis) if reply.crisis and answer.startswith(reply.crisis) else 0
-    cuts: list[int] = []
-    for m in _PARAGRAPH.finditer(answer, start):
-        paragraph = m.group(0)
-        if "*" in paragraph or "_" in paragraph or _is_sources_line(paragraph.strip()):
-            cuts.append(m.end())
-        else:
-            cuts.extend(m.start() + w.end() for w in re.finditer(r"\S+", paragraph))
-    if len(cuts) > steps:  # keep about `steps` evenly spread cuts, always including the last one
-        stride = len(cuts) / steps
-        cuts = [cuts[min(len(cuts) - 1, round((i + 1) * stride) - 1)] for i in range(steps)]
-    cuts = ([start] if start else []) + cuts
-    return sorted(set(cuts + [len(answer)]))
+def stream_cuts(reply: Reply, policy: Policy, steps: int = STREAM_STEPS) -> list[int]:
+    """How many parts of the reply each streamed update shows; the last cut shows all of it."""
+    return reply_stream_cuts(reply.content, policy, steps)
 
 
 # -- the conversation as chat messages -------------------------------------------------------
 
-# Screen readers read the chat as one log; these hidden labels say who is speaking.
-YOU_SAID = '<span class="sr-only">You said:</span>'
-ASSISTANT_SAID = '<p class="sr-only">The assistant replied:</p>'
+
+def you_said(policy: Policy) -> str:
+    """Screen readers read the chat as one log; this hidden label says who is speaking."""
+    return f'<span class="sr-only">{html.escape(policy.page.page.you_said)}</span>'
+
+
+def assistant_said(policy: Policy) -> str:
+    return f'<p class="sr-only">{html.escape(policy.page.page.assistant_replied)}</p>'
 
 
 def turns(conversation: list[Exchange]) -> list[dict[str, str]]:
@@ -202,13 +115,13 @@ def messages(conversation: list[Exchange], policy: Policy, streaming: tuple[Repl
     """Chat messages for the whole conversation; ``streaming`` shows the last reply cut short."""
     out: list[dict] = []
     for i, ex in enumerate(conversation):
-        out.append({"role": "user", "content": f"{YOU_SAID} {literal_markdown(ex.question)}"})
+        out.append({"role": "user", "content": f"{you_said(policy)} {literal_markdown(ex.question)}"})
         last = i == len(conversation) - 1
         if last and streaming is not None:
             reply, shown = streaming
-            out.append({"role": "assistant", "content": f"{ASSISTANT_SAID}\n\n{reply_markdown(reply, policy, shown)}"})
+            out.append({"role": "assistant", "content": f"{assistant_said(policy)}\n\n{reply_markdown(reply, policy, shown)}"})
         elif ex.reply is not None:
-            out.append({"role": "assistant", "content": f"{ASSISTANT_SAID}\n\n{reply_markdown(ex.reply, policy)}"})
+            out.append({"role": "assistant", "content": f"{assistant_said(policy)}\n\n{reply_markdown(ex.reply, policy)}"})
     return out
 
 
@@ -217,14 +130,14 @@ def messages(conversation: list[Exchange], policy: Policy, streaming: tuple[Repl
 
 def _contact_html(policy: Policy) -> str:
     """The professional contact as a paragraph whose phone number is a tel: link."""
-    contact = _with_phone_link(html.escape(" ".join(policy.contact.text.split()), quote=False), policy)
+    contact = with_phone_link(html.escape(" ".join(policy.contact.text.split()), quote=False), policy)
     return f'<p class="contact">{contact}</p>'
 
 
 def header_html(policy: Policy) -> str:
     return (
         '<header class="page-header" role="banner">'
-        f"<h1>{html.escape(TITLE)}</h1>"
+        f"<h1>{html.escape(policy.page.title)}</h1>"
         f'<p class="notice">{html.escape(" ".join(policy.wording.automated_notice.split()))}</p>'
         f"{_contact_html(policy)}"
         "</header>"
@@ -233,54 +146,23 @@ def header_html(policy: Policy) -> str:
 
 def footer_html(policy: Policy) -> str:
     resources = " · ".join(
-        f"{_link(r.link, r.name)}: {html.escape(r.how)}" for r in policy.crisis.resources
+        f"{link(r.link, r.name)}: {html.escape(r.how)}" for r in policy.crisis.resources
     )
     return (
         '<footer class="page-footer" role="contentinfo">'
-        f'<p class="help-now"><strong>Need help now?</strong> {resources}</p>'
+        f'<p class="help-now"><strong>{html.escape(policy.page.page.help_now)}</strong> {resources}</p>'
         f"{_contact_html(policy)}"
         f'<p class="disclaimer">{html.escape(policy.disclaimer)}</p>'
         "</footer>"
     )
 
 
-CSS = """
-.sr-only { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
-  clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
-.gradio-container { max-width: 860px !important; margin: 0 auto !important; }
-#chat .message-wrap .prose.chatbot.md { opacity: 1; }
-@media (max-width: 600px) {
-  #chat .message-row.bubble { margin: 0.5rem 0.25rem; }
-  #chat .message-row.bubble.bot-row, #chat .message-row.bubble.user-row { max-width: 100%; }
-}
-.page-header { padding: 0.75rem 0 0.5rem; background: var(--body-background-fill);
-  border-bottom: 1px solid var(--border-color-primary); }
-@media (min-width: 700px) { .page-header { position: sticky; top: 0; z-index: 5; } }
-.page-header h1 { font-size: 1.35rem; line-height: 1.3; margin: 0 0 0.25rem; font-weight: 600; }
-@media (max-width: 480px) { .page-header h1 { font-size: 1.1rem; } }
-.page-header p, .page-footer p { margin: 0.15rem 0; font-size: 0.95rem; line-height: 1.45; }
-.page-header .notice, .page-footer .disclaimer { color: var(--body-text-color-subdued); }
-.page-header a, .page-footer a { color: var(--link-text-color); text-decoration: underline; }
-.page-footer { border-top: 1px solid var(--border-color-primary); padding-top: 0.75rem; }
-.crisis { background: #fff4f2; color: #3b0d0c; border: 2px solid #b42318; border-radius: 10px;
-  padding: 0.25rem 1rem; margin-bottom: 0.75rem; }
-.crisis * { color: #3b0d0c !important; }
-.crisis-actions { display: flex; flex-wrap: wrap; gap: 0.5rem; }
-.crisis-actions a.crisis-call { display: inline-block; background: #b42318; color: #ffffff !important;
-  font-weight: 600; text-decoration: none; border-radius: 999px; padding: 0.45rem 1rem; }
-.crisis-actions a.crisis-call:focus-visible { outline: 3px solid #1d4ed8; outline-offset: 2px; }
-.citations { margin: 0.5rem 0; }
-.citations-title { font-weight: 600; margin: 0 0 0.25rem; }
-details.citation { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 0.3rem 0.75rem;
-  margin: 0.25rem 0; }
-details.citation summary { cursor: pointer; }
-details.citation .lead-in { color: var(--body-text-color-subdued); }
-details.citation blockquote { margin: 0.5rem 0 0.25rem !important; padding-left: 0.75rem;
-  border-left: 3px solid var(--border-color-accent); font-style: normal; }
-#examples-head { align-items: center; }
-#examples-title p { margin: 0; font-size: 0.95rem; color: var(--body-text-color-subdued); }
-#clear { white-space: nowrap; min-height: 40px; flex-grow: 0; }
-"""
+CSS_FILE = Path(__file__).with_name("static") / "page.css"
+
+
+def page_css() -> str:
+    """The page's stylesheet, read from its own file when the page is served."""
+    return CSS_FILE.read_text(encoding="utf-8")
 
 
 # Gradio keeps the chat scrolled to its end, and on a phone the end of a reply is the disclaimer:
@@ -338,7 +220,7 @@ class ChatPage:
         pending = [*past, Exchange(text)]
         yield box, messages(pending, self.policy), gr.skip()
         reply = await anyio.to_thread.run_sync(self.bot.ask, text, turns(past))
-        cuts = stream_cuts(reply)
+        cuts = stream_cuts(reply, self.policy)
         pause = min(0.04, STREAM_SECONDS / len(cuts))
         for cut in cuts[:-1]:
             yield gr.skip(), messages(pending, self.policy, streaming=(reply, cut)), gr.skip()
@@ -378,11 +260,12 @@ def build(bot: Bot, extras: Sequence[Extra] = ()) -> gr.Blocks:
     page = ChatPage(bot)
     policy = page.policy
 
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+    words = policy.page.page
+    with gr.Blocks(title=policy.page.title, analytics_enabled=False) as demo:
         gr.HTML(header_html(policy), apply_default_css=False)
         conversation = gr.State([])  # this session's exchanges; Gradio drops it when the tab closes
         chat = gr.Chatbot(
-            label="Conversation",
+            label=words.conversation_label,
             show_label=False,
             height="min(66vh, 640px)",
             min_height=280,
@@ -393,13 +276,13 @@ def build(bot: Bot, extras: Sequence[Extra] = ()) -> gr.Blocks:
             latex_delimiters=[],
             sanitize_html=True,
             allow_tags=False,
-            placeholder=literal_markdown("Ask a question below, or pick one of the example questions."),
+            placeholder=literal_markdown(words.empty_chat),
             elem_id="chat",
         )
         with gr.Row(equal_height=True, elem_id="ask-row"):
             question = gr.Textbox(
-                label="Your question",
-                placeholder="Type your question and press Enter",
+                label=words.question_label,
+                placeholder=words.question_placeholder,
                 lines=1,
                 max_lines=6,
                 autofocus=True,
@@ -407,10 +290,10 @@ def build(bot: Bot, extras: Sequence[Extra] = ()) -> gr.Blocks:
                 min_width=200,
                 elem_id="question",
             )
-            send = gr.Button("Send", variant="primary", scale=1, min_width=90, elem_id="send")
+            send = gr.Button(words.send, variant="primary", scale=1, min_width=90, elem_id="send")
         with gr.Row(elem_id="examples-head"):
-            gr.Markdown("Example questions", elem_id="examples-title")
-            clear = gr.Button("Clear conversation", size="sm", variant="secondary", scale=0, min_width=180, elem_id="clear")
+            gr.Markdown(literal_markdown(words.examples_heading), elem_id="examples-title")
+            clear = gr.Button(words.clear, size="sm", variant="secondary", scale=0, min_width=180, elem_id="clear")
         with gr.Row(elem_id="examples"):
             examples = [gr.Button(s, size="sm", variant="secondary", min_width=160, elem_classes=["example"])
                         for s in page.suggestions]
@@ -459,7 +342,7 @@ def launch(demo: gr.Blocks, settings: Settings, *, block: bool = True, routes: S
     demo.launch(
         server_name=settings.host, server_port=settings.port, share=False, prevent_thread_lock=True, quiet=True,
         footer_links=[], run_history=False, enable_monitoring=False, pwa=False, mcp_server=False, ssr_mode=False,
-        theme=theme(), css=CSS, head=reading_position_script(), show_error=False,
+        theme=theme(), css=page_css(), head=reading_position_script(), show_error=False,
         app_kwargs={"routes": list(routes), "openapi_url": None} if routes else None,
     )
     url = f"http://{settings.host}:{demo.server_port}/"

@@ -106,7 +106,7 @@ def test_cited_answer_by_keyboard_with_contact_disclaimer_and_an_open_citation(o
     citation = reply.locator("details.citation").first
     citation.locator("summary").focus()
     page.keyboard.press("Enter")
-    quote = citation.locator("blockquote")
+    quote = citation.locator("blockquote").first  # one entry per article; its first quoted line
     quote.wait_for(state="visible")
     assert citation.get_attribute("open") is not None
     assert quote.inner_text().strip().endswith(expected.sources[0].text)

@@ -1,5 +1,8 @@
 """Turn ``results.json`` into the verdict on each target, the Markdown page and the scale plot.
 
+Longer than 300 lines: one short function per section of the benchmarks page, sharing the table
+helpers and the list of targets; each changes with its section.
+
 Example::
 
     targets = evaluate(results)
@@ -37,7 +40,7 @@ def _target(name: str, goal: str, value: float | None, limit: float, unit: str =
 
 
 def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every target of issue 7 with its measured value; ``met`` is None when a section did not run."""
+    """Every benchmark target with its measured value; ``met`` is None when a section did not run."""
     cold, warm, ing, conc = (results.get(k, {}) for k in ("cold_start", "warm", "ingest", "concurrency"))
     ask_s, naive_s = _get(cold, "ask", "median_s"), _get(cold, "naive", "median_s")
     total_p50, total_p95 = _get(warm, "stages_ms", "total", "p50"), _get(warm, "stages_ms", "total", "p95")
@@ -136,7 +139,7 @@ def _targets(targets: list[dict[str, Any]]) -> list[str]:
         return "–" if t["value"] is None else f"{t['value']:g} {t.get('unit', '')}".strip()
 
     verdict = {True: "yes", False: "**no**", None: "not run"}
-    return ["## Targets (issue 7)", ""] + _table(["target", "goal", "measured", "met"],
+    return ["## Targets", ""] + _table(["target", "goal", "measured", "met"],
                                                   [[t["target"], t["goal"], value(t), verdict[t["met"]]] for t in targets])
 
 

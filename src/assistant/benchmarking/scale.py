@@ -163,6 +163,7 @@ def ingest_step(args: dict[str, Any]) -> dict[str, Any]:
 def serve_step(args: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
 
+    from ..queries import QueryReader
     from ..retrieval import HybridRetriever, english_vocabulary
     from ..store import SNAPSHOT_FILE, ChromaStore
 
@@ -173,7 +174,8 @@ def serve_step(args: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     store = ChromaStore.open(settings)
     english = english_vocabulary(model_dir) if model_dir else set()
-    retriever = HybridRetriever(store, onnx, mode=settings.retrieval_mode, top_k=settings.top_k, english=english)
+    retriever = HybridRetriever(store, onnx, reader=QueryReader.load(settings.guardrails_dir), mode=settings.retrieval_mode,
+                                top_k=settings.top_k, english=english)
     retriever.warm()
     open_s = time.perf_counter() - started
     col = store.collection()

@@ -6,7 +6,8 @@ Modules, in the order a run uses them:
 - ``runner``: ask each case through a pipeline, time it, score it with ``metrics``;
 - ``summary``: totals, confusion matrix, latency per stage;
 - ``thresholds``: the bars in ``evals/thresholds.yaml``;
-- ``report`` / ``htmlreport``: results.jsonl, summary.json, summary.md, report.html;
+- ``run``: one run as plain data (results, totals, checks) and the figures table;
+- ``report`` / ``htmlreport``: results.jsonl, summary.json, summary.md / report.html, each from a ``run.Run``;
 - ``naive``: the LangChain tutorial baseline for ``--compare naive``;
 - ``changes``: metric deltas, flipped cases and reply diffs against ``--baseline``;
 - ``export``: one row per case as CSV or JSON Lines for ``--export``;

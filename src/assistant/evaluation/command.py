@@ -32,7 +32,8 @@ from .changes import compare as compare_runs
 from .datasets import DatasetError, dataset_paths, load_cases, quick, select
 from .export import FORMATS, export_report
 from .metrics import EvalContext
-from .report import DISPLAY, Run, figures_table, timestamp, write_report
+from .report import timestamp, write_report
+from .run import DISPLAY, Run, figures_table
 from .runner import Pipeline, run_cases
 from .summary import summarize
 from .thresholds import check, load_thresholds

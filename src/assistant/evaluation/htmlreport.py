@@ -11,7 +11,7 @@ import math
 from html import escape
 
 from .metrics import FAILURE_NAMES
-from .report import DISPLAY, Run, figures_table
+from .run import DISPLAY, Run, figures_table
 from .runner import Result
 from .summary import Summary
 

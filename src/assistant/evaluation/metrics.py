@@ -25,7 +25,7 @@ from .datasets import Case
 from .textnorm import body_text, segments, squash
 
 MIN_REVERSE_HIT_WORDS = 3  # a passage must be this long to "hit" by being part of a support string
-LONG_BODY_WORDS = 120  # the hard ceiling on article words in one reply (issue 5)
+LONG_BODY_WORDS = 120  # the hard ceiling on article words in one reply (Settings.max_body_words allows no more)
 
 Encode = Callable[[list[str]], np.ndarray]
 

@@ -14,32 +14,13 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .htmlreport import render
+from .run import DISPLAY, Run, figures_table
 from .runner import Result
-from .summary import BY_NAME, FIGURE_NAMES, Summary, fmt
-from .thresholds import Check
-
-DISPLAY = {"ours": "ours", "dense": "dense-only", "naive": "naive"}
-
-
-@dataclass(frozen=True)
-class Run:
-    """Everything one ``assistant eval`` produced: per pipeline its results and totals."""
-
-    results: dict[str, list[Result]]  # label -> results, "ours" first
-    summaries: dict[str, Summary]
-    checks: list[Check] = field(default_factory=list)
-    meta: dict[str, Any] = field(default_factory=dict)
-    transcripts: bool = True
-    changes: Any = None  # a ``changes.Changes`` when the run was compared with a baseline
-
-    @property
-    def passed(self) -> bool:
-        return not any(c.ok is False for c in self.checks)
 
 
 def timestamp() -> str:
@@ -98,24 +79,6 @@ def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
     return out
 
 
-def figures_table(run: Run) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of the main table: figure, bar, then one column per pipeline."""
-    bars = {c.threshold.name: c for c in run.checks}
-    labels = list(run.summaries)
-    header = ["figure", "threshold"] + [DISPLAY.get(lb, lb) for lb in labels]
-    rows = []
-    for name in FIGURE_NAMES:
-        c = bars.get(name)
-        cells = [BY_NAME[name].label, c.threshold.bar() if c else ""]
-        for lb in labels:
-            text = fmt(name, run.summaries[lb].figures.get(name))
-            if lb == labels[0] and c is not None and c.ok is False:
-                text += " ✗"
-            cells.append(text)
-        rows.append(cells)
-    return header, rows
-
-
 def summary_markdown(run: Run) -> str:
     """The table an evaluator pastes into a review, plus routing, latency and per-file detail."""
     main = run.summaries[next(iter(run.summaries))]
@@ -146,8 +109,6 @@ def summary_markdown(run: Run) -> str:
 
 def write_report(run: Run, out_dir: Path) -> dict[str, Path]:
     """Write the four files into ``out_dir`` (created if needed); return their paths."""
-    from .htmlreport import render
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {name: out_dir / name for name in ("results.jsonl", "summary.json", "summary.md", "report.html")}

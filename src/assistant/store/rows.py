@@ -62,7 +62,8 @@ def unit_from_row(meta: dict[str, Any]) -> Unit:
     """The unit a row's metadata describes (every row of a unit carries all of it)."""
     return Unit(meta["unit_id"], meta["source"], meta["text"], meta.get("context", meta["text"]), int(meta.get("section", 0)),
                 int(meta.get("position", 0)), meta.get("kind", "sentence"), meta.get("lead_in", ""),
-                tuple(json.loads(meta.get("questions", "[]"))))
+                tuple(json.loads(meta.get("questions", "[]"))),
+                meta.get("title", ""), meta.get("publisher", ""))  # an index built before titles were stored has neither
 
 
 def is_text_row(meta: dict[str, Any]) -> bool:

@@ -5,8 +5,9 @@ Chroma's: ``manifest.json`` and, for a collection of up to ``EXACT_MAX`` rows, `
 (the row vectors, ids and metadata). Reading the manifest and the units and answering a query
 from them need neither the chromadb import (about a second) nor its per-query overhead: an exact
 cosine search over a few thousand vectors takes well under a millisecond and gives Chroma's
-ranking (HNSW is approximate, so they may differ only among rows of exactly equal similarity at
-the cut-off). Larger collections and folders without the files are read through Chroma.
+ranking, or better: HNSW is approximate, so they may differ among rows of equal similarity at the
+cut-off, and deep in a long list (beyond about 100 rows) where HNSW can miss a row. Larger
+collections and folders without the files are read through Chroma.
 
 Example::
 

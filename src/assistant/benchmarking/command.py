@@ -1,4 +1,4 @@
-"""``assistant bench``: the figures of issue 7, side by side with the naive recipe, in one run.
+"""``assistant bench``: speed and scale figures against their targets, beside the naive recipe's, in one run.
 
 Sections (each in ``benchmarking/``): cold start of ``assistant ask`` / ``assistant chat`` / the
 naive recipe / an unchanged ``assistant ingest``; warm per-stage latency of ``ask()`` against one
@@ -69,7 +69,7 @@ class Plan:
               help="Run only this section (repeatable); the others keep their figures from the existing results.json.")
 def bench_command(quick: bool, out: Path | None, only: tuple[str, ...]) -> None:
     """Measure cold start, warm latency, ingest, scale, page and HTTP API concurrency; write benchmarks/."""
-    from .settings import ROOT
+    from ..settings import ROOT
 
     results = run(Plan.make(quick), out or default_out(quick, ROOT), only or SECTIONS)
     for t in results["targets"]:
@@ -96,7 +96,7 @@ def default_out(quick: bool, root: Path) -> Path:
 
 def run(plan: Plan, out: Path, sections: tuple[str, ...], log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run ``sections`` per ``plan``; write and return the results."""
-    from .benchmarking import measure
+    from . import measure
 
     started = time.perf_counter()
     log = log or (lambda msg: click.echo(f"[{time.perf_counter() - started:6.1f} s] {msg}", err=True))
@@ -140,7 +140,7 @@ def run(plan: Plan, out: Path, sections: tuple[str, ...], log: Callable[[str], N
 
 def write_outputs(results: dict[str, Any], out: Path) -> None:
     """The verdicts, ``results.json``, ``README.md`` (keeping its ``## Notes``) and ``scale.png``."""
-    from .benchmarking import report
+    from . import report
 
     results["targets"] = report.evaluate(results)
     results["memory_per_10k_chunks_mb"] = report.memory_per_10k(results)
@@ -165,9 +165,9 @@ def _prepare(work: Path, log: Callable[[str], None], reuse_index: bool = False) 
     """The private index (built like a fresh clone's ``make index``), the subprocess environment
     and the eval questions. ``reuse_index`` (``--quick``) starts from a copy of the project's
     index, which ``assistant ingest`` then brings up to date: CI has just built it."""
-    from .benchmarking.measure import python_env, timed_process
-    from .settings import OFFICIAL_MODEL_SHA256, ROOT, Settings
-    from .store import active_folder
+    from ..settings import OFFICIAL_MODEL_SHA256, ROOT, Settings
+    from ..store import active_folder
+    from .measure import python_env, timed_process
 
     index = work / "index"
     index.mkdir(parents=True, exist_ok=True)
@@ -193,7 +193,7 @@ def _prepare(work: Path, log: Callable[[str], None], reuse_index: bool = False) 
 
 
 def _cold(plan: Plan, env: dict[str, str], log) -> dict[str, Any]:
-    from .benchmarking.coldstart import run_cold
+    from .coldstart import run_cold
 
     if plan.quick:
         # CI: our three starts only. The naive recipe's first start compiles its own libraries
@@ -204,7 +204,7 @@ def _cold(plan: Plan, env: dict[str, str], log) -> dict[str, Any]:
 
 
 def _warm(plan: Plan, env, questions, messages, results, log) -> dict[str, Any]:
-    from .benchmarking.measure import run_worker
+    from .measure import run_worker
 
     qs = questions[: plan.warm_questions]
     mixed = [] if plan.quick else messages[:: max(1, len(messages) // 200)]  # about 200, every category
@@ -220,7 +220,7 @@ def _warm(plan: Plan, env, questions, messages, results, log) -> dict[str, Any]:
 
 
 def _scale(plan: Plan, work: Path, env, questions, log) -> dict[str, Any]:
-    from .benchmarking.scale import run_scale
+    from .scale import run_scale
 
     rows = run_scale(list(plan.sizes), work=work, env=env, questions=questions[: plan.scale_questions], rounds=plan.scale_rounds,
                      onnx_cache=work / "index", log=log)
@@ -228,14 +228,14 @@ def _scale(plan: Plan, work: Path, env, questions, log) -> dict[str, Any]:
 
 
 def _concurrency(plan: Plan, env, questions, log) -> dict[str, Any]:
-    from .benchmarking.concurrency import run_concurrency
+    from .concurrency import run_concurrency
 
     return run_concurrency(env, levels=list(plan.users), per_user=plan.per_user, questions=questions,
                            control_levels=() if plan.quick else (1, 32), alone=plan.per_user if plan.quick else 20, log=log)
 
 
 def _api(plan: Plan, env, questions, log) -> dict[str, Any]:
-    from .benchmarking.apiload import run_api
+    from .apiload import run_api
 
     return run_api(env, levels=list(plan.users), per_user=plan.per_user, questions=questions,
                    alone=plan.per_user if plan.quick else 20, control_levels=() if plan.quick else (1, 32),

@@ -9,17 +9,19 @@ page's memory (RSS) growth after warm-up; exits 1 on any error or growth above t
 
 Every loop stops by itself: at the deadline, and each request has its own timeout.
 
+Longer than 300 lines: one tool run as ``python -m``, whose script, reply checks, memory sampler
+and page process have no other user.
+
 Example::
 
-    python -m assistant.soak --users 50 --seconds 300          # make soak
-    python -m assistant.soak --users 8 --seconds 20 --json report.json
+    python -m assistant.benchmarking.soak --users 50 --seconds 300          # make soak
+    python -m assistant.benchmarking.soak --users 8 --seconds 20 --json report.json
 """
 
 from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +32,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import click
+
+from .measure import free_port
 
 REQUEST_TIMEOUT_S = 60.0
 START_TIMEOUT_S = 600.0  # a cold start may build the index first
@@ -243,7 +247,7 @@ class Page:
     """``assistant chat`` in a child process on a free loopback port; stopped on exit."""
 
     def __init__(self, log_dir: Path):
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = log_dir / "page.log"
         self.proc: subprocess.Popen | None = None
@@ -281,12 +285,6 @@ class Page:
             return self.log.read_text(encoding="utf-8", errors="replace")[-3000:]
         except OSError:
             return ""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
