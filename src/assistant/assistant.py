@@ -122,8 +122,7 @@ class Assistant:
         if name == self.store.collection_name:
             return False
         store = ChromaStore.open(self.settings)
-        retriever = HybridRetriever(store, self.embedder, mode=self.retriever.mode, top_k=self.settings.top_k,
-                                    english=self.rails.english)
+        retriever = self.retriever.over(store)
         retriever.warm()
         allowed = {u.text for u in retriever.units} | set(self.policy.own_wording)
         self.store, self.retriever, self.__dict__["allowed_sentences"] = store, retriever, allowed
