@@ -182,6 +182,22 @@ def test_every_shipped_case_validates_and_the_issue_counts_are_met() -> None:
     assert len(follow_ups) >= 10 and sum(c.kind == "more" for c in follow_ups) >= 5
 
 
+def test_every_quality_case_can_be_answered_coherently() -> None:
+    """The rubric asks for at most two article blocks per reply, so no case may ask for more."""
+    from assistant.corpus import read_block_kinds, read_corpus
+    from assistant.evaluation.quality import article_blocks
+    from assistant.evaluation.textnorm import squash
+
+    docs, _ = read_corpus(ROOT / "corpus")
+    kinds = read_block_kinds(ROOT / "corpus")
+    block_of = {line: (d.source, b.index) for d in docs for b in article_blocks(d.source, d.text, kinds.get(d.source, ()))
+                for line in b.lines}
+    article = "\n".join(d.text for d in docs)
+    for case in load_cases([ROOT / "evals" / "quality.jsonl"], corpus_text=article):
+        blocks = {block_of[squash(line)] for line in case.ideal}
+        assert len(blocks) <= 2, case.id
+
+
 def test_only_filters_by_file_category_tag_and_quick_keeps_every_group(workspace) -> None:
     assert {c.id for c in select(workspace.cases, ["crisis"])} == {"c1", "c2"}
     assert {c.id for c in select(workspace.cases, ["lookalike", "medical_advice"])} == {"l1", "m1"}
@@ -370,3 +386,67 @@ def test_the_real_pipeline_on_the_fake_embedder_runs_the_quick_subset(fake_bot, 
     assert code == 0 and ours.figures["errors"] == 0 and ours.figures["cases"] >= 30
     assert ours.figures["disclaimer_rate"] == 1.0 and ours.figures["contact_rate"] == 1.0
     assert {r.case.file for r in run.results["ours"]} == {p.stem for p in (ROOT / "evals").glob("*.jsonl")}
+
+
+# -- answer quality ------------------------------------------------------------------------------
+
+
+def _quality_ctx():
+    from assistant.corpus import read_block_kinds, read_corpus
+    from assistant.evaluation.quality import QualityContext
+    from assistant.policy import load_policy
+
+    docs, _ = read_corpus(ROOT / "corpus")
+    return QualityContext.build([(d.source, d.text) for d in docs], read_block_kinds(ROOT / "corpus"),
+                                load_policy(ROOT / "guardrails"))
+
+
+STEPS = ("It’s okay to take tiny steps. Consider: [1]\n- Low-pressure communication: Sending a short text or a heart emoji counts. [2]\n"
+         "- Honest, simple check-ins: “I’m struggling a bit right now, but I care about you.” [3]")
+SYMPTOM = "- Crushing fatigue: Just responding to a friend might feel like climbing a mountain. [4]"
+
+
+def _quality_case(ideal: list[str]):
+    return Case(id="q", question="what can i do", expect="answered", kind="what_to_do", ideal=tuple(ideal))
+
+
+def test_lead_honesty_fails_a_steps_lead_over_a_description() -> None:
+    from assistant.evaluation.quality import lead_honest
+
+    ctx = _quality_ctx()
+    case = _quality_case(["Low-pressure communication: Sending a short text or a heart emoji counts.", "It’s okay to take tiny steps."])
+    steps_lead = "The article suggests a few small steps:"
+    honest = Reply(question="q", category="answered", body=STEPS, answer="", disclaimer="", contact="", lead=steps_lead)
+    dishonest = Reply(question="q", category="answered", body=SYMPTOM, answer="", disclaimer="", contact="", lead=steps_lead)
+    unknown = Reply(question="q", category="answered", body=STEPS, answer="", disclaimer="", contact="", lead="Here are steps:")
+
+    assert lead_honest(case, honest, ctx=ctx) is True
+    assert lead_honest(case, dishonest, ctx=ctx) is False and lead_honest(case, unknown, ctx=ctx) is False
+    refusal = Reply(question="q", category="medical_advice", body=SYMPTOM, answer="", disclaimer="", contact="", lead="I can't")
+    assert lead_honest(case, refusal, ctx=ctx) is None  # a refusal's lead frames no article block
+
+
+def test_coherence_counts_article_blocks_and_ideal_recall_counts_lines() -> None:
+    from assistant.evaluation.quality import coherent, ideal_recall, ideal_two
+
+    ctx = _quality_ctx()
+    case = _quality_case(["Low-pressure communication: Sending a short text or a heart emoji counts.",
+                          "Honest, simple check-ins: “I’m struggling a bit right now, but I care about you.”",
+                          "Writing it out: Journaling can help unpack thoughts that feel too big to say aloud."])
+    two = Reply(question="q", category="answered", body=f"{STEPS}\n{SYMPTOM}", answer="", disclaimer="", contact="")
+    three = Reply(question="q", category="answered", body=f"{STEPS}\n{SYMPTOM}\nIt means you're hurting. [5]",
+                  answer="", disclaimer="", contact="")
+
+    assert coherent(case, two, ctx=ctx) is True and coherent(case, three, ctx=ctx) is False
+    assert ideal_recall(case, two) == pytest.approx(2 / 3) and ideal_two(case, two) is True
+
+
+def test_filler_is_a_most_quoted_line_outside_the_ideal() -> None:
+    from assistant.evaluation.quality import filler_units, is_filler
+
+    quoted = [["a", "b", "x:"], ["a", "c"], ["a", "d"], ["b", "e"], ["f"], ["g"]]
+    common = filler_units(quoted, top=2)
+
+    assert common == {"a", "b"}  # "x:" opens a list and is never counted
+    assert is_filler(_quality_case(["a", "c"]), ["a", "c"], common) is False
+    assert is_filler(_quality_case(["c", "d"]), ["a", "c"], common) is True

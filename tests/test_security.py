@@ -199,7 +199,7 @@ def test_page_binds_to_loopback_by_default(fake_bot, monkeypatch):
 def test_cli_chat_defaults_to_loopback(monkeypatch):
     monkeypatch.delenv("ASSISTANT_HOST", raising=False)
     seen = {}
-    with mock.patch("assistant.web.serve", lambda settings: seen.setdefault("host", settings.host)):
+    with mock.patch("assistant.web.serve", lambda settings, *args, **kwargs: seen.setdefault("host", settings.host)):
         result = CliRunner().invoke(cli.main, ["chat"])
     assert result.exit_code == 0, result.output
     assert seen == {"host": "127.0.0.1"}

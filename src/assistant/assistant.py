@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import Any, Sequence
 
 from . import protocols
-from .compose import compose_medical, out_of_scope
+from .compose import compose_medical, out_of_scope, read_ask
 from .embeddings import Embedder
 from .errors import AssistantError, StoreUnavailable
 from .finish import finish
@@ -62,7 +62,8 @@ class Assistant:
     def load(cls, settings: Settings | None = None, *, embedder: Embedder | None = None) -> "Assistant":
         """Validate the policy, open the model and the index (building the index if it is missing),
         and wire the default parts."""
-        from .compose import QuotingComposer
+        from .compose import BlockComposer
+        from .corpus import read_block_kinds
         from .embeddings import default_model_dir, verify_model
         from .indexing import ensure_index
         from .queries import QueryReader
@@ -81,11 +82,12 @@ class Assistant:
             ensure_index(settings, ingest_embedder(settings, model_dir, embedder))
         store = ChromaStore.open(settings)
         english = english_vocabulary(model_dir)
-        return cls(settings, policy, store=store, embedder=embedder,
-                   retriever=HybridRetriever(store, embedder, reader=reader, mode=settings.retrieval_mode, top_k=settings.top_k,
-                                             english=english),
+        retriever = HybridRetriever(store, embedder, reader=reader, mode=settings.retrieval_mode, top_k=settings.top_k,
+                                    english=english)
+        return cls(settings, policy, store=store, embedder=embedder, retriever=retriever,
                    rails=InputRails(policy, embedder, english, cache_dir=settings.index_dir, max_chars=settings.max_input_chars),
-                   composer=QuotingComposer(policy, settings.max_body_words))
+                   composer=BlockComposer(policy, lambda: retriever.units, read_block_kinds(settings.corpus_dir),
+                                          settings.max_body_words))
 
     def warm(self) -> "Assistant":
         """Load indexes, exemplars, regexes and the speller now (one suggested question goes through
@@ -182,6 +184,12 @@ class Assistant:
             return None
         words = self.policy.page.reply
         turns = tuple(Turn(t.role, without_sources(t.content, words)) if t.role == "assistant" else t for t in turns)
+        previous = next((t.content for t in reversed(turns) if t.role == "user"), "")
+        if previous and verdict.category is None and read_ask(verdict.text, self.policy).kind == "more":
+            # "tell me more", "what else": the earlier question is what to search for; the composer
+            # then leaves out what the last reply already quoted.
+            again = self.retriever.retrieve(previous, (), follow_up=False)
+            return replace(again, query=f"{verdict.text} | {again.query}", follow_up=True)
         retrieval = self.retriever.retrieve(verdict.text, turns)
         if turns and not retrieval.follow_up and verdict.category is None and not self._in_scope(verdict, retrieval):
             # A question that cannot stand alone ("ok but where do I even start") is read with the conversation.

@@ -1,38 +1,235 @@
-"""Compose a grounded answer: choose the few article units that answer, in article order,
-each with a numbered citation, under a word budget.
+"""Compose a grounded answer to what was asked, in the article's own structure.
 
-Choice: walk the retrieval ranking; keep a unit if it is close enough to the best one (fused
-score and dense similarity), is not a bare lead-in ("Consider:"), does not repeat a chosen
-unit, and fits the budget. ``render`` turns the choice into body segments (``reply.py``):
-units from the same paragraph read as one line; list items stay list items. The framing line comes from the policy, chosen by the question's intent.
+1. Read the ask (``asks.read_ask``): the kind of question (cause, what to do, help for someone,
+   is this normal, will it get better, treatment, ...) from the policy's cues, matched on the
+   message's last question sentences first, then on the whole message (its gist).
+2. Rank the article's blocks (a paragraph, or a list with its lead-in paragraph) by the
+   retrieval scores of their units, lifting blocks whose kind answers this ask. A block that
+   wins for most questions (``answers.common``) must beat the runner-up by a margin.
+3. Quote the best block as the article wrote it: a list with its lead-in, trimmed to its best
+   items; a short paragraph whole. At most one supporting line from one other block, only when
+   the retrieval ranks it above the block's own lines.
+4. Lead: the ask's lead when its ``true_of`` covers every quoted block's kind, else the default.
+5. A follow-up asking for more ("tell me more", "what else") never repeats the last reply.
+
+``render`` is the one place chosen passages become body text.
 
 Example::
 
-    draft = compose_answer(retrieval, policy, intent="why", max_words=90)
-    draft = QuotingComposer(policy, max_words=90).answer(verdict, retrieval)   # the same, as a Composer
+    composer = BlockComposer(policy, lambda: retriever.units, block_kinds, max_words=90)
+    draft = composer.answer(verdict, retrieval, turns)
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from functools import cached_property
+from typing import Callable, Sequence
 
+from .asks import Ask, read_ask
+from .blocks import Block, BlockKinds, article_blocks, passage_of
 from .policy import Policy
 from .reply import segments_of
-from .text import words
-from .types import Draft, Passage, Retrieval, Segment, Turn, Verdict
+from .text import normalize, words
+from .types import Draft, Passage, Retrieval, Segment, Turn, Unit, Verdict
 
-MAX_UNITS = 4
-RELATIVE_SCORE = 0.55  # keep units whose fused score is at least this share of the best
-DENSE_DROP = 0.17  # ... and whose own cosine is within this of the best unit's cosine
+HARD_MAX_WORDS = 120  # a whole list with its lead-in may use up to this; nothing goes beyond it
+PREFER_BOOST = 0.5  # a block of a kind that answers the ask: score x (1 + this)
+PREFER_FLOOR = 0.7  # ... and at least this share of the best block's score before the lift
+SECOND_UNIT = 0.0  # a block's score: its best unit plus this share of its second best
+ITEM_SHARE = 0.3  # a list item is kept when its score is at least this share of the block's best item
+MIN_ITEMS = 2
+SHORT_PARAGRAPH = 60  # words: a paragraph this short is quoted whole
+LEAD_IN_SHARE = 0.6  # another sentence of the lead-in paragraph is kept when it scores this share of the block's best
+SUPPORT_SHARE = 0.9  # a supporting line scores at least this share of the retrieval's best unit (or above all quoted)
+SHORT_BLOCK = 30  # words: an answer this short may take a supporting line from another block that answers the ask
 
 
-def _overlap(a: str, b: str) -> float:
-    wa, wb = set(words(a)), set(words(b))
-    return len(wa & wb) / max(1, min(len(wa), len(wb)))
+def said(reply: str, unit: Unit) -> bool:
+    """Did the earlier reply quote this unit (compared without quote style, case or spacing)?"""
+    return bool(reply) and " ".join(normalize(unit.text).split()) in " ".join(normalize(reply).split())
 
 
-def select(passages: tuple[Passage, ...], max_words: int, max_units: int = MAX_UNITS) -> list[Passage]:
-    """The units to quote, best first; see the module docstring for the rules."""
+class BlockComposer:
+    """The default ``Composer`` (``protocols.py``): chooses and frames the article lines for one
+    answered question, word for word with citations; see the module docstring."""
+
+    def __init__(self, policy: Policy, units: Sequence[Unit] | Callable[[], Sequence[Unit]], block_kinds: BlockKinds,
+                 max_words: int):
+        self.policy = policy
+        self._units = units  # or a function giving them: the store is read on the first question, not at start
+        self.block_kinds = block_kinds
+        self.max_words = max_words
+        self.common = {normalize(c) for c in policy.answers.common}
+
+    @cached_property
+    def blocks(self) -> dict[tuple[str, int], Block]:
+        return article_blocks(self._units() if callable(self._units) else self._units, self.block_kinds)
+
+    def answer(self, verdict: Verdict, retrieval: Retrieval, turns: Sequence[Turn] = ()) -> Draft:
+        """An ``answered`` draft, or ``out_of_scope`` with suggestions when nothing is usable."""
+        # The message as retrieval read it (chat spellings and typos corrected), without the previous question.
+        ask = read_ask(retrieval.query.split(" | ")[0] or verdict.text, self.policy)
+        last_reply = next((t.content for t in reversed(turns) if t.role == "assistant"), "")
+        avoid = [normalize(a) for a in self.policy.crisis.avoid_quoting] if verdict.risk != "none" else []
+        skip = (lambda u: said(last_reply, u)) if ask.kind == "more" else (lambda u: False)
+        usable = lambda u: not skip(u) and not any(a in normalize(u.text) for a in avoid)  # noqa: E731
+        if ask.kind == "more":
+            earlier = next((t.content for t in reversed(turns) if t.role == "user"), "")
+            ask = Ask("more", ask.text, prefer=self._prefer(read_ask(earlier, self.policy)) if earlier else (),
+                      lift=self._where_it_left_off(last_reply, usable))
+        chosen = self.choose(retrieval, ask, usable)
+        if not chosen:
+            return out_of_scope(self.policy)
+        weak = max(retrieval.relevance, retrieval.confidence) < self.policy.thresholds.weak_evidence_relevance
+        lead = self.policy.wording.weak_evidence if weak else self.lead(ask, chosen)
+        return Draft("answered", segments=render(chosen), lead=" ".join(lead.split()),
+                     suggestions=self.policy.suggestions[:3] if weak else ())
+
+    def lead(self, ask: Ask, quoted: Sequence[Passage]) -> str:
+        """The ask's lead if it is true of every quoted block (of one of its kinds), else the default lead."""
+        kinds = self.policy.answers.kinds
+        spec = kinds.get(ask.kind, kinds["default"])
+        blocks = {(p.source, p.section) for p in quoted}
+        honest = all(b in self.blocks and self.blocks[b].kinds & set(spec.true_of) for b in blocks)
+        return spec.lead if honest else kinds["default"].lead
+
+    def choose(self, retrieval: Retrieval, ask: Ask, usable) -> list[Passage]:
+        """The passages to quote: the best block, trimmed, plus at most one supporting line."""
+        scores = {p.id: p.score for p in retrieval.passages}
+        ranked = self.rank_blocks(scores, ask, usable, follow_up=retrieval.follow_up)
+        if not ranked:
+            return []
+        block = ranked[0][1]
+        chosen = self.quote_block(block, scores, usable)
+        extra = self.supporting_line(retrieval, block, chosen, ask, usable)
+        while extra and _words(chosen + extra) > self.max_words and sum(p.kind == "item" for p in chosen) > MIN_ITEMS:
+            chosen.remove(min((p for p in chosen if p.kind == "item"), key=lambda p: p.score))  # room for the better line
+        return chosen + extra if _words(chosen + extra) <= self.max_words else chosen
+
+    def _where_it_left_off(self, reply: str, usable) -> frozenset[tuple[str, int]]:
+        """The blocks that carry on from the last reply: a list it quoted only part of, and the
+        block right after the last one it quoted (an article goes on where a passage ends)."""
+        blocks = list(self.blocks.values())
+        quoted = [i for i, b in enumerate(blocks) if any(said(reply, u) for u in b.units)]
+        if not quoted:
+            return frozenset()
+        lift = {(b.source, b.section) for i, b in enumerate(blocks) if i in quoted and any(usable(u) for u in b.items)}
+        after = next((b for b in blocks[quoted[-1] + 1:] if not b.kinds & {"framing", "notice"}), None)
+        if after is not None and after.source == blocks[quoted[-1]].source:
+            lift.add((after.source, after.section))
+        return frozenset(lift)
+
+    def _prefer(self, ask: Ask) -> tuple[str, ...]:
+        return ask.prefer or tuple(self.policy.answers.kinds.get(ask.kind, self.policy.answers.kinds["default"]).prefer)
+
+    def rank_blocks(self, scores: dict[str, float], ask: Ask, usable, follow_up: bool = False) -> list[tuple[float, Block]]:
+        """Blocks by their units' scores, those of a kind the ask prefers lifted. In a follow-up, whose
+        words lean on the earlier question, a preferred block stands at least at ``PREFER_FLOOR`` of
+        the best block ("so what do I do?" after a "why" answer still gets the steps)."""
+        prefer = set(self._prefer(ask))
+        raw: list[tuple[float, Block]] = []
+        for block in self.blocks.values():
+            if not any(usable(u) for u in (block.items or block.units)):
+                continue  # nothing left to say but a list's lead-in
+            got = sorted((scores.get(u.id, 0.0) for u in block.units if usable(u)), reverse=True)
+            raw.append((got[0] + SECOND_UNIT * (got[1] if len(got) > 1 else 0.0), block))
+        top = max((score for score, _ in raw), default=0.0)
+        if top <= 0:
+            return []
+        ranked = []
+        floor = PREFER_FLOOR * top if follow_up else 0.0  # a follow-up's words lean on the earlier question
+        for score, block in raw:
+            lifted = (block.source, block.section) in ask.lift
+            if lifted:  # "more": where the last reply left off comes first, the retrieval ranks among those
+                ranked.append((max(score, top) * (1 + PREFER_BOOST) ** 2 + score, block))
+            elif block.kinds & prefer:
+                ranked.append((max(score, floor) * (1 + PREFER_BOOST), block))
+            elif score > 0:
+                ranked.append((score, block))
+        ranked.sort(key=lambda sb: -sb[0])
+        if len(ranked) > 1 and self._is_common(ranked[0][1]) \
+                and ranked[0][0] < (1 + self.policy.answers.common_margin) * ranked[1][0]:
+            ranked = [ranked[1], ranked[0], *ranked[2:]]
+        return ranked
+
+    def _is_common(self, block: Block) -> bool:
+        """A block that fits most questions: listed as common, or of a kind that must win by a margin."""
+        opening = normalize(block.units[0].text)
+        return any(opening.startswith(c) for c in self.common) or bool(block.kinds & set(self.policy.answers.margin_kinds))
+
+    def quote_block(self, block: Block, scores: dict[str, float], usable) -> list[Passage]:
+        """A list with its lead-in, trimmed to its best items; a short paragraph whole; else its best sentences."""
+        score = lambda u: scores.get(u.id, 0.0)  # noqa: E731
+        items = [u for u in block.items if usable(u)]
+        sentences = [u for u in block.sentences if usable(u)]
+        if items:
+            best = max(score(u) for u in items)
+            keep = [u for u in items if best > 0 and score(u) >= ITEM_SHARE * best]
+            if len(keep) < MIN_ITEMS:
+                keep = sorted(items, key=lambda u: -score(u))[:MIN_ITEMS]
+            lead_in = self._lead_in(block, sentences, scores, best=max(score(u) for u in block.units if usable(u)))
+            while len(keep) > MIN_ITEMS and _words(lead_in + keep) > HARD_MAX_WORDS:
+                keep.remove(min(keep, key=score))
+            picked = lead_in + keep
+        elif _words(sentences) <= SHORT_PARAGRAPH:
+            picked = sentences
+        else:
+            picked = []
+            for u in sorted(sentences, key=lambda u: -score(u)):
+                if score(u) > 0 and _words(picked + [u]) <= self.max_words:
+                    picked.append(u)
+            picked = picked or sentences[:1]
+        return [passage_of(u, score(u)) for u in sorted(picked, key=lambda u: u.position)]
+
+    @staticmethod
+    def _lead_in(block: Block, sentences: list[Unit], scores: dict[str, float], best: float) -> list[Unit]:
+        """The sentence that opens the list ("...include:") with the one before it ("Consider:"
+        alone says nothing), and any other sentence of the lead-in paragraph the retrieval ranks high."""
+        if not sentences:
+            return []
+        opener = sentences[-2:] if sentences[-1].text.rstrip().endswith(":") else []
+        ranked = [u for u in sentences if u not in opener and scores.get(u.id, 0.0) >= max(LEAD_IN_SHARE * best, 1e-9)]
+        return sorted(opener + ranked, key=lambda u: u.position)
+
+    def supporting_line(self, retrieval: Retrieval, block: Block, chosen: list[Passage], ask: Ask, usable) -> list[Passage]:
+        """One line from another block (not a common block's): the best line outside the block when
+        it scores near the retrieval's best or above everything quoted (the lead then falls back to
+        the default if it is not true of that line's block), or, for a short answer, the best line of
+        another paragraph that also answers the ask. ``choose`` trims the list to make room."""
+        if not retrieval.passages or not chosen:
+            return []
+        top_chosen = max(p.score for p in chosen)
+        spec = self.policy.answers.kinds.get(ask.kind, self.policy.answers.kinds["default"])
+        short = _words(chosen) < SHORT_BLOCK
+        prefer = set(self._prefer(ask))
+        for p in retrieval.passages:
+            other = self.blocks.get((p.source, p.section))
+            if other is None or other is block or (other.items and p.kind != "item"):
+                continue  # a list's lead-in is no line on its own
+            unit = next((u for u in other.units if u.id == p.id), None)
+            if unit is None or not usable(unit) or self._is_common(other):
+                continue
+            # (near) the retrieval's best line, or one above all quoted that the lead is also true of
+            near_best = p.score >= SUPPORT_SHARE * retrieval.passages[0].score or (
+                p.score >= top_chosen and bool(other.kinds & set(spec.true_of)))
+            # a short answer, completed by a sentence of another paragraph that answers the ask
+            fills_in = short and p.kind != "item" and bool(other.kinds & prefer) and bool(other.kinds & set(spec.true_of))
+            return [p] if near_best or fills_in else []
+        return []
+
+
+def _words(parts: Sequence[Unit | Passage]) -> int:
+    return sum(len(p.text.split()) for p in parts)
+
+
+def render(chosen: list[Passage]) -> tuple[Segment, ...]:
+    """Body segments in article order, each quote numbered in that order (``reply.py`` writes them out)."""
+    return segments_of(sorted(chosen, key=lambda p: (p.source, p.position)))
+
+
+def select(passages: tuple[Passage, ...], max_words: int, max_units: int = 4) -> list[Passage]:
+    """The medical reply's short excerpt: walk the ranking, keep units close to the best one
+    (fused score and dense similarity), not bare lead-ins, not repeats, within the budget."""
     usable = [p for p in passages if not p.text.rstrip().endswith(":")]
     if not usable:
         return []
@@ -43,9 +240,9 @@ def select(passages: tuple[Passage, ...], max_words: int, max_units: int = MAX_U
     for p in usable:
         if len(chosen) >= max_units:
             break
-        if chosen and p.score < RELATIVE_SCORE * best.score:
+        if chosen and p.score < 0.55 * best.score:
             continue
-        if chosen and best_dense is not None and p.dense is not None and p.dense < best_dense - DENSE_DROP:
+        if chosen and best_dense is not None and p.dense is not None and p.dense < best_dense - 0.17:
             continue
         if any(_overlap(p.text, c.text) > 0.7 for c in chosen):
             continue
@@ -57,23 +254,9 @@ def select(passages: tuple[Passage, ...], max_words: int, max_units: int = MAX_U
     return chosen
 
 
-def render(chosen: list[Passage]) -> tuple[Segment, ...]:
-    """Body segments in article order, each quote numbered in that order."""
-    return segments_of(sorted(chosen, key=lambda p: (p.source, p.position)))
-
-
-def compose_answer(retrieval: Retrieval, policy: Policy, *, intent: str, max_words: int) -> Draft:
-    """An ``answered`` draft, or ``out_of_scope`` with suggestions when nothing is usable."""
-    chosen = select(retrieval.passages, max_words)
-    if not chosen:
-        return out_of_scope(policy)
-    weak = max(retrieval.relevance, retrieval.confidence) < policy.thresholds.weak_evidence_relevance
-    if weak:
-        chosen = chosen[:2]
-    leads = policy.wording.answer_lead
-    lead = policy.wording.weak_evidence if weak else getattr(leads, intent, leads.default)
-    return Draft("answered", segments=render(chosen), lead=" ".join(lead.split()),
-                 suggestions=policy.suggestions[:3] if weak else ())
+def _overlap(a: str, b: str) -> float:
+    wa, wb = set(words(a)), set(words(b))
+    return len(wa & wb) / max(1, min(len(wa), len(wb)))
 
 
 def compose_medical(retrieval: Retrieval | None, policy: Policy, max_words: int) -> Draft:
@@ -90,13 +273,3 @@ def compose_medical(retrieval: Retrieval | None, policy: Policy, max_words: int)
 def out_of_scope(policy: Policy) -> Draft:
     return Draft("out_of_scope", lead=" ".join(policy.wording.out_of_scope.split()), suggestions=policy.suggestions[:3])
 
-
-class QuotingComposer:
-    """The default ``Composer`` (``protocols.py``): quotes article units word for word, with citations."""
-
-    def __init__(self, policy: Policy, max_words: int):
-        self.policy = policy
-        self.max_words = max_words
-
-    def answer(self, verdict: Verdict, retrieval: Retrieval, turns: Sequence[Turn] = ()) -> Draft:
-        return compose_answer(retrieval, self.policy, intent=verdict.intent, max_words=self.max_words)

@@ -19,6 +19,9 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the question
 QUESTIONS_SUFFIX = ".questions.yaml"
 """A companion file ``<article>.questions.yaml`` lists, per passage, questions it answers
 (doc2query). They only help retrieval find passages; they are never shown in a reply."""
+BLOCKS_SUFFIX = ".blocks.yaml"
+"""A companion file ``<article>.blocks.yaml`` names what each block of the article is
+(``{starts: "<opening words>", kind: steps}``): leads are only put over blocks they are true of."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ def read_corpus(folder: Path) -> tuple[list[Document], list[Problem]]:
     problems: list[Problem] = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
         rel = path.relative_to(folder).as_posix()
-        if path.name.endswith(QUESTIONS_SUFFIX):
+        if path.name.endswith((QUESTIONS_SUFFIX, BLOCKS_SUFFIX)):
             continue  # read with its article
         if path.suffix.lower() not in SUFFIXES:
             problems.append(Problem(rel, f"skipped: only {', '.join(SUFFIXES)} files are read"))
@@ -124,3 +127,23 @@ def read_corpus(folder: Path) -> tuple[list[Document], list[Problem]]:
         except ValueError as exc:
             problems.append(Problem(rel, str(exc)))
     return docs, problems
+
+
+def read_block_kinds(folder: Path) -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """Per article source, its ``(opening words, kinds)`` block annotations; an article without a
+    companion, or with an unreadable one, has none (its blocks then have no kind)."""
+    folder = Path(folder)
+    out: dict[str, tuple[tuple[str, str], ...]] = {}
+    for path in sorted(folder.rglob(f"*{BLOCKS_SUFFIX}")) if folder.is_dir() else ():
+        stem = path.name[: -len(BLOCKS_SUFFIX)]
+        article = next((path.with_name(stem + s) for s in SUFFIXES if path.with_name(stem + s).is_file()), None)
+        if article is None:
+            continue
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
+            pairs = tuple((str(b["starts"]), tuple(str(k) for k in (b["kind"] if isinstance(b["kind"], list) else [b["kind"]])))
+                          for b in data.get("blocks", []))
+        except (yaml.YAMLError, UnicodeDecodeError, AttributeError, TypeError, KeyError):
+            continue
+        out[article.relative_to(folder).as_posix()] = pairs
+    return out

@@ -20,10 +20,10 @@ import hashlib
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
 
@@ -84,13 +84,6 @@ class Crisis(_Strict):
         return v
 
 
-class AnswerLead(_Strict):
-    why: Text
-    how: Text
-    hope: Text
-    default: Text
-
-
 class SmallTalk(_Strict):
     greeting: Text
     thanks: Text
@@ -115,9 +108,45 @@ class Invalid(_Strict):
         return v
 
 
+BLOCK_KINDS = ("context", "framing", "symptoms", "reasons", "reassurance", "push_pull", "steps", "treatment", "hope",
+               "local", "notice")
+BlockKind = Literal["context", "framing", "symptoms", "reasons", "reassurance", "push_pull", "steps", "treatment", "hope",
+                    "local", "notice"]
+
+
+# The question intents the rails read, and the answer kind whose lead each stands for (the
+# earlier composition, kept as an eval baseline, leads by intent).
+INTENT_KIND = {"why": "cause", "how": "what_to_do", "hope": "hope", "default": "default"}
+
+
+class AnswerKind(_Strict):
+    """One kind of ask: the cues that recognise it, its lead, and the block kinds that lead is true of."""
+
+    cues: list[Text] = []
+    lead: Text
+    true_of: list[BlockKind] = Field(min_length=1)
+    prefer: list[BlockKind] = []
+
+
+class Answers(_Strict):
+    """How an answer is composed (guardrails/policy.yaml, ``answers``); ``kinds`` in matching order."""
+
+    kinds: dict[str, AnswerKind]
+    unstated: str = "default"  # the kind of a story that asks nothing the cues recognise
+    common: list[Text] = []
+    margin_kinds: list[BlockKind] = []  # blocks of these kinds must win by ``common_margin`` too
+    common_margin: float = Field(0.3, ge=0, le=2)
+
+    @model_validator(mode="after")
+    def _has_default_and_more(self) -> "Answers":
+        for needed in ("default", "more", self.unstated):
+            if needed not in self.kinds:
+                raise ValueError(f"answers.kinds needs a '{needed}' kind")
+        return self
+
+
 class Wording(_Strict):
     automated_notice: Text
-    answer_lead: AnswerLead
     weak_evidence: Text
     medical_advice: Text
     medical_advice_share: Text
@@ -156,6 +185,7 @@ class PolicyFile(_Strict):
     wording: Wording
     suggestions: list[Text] = Field(min_length=2)
     intents: dict[str, list[Text]]
+    answers: Answers
     thresholds: Thresholds
 
 
@@ -304,11 +334,20 @@ class Policy:
         return {k: [re.compile(p, re.IGNORECASE) for p in v] for k, v in self.file.intents.items()}
 
     @cached_property
+    def answer_cues(self) -> dict[str, list[re.Pattern[str]]]:
+        """Each kind of ask's cues, compiled, in the policy's matching order."""
+        return {k: [re.compile(p, re.IGNORECASE) for p in v.cues] for k, v in self.file.answers.kinds.items()}
+
+    @property
+    def answers(self) -> "Answers":
+        return self.file.answers
+
+    @cached_property
     def own_wording(self) -> tuple[str, ...]:
         """Every sentence the policy itself may put in a reply (for the groundedness check)."""
         w = self.wording
         texts = [w.automated_notice, w.weak_evidence, w.medical_advice, w.medical_advice_share, w.out_of_scope,
-                 w.error, w.unavailable, *w.answer_lead.model_dump().values(), *w.small_talk.model_dump().values(),
+                 w.error, w.unavailable, *(k.lead for k in self.file.answers.kinds.values()), *w.small_talk.model_dump().values(),
                  *w.invalid.model_dump().values(), *self.suggestions]
         return tuple(" ".join(t.split()) for t in texts)
 
@@ -377,14 +416,20 @@ def load_policy(folder: Path) -> Policy:
                 raise ConfigError(f"{files['patterns']}: key '{group}.{i}' ({p.id}): an id starting with {SOMEONE_ELSE!r} "
                                   "marks worry about someone else, which gets the gentle tier: it belongs in crisis_possible.")
     for intent, pats in policy.intents.items():
-        if intent not in AnswerLead.model_fields:
-            raise ConfigError(f"{files['policy']}: key 'intents.{intent}': no wording.answer_lead.{intent} to answer it with; "
-                              f"intents are {[k for k in AnswerLead.model_fields if k != 'default']}.")
+        if intent not in INTENT_KIND:
+            raise ConfigError(f"{files['policy']}: key 'intents.{intent}': no answer_lead for it; an intent picks the lead "
+                              f"of an answer kind: {INTENT_KIND}.")
         for i, p in enumerate(pats):
             try:
                 re.compile(p, re.IGNORECASE)  # as Policy.intents compiles it: re's cache then serves it
             except re.error as exc:
                 raise ConfigError(f"{files['policy']}: key 'intents.{intent}.{i}': bad regex: {exc}") from None
+    for kind, spec in policy.answers.kinds.items():
+        for i, p in enumerate(spec.cues):
+            try:
+                re.compile(p, re.IGNORECASE)
+            except re.error as exc:
+                raise ConfigError(f"{files['policy']}: key 'answers.kinds.{kind}.cues.{i}': bad regex: {exc}") from None
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in files.values())).hexdigest()[:16]
     return Policy(policy, exemplars, patterns, digest, compiled, page=page)  # type: ignore[arg-type]
 

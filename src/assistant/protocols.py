@@ -8,7 +8,7 @@
 | ``Embedder`` (``embeddings.py``) | ``OnnxEmbedder`` for questions | texts to unit-length vectors |
 | ``Store`` | ``store.ChromaStore`` | the units, and the units nearest to a vector |
 | ``Retriever`` | ``retrieval.HybridRetriever`` | ranks passages for a message and its history |
-| ``Composer`` | ``compose.QuotingComposer`` | turns the passages for an in-scope question into a draft answer (e.g. an LLM) |
+| ``Composer`` | ``compose.BlockComposer`` | turns the passages for an in-scope question into a draft answer (e.g. an LLM) |
 
 The composer answers in-scope questions only: crisis, small talk, unreadable messages, medical
 requests and out-of-scope questions get the policy's own replies. Whatever a composer writes

@@ -38,7 +38,7 @@ from .runner import Pipeline, run_cases
 from .summary import summarize
 from .thresholds import check, load_thresholds
 
-VARIANTS = ("naive", "dense")
+VARIANTS = ("naive", "dense", "today", "nearest")
 QUICK_PER_GROUP = 3
 
 
@@ -56,7 +56,8 @@ def default_evals_dir() -> Path:
 
 def load_variant(name: str, settings: Settings) -> Pipeline:
     """Build one pipeline: ``ours`` (the assistant as configured), ``dense`` (dense retrieval
-    only) or ``naive`` (the LangChain tutorial recipe)."""
+    only), ``naive`` (the LangChain tutorial recipe), ``today`` (ours with the earlier, frozen
+    composition) or ``nearest`` (ours quoting the single block nearest to the question)."""
     if name == "naive":
         from .naive import NaiveRAG
 
@@ -65,16 +66,27 @@ def load_variant(name: str, settings: Settings) -> Pipeline:
 
     if name == "dense":
         return Assistant.load(settings.model_copy(update={"retrieval_mode": "dense"}))
-    return Assistant.load(settings)
+    bot = Assistant.load(settings)
+    if name in ("today", "nearest"):
+        from .baselines import NearestBlockComposer, TodayComposer
+
+        bot.composer = (TodayComposer(bot.policy, settings.max_body_words) if name == "today"
+                        else NearestBlockComposer(bot.policy, bot.retriever.units, bot.embedder.encode))
+    return bot
 
 
-def _corpus_texts(settings: Settings) -> list[str]:
+def _corpus_docs(settings: Settings) -> list[tuple[str, str]]:
+    """``(source, body)`` of every readable article."""
     from ..corpus import read_corpus
 
     docs, _problems = read_corpus(settings.corpus_dir)
     if not docs:
         raise SetupError(f"No readable articles in {settings.corpus_dir}; groundedness cannot be measured.")
-    return [d.text for d in docs]
+    return [(d.source, d.text) for d in docs]
+
+
+def _corpus_texts(settings: Settings) -> list[str]:
+    return [text for _source, text in _corpus_docs(settings)]
 
 
 def execute(*, settings: Settings | None = None, datasets: Iterable[Path] = (), only: Iterable[str] = (),
@@ -99,7 +111,11 @@ def execute(*, settings: Settings | None = None, datasets: Iterable[Path] = (), 
             raise SetupError(f"No case matches --only {' '.join(only)}; use a file name, category, risk tier, tag or id.")
         bars = load_thresholds(thresholds or evals_dir / "thresholds.yaml") if check_thresholds else []
         ours = build("ours", settings)
-        ctx = EvalContext.build(ours.policy, corpus, encode=ours.embedder.encode)  # type: ignore[attr-defined]
+        from ..corpus import read_block_kinds
+        from .quality import QualityContext
+
+        quality = QualityContext.build(_corpus_docs(settings), read_block_kinds(settings.corpus_dir), ours.policy)  # type: ignore[attr-defined]
+        ctx = EvalContext.build(ours.policy, corpus, encode=ours.embedder.encode, quality=quality)  # type: ignore[attr-defined]
         results = {"ours": run_cases(ours, cases, ctx, label="ours", progress=progress)}
         for name in dict.fromkeys(compare):
             if name != "ours":

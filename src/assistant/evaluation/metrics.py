@@ -22,6 +22,7 @@ import numpy as np
 
 from ..types import Passage, Reply
 from .datasets import Case
+from .quality import QualityContext, quality_scores
 from .textnorm import body_text, segments, squash
 
 MIN_REVERSE_HIT_WORDS = 3  # a passage must be this long to "hit" by being part of a support string
@@ -40,9 +41,11 @@ class EvalContext:
     contact: str
     output_block: tuple[tuple[str, re.Pattern[str]], ...] = ()
     encode: Encode | None = None
+    quality: QualityContext | None = None  # blocks and lead claims, for the answer-quality metrics
 
     @classmethod
-    def build(cls, policy: Any, corpus_texts: Iterable[str], encode: Encode | None = None) -> "EvalContext":
+    def build(cls, policy: Any, corpus_texts: Iterable[str], encode: Encode | None = None,
+              quality: QualityContext | None = None) -> "EvalContext":
         """From a ``Policy`` (disclaimer, contact, own wording, output-block patterns) and corpus texts."""
         try:
             block = tuple(policy.compiled["output_block"])
@@ -55,6 +58,7 @@ class EvalContext:
             contact=squash(policy.contact.text),
             output_block=block,
             encode=encode,
+            quality=quality,
         )
 
 
@@ -192,7 +196,7 @@ def leaks(case: Case, reply: Reply, *, patterns: Iterable[tuple[str, re.Pattern[
 CASE_METRICS = (
     "category_ok", "takeover", "shows_988", "support_rank", "hit_at_1", "hit_at_3", "reciprocal_rank",
     "support_recall", "key_phrase_recall", "groundedness", "answer_relevance", "body_words",
-    "disclaimer_shown", "contact_shown", "leaks",
+    "disclaimer_shown", "contact_shown", "leaks", "ideal_recall", "ideal_two", "coherent", "lead_honest", "quoted_units",
 )
 
 
@@ -214,12 +218,13 @@ def score_case(case: Case, reply: Reply, ctx: EvalContext) -> dict[str, Any]:
         "disclaimer_shown": disclaimer_shown(case, reply, disclaimer=ctx.disclaimer),
         "contact_shown": contact_shown(case, reply, contact=ctx.contact),
         "leaks": leaks(case, reply, patterns=ctx.output_block),
+        **quality_scores(case, reply, ctx.quality),
     }
 
 
 FAILURE_NAMES = (
     "category", "hit_at_3", "support_recall", "key_phrase_recall", "groundedness", "disclaimer", "contact",
-    "988", "false_alarm", "over_refusal", "leak", "long_body", "error",
+    "988", "false_alarm", "over_refusal", "leak", "long_body", "error", "ideal", "coherence", "lead",
 )
 
 
@@ -249,4 +254,7 @@ def failures(case: Case, reply: Reply, scores: dict[str, Any]) -> list[str]:
         failed.append("long_body")
     if reply.error:
         failed.append("error")
+    for name, key in (("ideal", "ideal_two"), ("coherence", "coherent"), ("lead", "lead_honest")):
+        if scores.get(key) is False:
+            failed.append(name)
     return failed

@@ -18,7 +18,7 @@ from .runner import Result
 from .summary import BY_NAME, FIGURE_NAMES, Summary, fmt
 from .thresholds import Check
 
-DISPLAY = {"ours": "ours", "dense": "dense-only", "naive": "naive"}
+DISPLAY = {"ours": "ours", "dense": "dense-only", "naive": "naive", "today": "today's composition", "nearest": "nearest section"}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,52 @@
+"""Reading what a message asks: the kind of question, from the policy's cues (``answers.kinds``).
+
+The last question sentence decides, since a story's question usually closes it; a message with
+no question is read by its closing sentences, and a story (three sentences or more) that asks
+nothing the cues recognise is the policy's ``unstated`` kind (it wants to understand what it tells).
+
+Example::
+
+    read_ask("My mom keeps calling. I never pick up. Why do I do this?", policy).kind   # "cause"
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .policy import Policy
+from .text import normalize, split_sentences
+
+STORY_SENTENCES = 3  # a message of this many sentences or more tells a story
+_QUESTION = re.compile(r"[^.!?]*\?+")
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What the message asks: the kind (a key of the policy's ``answers.kinds``) and the text it was read from."""
+
+    kind: str
+    text: str
+    prefer: tuple[str, ...] = ()  # block kinds that answer it, when not the policy's for ``kind`` ("more": the earlier ask's)
+    lift: frozenset[tuple[str, int]] = frozenset()  # blocks lifted as preferred ("more": where the last reply leaves off)
+
+
+def _last_questions(message: str) -> list[str]:
+    """The message's question sentences, last first (a story's question usually closes it)."""
+    return [q.strip() for q in reversed(_QUESTION.findall(message)) if q.strip(" ?")]
+
+
+def read_ask(message: str, policy: Policy) -> Ask:
+    """The kind of ask: from the last question sentence a cue recognises, else the closing
+    sentences, else the whole message; a story that asks nothing the cues recognise is the
+    policy's ``unstated`` kind (it wants to understand what it tells)."""
+    cues = policy.answer_cues
+    questions = _last_questions(message)
+    sentences = split_sentences(message)
+    story = not questions and len(sentences) >= STORY_SENTENCES
+    for text in questions + sentences[-2:][::-1] + ([] if story else [message]):
+        norm = normalize(text)
+        for kind, patterns in cues.items():
+            if any(p.search(norm) for p in patterns):
+                return Ask(kind, text)
+    return Ask(policy.answers.unstated if story else "default", message)

@@ -1,0 +1,55 @@
+"""Article blocks as the composer sees them: a paragraph, or a list with its lead-in paragraph,
+with the kinds the article's companion ``<article>.blocks.yaml`` gives it.
+
+Example::
+
+    blocks = article_blocks(units, read_block_kinds(corpus_dir))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from .text import normalize
+from .types import Passage, Unit
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph, or a list with its lead-in paragraph; ``kind`` from the article's annotations."""
+
+    source: str
+    section: int
+    units: tuple[Unit, ...]
+    kinds: frozenset[str] = frozenset()
+
+    @property
+    def items(self) -> tuple[Unit, ...]:
+        return tuple(u for u in self.units if u.kind == "item")
+
+    @property
+    def sentences(self) -> tuple[Unit, ...]:
+        return tuple(u for u in self.units if u.kind != "item")
+
+
+BlockKinds = Mapping[str, Sequence[tuple[str, Sequence[str]]]]  # source -> (opening words, kinds) per block
+
+
+def article_blocks(units: Sequence[Unit], block_kinds: BlockKinds) -> dict[tuple[str, int], Block]:
+    """Units grouped into blocks (a list's items share their lead-in's section), in article order."""
+    grouped: dict[tuple[str, int], list[Unit]] = {}
+    for u in sorted(units, key=lambda u: (u.source, u.position)):
+        if u.kind != "title":
+            grouped.setdefault((u.source, u.section), []).append(u)
+    blocks = {}
+    for key, members in grouped.items():
+        opening = normalize(members[0].text)
+        kinds = next((k for starts, k in block_kinds.get(key[0], ()) if opening.startswith(normalize(starts))), ())
+        blocks[key] = Block(key[0], key[1], tuple(members), frozenset(kinds))
+    return blocks
+
+
+def passage_of(unit: Unit, score: float = 0.0) -> Passage:
+    return Passage(unit.id, unit.source, unit.text, score, unit.section, unit.position, unit.kind, unit.lead_in,
+                   title=unit.title, publisher=unit.publisher)

@@ -1,0 +1,198 @@
+"""The composer on deterministic fakes: a small hand-made article, hand-set retrieval scores and
+the real policy (its answer kinds, cues and leads). No model, no index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.compose import BlockComposer, read_ask, render
+from assistant.reply import body_text
+from assistant.policy import load_policy
+from assistant.types import Passage, Retrieval, Turn, Unit, Verdict
+
+ROOT = Path(__file__).resolve().parents[1]
+POLICY = load_policy(ROOT / "guardrails")
+SOURCE = "mini.md"
+
+# (section, kind, text): a paragraph, a list with its lead-in paragraph, and so on, in article order.
+ARTICLE = [
+    (1, "sentence", "Withdrawing from people you love is a common part of low mood."),
+    (1, "sentence", "Many people know this pull all too well."),
+    (2, "sentence", "Low mood changes how you see yourself."),
+    (2, "sentence", "Its effects include:"),
+    (2, "item", "Tiredness: Even a short reply can feel like a climb."),
+    (2, "item", "Self-doubt: You may feel you are too much for others."),
+    (2, "item", "Numbness: It can be hard to feel close to anyone."),
+    (3, "sentence", "Pulling away is not selfish."),
+    (3, "sentence", "It is a way of protecting yourself."),
+    (4, "sentence", "Change comes slowly."),
+    (4, "sentence", "Small steps are fine."),
+    (4, "sentence", "Try:"),
+    (4, "item", "A short text: One line or an emoji counts."),
+    (4, "item", "A check-in: Tell one person you are struggling."),
+    (4, "item", "Writing: A journal helps sort out big thoughts."),
+    (4, "item", "Professional help: A counsellor can help you through it."),
+    (5, "sentence", "There is a way through this, and it gets easier with support."),
+]
+KINDS = {SOURCE: (("Withdrawing from people", ("context",)), ("Low mood changes", ("symptoms",)),
+                  ("Pulling away is not selfish", ("reassurance",)), ("Change comes slowly", ("steps",)),
+                  ("There is a way through", ("hope",)))}
+UNITS = [Unit(f"u{i}", SOURCE, text, text, section, i, kind) for i, (section, kind, text) in enumerate(ARTICLE)]
+BY_TEXT = {u.text: u for u in UNITS}
+
+
+def retrieval(scores: dict[str, float], query: str, relevance: float = 0.8, follow_up: bool = False) -> Retrieval:
+    """Passages for the units whose opening words are keys of ``scores``, best first."""
+    chosen = []
+    for start, score in scores.items():
+        unit = next(u for u in UNITS if u.text.startswith(start))
+        chosen.append(Passage(unit.id, SOURCE, unit.text, score, unit.section, unit.position, unit.kind))
+    chosen.sort(key=lambda p: -p.score)
+    return Retrieval(tuple(chosen), query, relevance, follow_up=follow_up, confidence=relevance)
+
+
+def compose(message: str, scores: dict[str, float], turns: tuple[Turn, ...] = (), max_words: int = 90, risk: str = "none"):
+    composer = BlockComposer(POLICY, lambda: UNITS, KINDS, max_words)
+    return composer.answer(Verdict(None, risk=risk, text=message), retrieval(scores, message, follow_up=bool(turns)), turns)
+
+
+def blocks_of(draft) -> set[int]:
+    return {p.section for p in draft.sources}
+
+
+def test_a_list_is_quoted_with_its_lead_in_in_article_order() -> None:
+    draft = compose("how can i start talking to my friends again?",
+                    {"A check-in": 0.9, "A short text": 0.8, "Writing": 0.6, "Small steps": 0.3})
+
+    lines = body_text(draft.segments).splitlines()
+    assert lines[0].startswith("Small steps are fine.") and "Try:" in lines[0]  # the lead-in opens the answer
+    assert [line.split(":")[0] for line in lines[1:]] == ["- A short text", "- A check-in", "- Writing"]  # article order
+    assert draft.lead == POLICY.answers.kinds["what_to_do"].lead
+
+
+def test_a_list_is_trimmed_to_its_best_items() -> None:
+    draft = compose("what can i do?", {"A check-in": 0.9, "A short text": 0.85, "Professional help": 0.2})
+
+    assert "Professional help" not in body_text(draft.segments) and "A check-in" in body_text(draft.segments) and "A short text" in body_text(draft.segments)
+
+
+def test_a_short_paragraph_is_quoted_whole() -> None:
+    draft = compose("is pulling away selfish?", {"Pulling away is not selfish": 0.9})
+
+    assert "Pulling away is not selfish." in body_text(draft.segments) and "It is a way of protecting yourself." in body_text(draft.segments)
+
+
+def test_a_steps_lead_never_goes_over_a_description() -> None:
+    # "what can I do" when only the description scored: the answer quotes it, under the default lead
+    draft = compose("what can i do about it?", {"Self-doubt": 0.9, "Tiredness": 0.8, "Low mood changes": 0.7})
+
+    assert blocks_of(draft) == {2} and draft.lead == POLICY.answers.kinds["default"].lead
+
+
+def test_the_lead_falls_back_when_a_supporting_line_is_of_another_kind() -> None:
+    draft = compose("what can i do?", {"Numbness": 1.0, "A check-in": 0.95, "A short text": 0.9})
+
+    assert blocks_of(draft) == {2, 4}  # the steps, and the retrieval's best line from the description
+    assert draft.lead == POLICY.answers.kinds["default"].lead
+
+
+def test_tell_me_more_gets_the_next_block_never_a_repeat() -> None:
+    first = compose("why do i pull away from people?", {"Pulling away is not selfish": 0.9, "It is a way": 0.8, "Self-doubt": 0.5})
+    turns = (Turn("user", "why do i pull away from people?"), Turn("assistant", f"{first.lead}\n{body_text(first.segments)}"))
+
+    more = compose("tell me more", {"Pulling away is not selfish": 0.9, "It is a way": 0.8, "Self-doubt": 0.5,
+                                    "Tiredness": 0.4}, turns)
+
+    assert more.category == "answered" and body_text(more.segments)
+    quoted_before = {p.text for p in first.sources}
+    assert not quoted_before & {p.text for p in more.sources}
+    assert more.lead == POLICY.answers.kinds["more"].lead
+
+
+def test_what_else_after_part_of_a_list_gives_the_rest_of_it() -> None:
+    turns = (Turn("user", "how do i reconnect"),
+             Turn("assistant", "Small steps are fine. Try: [1]\n- A short text: One line or an emoji counts. [2]\n"
+                               "- A check-in: Tell one person you are struggling. [3]"))
+
+    more = compose("what else", {"A short text": 0.9, "A check-in": 0.8, "Writing": 0.5, "Professional help": 0.45,
+                                 "Pulling away is not selfish": 0.44}, turns)
+
+    assert "Writing: A journal" in body_text(more.segments) and "A short text" not in body_text(more.segments) and "A check-in" not in body_text(more.segments)
+
+
+def test_the_body_stays_within_the_word_budget() -> None:
+    long_item = "Long: " + " ".join(["word"] * 40)
+    units = UNITS[:12] + [Unit(f"l{i}", SOURCE, f"{long_item} {i}.", "", 4, 100 + i, "item") for i in range(6)]
+    composer = BlockComposer(POLICY, units, KINDS, 90)
+    passages = tuple(Passage(u.id, SOURCE, u.text, 1.0 - 0.01 * i, u.section, u.position, u.kind)
+                     for i, u in enumerate(units[12:]))
+    draft = composer.answer(Verdict(None, text="what can i do?"), Retrieval(passages, "what can i do?", 0.8, confidence=0.8))
+
+    assert body_text(draft.segments) and len(" ".join(p.text for p in draft.sources).split()) <= 120
+
+
+def test_the_reply_draws_on_at_most_two_blocks_however_spread_the_scores() -> None:
+    draft = compose("why do i feel like this", {"Tiredness": 0.9, "Pulling away is not selfish": 0.88, "A check-in": 0.87,
+                                               "There is a way": 0.86, "Withdrawing from": 0.85})
+
+    assert 1 <= len(blocks_of(draft)) <= 2
+
+
+def test_a_line_the_policy_avoids_for_someone_at_risk_is_never_quoted() -> None:
+    draft = compose("why do i feel like this", {"Self-doubt": 0.9, "Tiredness": 0.8}, risk="possible")
+    safe = compose("why do i feel like this", {"Self-doubt": 0.9, "Tiredness": 0.8})
+    avoid = POLICY.crisis.avoid_quoting[0]
+
+    # the real policy avoids "They're better off without me": prove the filter with that line in a unit
+    units = UNITS + [Unit("risky", SOURCE, f"Guilt: “{avoid}.”", "", 2, 7, "item")]
+    composer = BlockComposer(POLICY, units, KINDS, 90)
+    passages = (Passage("risky", SOURCE, units[-1].text, 0.95, 2, 7, "item"),
+                Passage("u5", SOURCE, UNITS[5].text, 0.9, 2, 5, "item"), Passage("u4", SOURCE, UNITS[4].text, 0.8, 2, 4, "item"))
+    at_risk = composer.answer(Verdict(None, risk="possible", text="why"), Retrieval(passages, "why", 0.8, confidence=0.8))
+    no_risk = composer.answer(Verdict(None, text="why"), Retrieval(passages, "why", 0.8, confidence=0.8))
+
+    assert body_text(draft.segments) == body_text(safe.segments)
+    assert avoid not in body_text(at_risk.segments) and avoid in body_text(no_risk.segments)
+
+
+def test_a_common_block_must_win_by_a_margin() -> None:
+    policy = POLICY.__class__.__new__(POLICY.__class__)
+    policy.__dict__.update(POLICY.__dict__)
+    policy.file = POLICY.file.model_copy(update={"answers": POLICY.answers.model_copy(
+        update={"common": ["Withdrawing from people"], "common_margin": 0.3})})
+    policy.__dict__.pop("answer_cues", None)
+    scores = {"Withdrawing from": 0.9, "There is a way": 0.8}
+
+    narrow = BlockComposer(policy, UNITS, KINDS, 90).answer(Verdict(None, text="hm"), retrieval(scores, "hm"))
+    plain = BlockComposer(POLICY, UNITS, KINDS, 90).answer(Verdict(None, text="hm"), retrieval(scores, "hm"))
+
+    assert blocks_of(plain) >= {1} and 1 not in blocks_of(narrow)
+
+
+@pytest.mark.parametrize("message, kind", [
+    ("y do i keep doing this", "default"),  # chat spelling: the composer reads retrieval's corrected text, not this
+    ("why do i keep cancelling plans", "cause"),
+    ("how do i start replying to texts again", "what_to_do"),
+    ("is it selfish to avoid everyone", "normal"),
+    ("will this ever get better", "hope"),
+    ("what kinds of treatment are there", "treatment"),
+    ("my brother stopped calling us. how can i help him?", "help_someone"),
+    ("tell me more", "more"),
+    ("and?", "more"),
+    ("I stopped going out in March. My friends text and I leave them on read. I used to be fun. Will it always be like this?",
+     "hope"),
+    ("I stopped going out in March. My friends text and I leave them on read. I used to be the fun one.", "cause"),
+])
+def test_the_ask_is_read_from_the_last_question_or_the_gist(message: str, kind: str) -> None:
+    assert read_ask(message, POLICY).kind == kind
+
+
+def test_render_keeps_list_items_as_items_in_article_order() -> None:
+    passages = [Passage(u.id, SOURCE, u.text, 1.0, u.section, u.position, u.kind) for u in (UNITS[16], UNITS[11], UNITS[12])]
+
+    segments = render(passages)
+
+    assert [s.kind for s in segments] == ["line", "item", "line"]
+    assert [(q.n, q.passage.position) for s in segments for q in s.quotes] == [(1, 11), (2, 12), (3, 16)]
