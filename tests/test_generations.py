@@ -31,9 +31,3 @@ def test_the_pointer_moves_and_only_the_previous_generation_stays(tmp_path):
     finally:
         release_folders()
 
-
-def test_a_retriever_made_over_a_store_ranks_like_the_one_in_use(fake_bot):
-    # What a serving replica builds when it switches to a new generation (here: the same store).
-    again = fake_bot.retriever.over(fake_bot.store)
-    for question in ("why do I ignore messages?", "Is pushing people away selfish?"):
-        assert [p.id for p in again.retrieve(question, ()).passages] == [p.id for p in fake_bot.retriever.retrieve(question, ()).passages]

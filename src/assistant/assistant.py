@@ -114,21 +114,21 @@ class Assistant:
         return thread
 
     def _switch_index(self) -> bool:
-        """Open the active generation if it is not the one in use, and swap it in whole."""
-        from .retrieval import HybridRetriever
+        """Load the active generation if it is not the one in use, and swap in every part built from
+        the corpus (store, retriever, composer, allowed sentences) at once; the model is kept."""
         from .store import ChromaStore, generations
 
-        if not (self.settings.chroma_url and isinstance(self.store, ChromaStore) and isinstance(self.retriever, HybridRetriever)):
+        if not (self.settings.chroma_url and isinstance(self.store, ChromaStore)):
             return False  # an embedded folder, or parts wired by hand: nothing to follow
         name = generations.active_name(self.store.client, self.settings.collection, self.settings.chroma_retries)
         if name == self.store.collection_name:
             return False
-        store = ChromaStore.open(self.settings)
-        retriever = self.retriever.over(store)
-        retriever.warm()
-        allowed = {u.text for u in retriever.units} | set(self.policy.own_wording)
-        self.store, self.retriever, self.__dict__["allowed_sentences"] = store, retriever, allowed
-        log.info("now answering from %s", name)
+        fresh = type(self).load(self.settings, embedder=self.embedder)
+        fresh.retriever.warm()
+        _ = fresh.allowed_sentences, getattr(fresh.composer, "blocks", None)
+        self.store, self.retriever, self.composer, self.__dict__["allowed_sentences"] = \
+            fresh.store, fresh.retriever, fresh.composer, fresh.allowed_sentences
+        log.info("now answering from %s", fresh.store.collection_name)
         return True
 
     @cached_property

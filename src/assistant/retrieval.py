@@ -72,10 +72,6 @@ class HybridRetriever:
         self.top_k = top_k
         self._english = english or set()
 
-    def over(self, store: Store) -> "HybridRetriever":
-        """The same retriever (settings, reader, words) over another store, with nothing loaded yet."""
-        return HybridRetriever(store, self.embedder, reader=self.reader, mode=self.mode, top_k=self.top_k, english=self._english)
-
     @cached_property
     def units(self) -> list[Unit]:
         return self.store.units()
