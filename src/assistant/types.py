@@ -102,6 +102,7 @@ class Verdict:
     text: str = ""  # the cleaned message that retrieval should use
     topic_margin: float = 0.0  # similarity to on-topic minus off-topic exemplars (> 0 leans on-topic)
     intent: str = "default"
+    in_scope: bool | None = None  # the learned scope head's answer, when a classifier is wired
 
 
 @dataclass(frozen=True)
