@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-done
 
-.PHONY: setup index run test eval bench soak clean rails
+.PHONY: setup index run test eval bench soak serve-replicas clean rails
 
 setup: $(STAMP) ## Create .venv with torch (CPU build) first, then the project and its test tools.
 
@@ -38,8 +38,13 @@ rails: setup ## Retrain the safety classifier (guardrails/classifier/) from ASSI
 bench: index ## Benchmarks; writes benchmarks/results.json, benchmarks/README.md and a plot.
 	$(BIN)/assistant bench
 
-soak: index ## 50 users for 5 minutes against the page on loopback.
+soak: index ## 50 users for 5 minutes against the page on loopback; then replicas on one Chroma server under a minute of load per phase.
 	$(PY) -m assistant.benchmarking.soak --users 50 --seconds 300
+	SOAK_SECONDS=60 $(PY) -m pytest -q tests/test_replicas.py
+
+N ?= 2
+serve-replicas: setup ## `chroma run` on 127.0.0.1:8000 and N pages on 127.0.0.1:7861... (make serve-replicas N=3).
+	$(PY) -m assistant.replicas --replicas $(N)
 
 clean: ## Remove the index and reports (not the venv).
 	rm -rf .index evals/reports test-artifacts

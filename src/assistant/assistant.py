@@ -10,6 +10,7 @@ Example::
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import replace
 from functools import cached_property
@@ -102,6 +103,40 @@ class Assistant:
         _ = self.rails.exemplars
         self.ask(self.policy.suggestions[0])
         return self
+
+    def follow_index(self, every: float = 1.0) -> threading.Thread:
+        """On a Chroma server, check every ``every`` s which index generation is active and switch
+        to a new one whole (``store/generations.py``): questions already under way finish on the
+        index they started with. For serving processes; one-shot commands need not follow."""
+        def follow() -> None:
+            while True:
+                time.sleep(every)
+                try:
+                    self._switch_index()
+                except Exception as exc:  # the server may be down for a while; the next check tries again
+                    log.warning("index check failed: %s", exc.__class__.__name__)
+
+        thread = threading.Thread(target=follow, name="follow-index", daemon=True)
+        thread.start()
+        return thread
+
+    def _switch_index(self) -> bool:
+        """Load the active generation if it is not the one in use, and swap in every part built from
+        the corpus (store, retriever, composer, allowed sentences) at once; the model is kept."""
+        from .store import ChromaStore, generations
+
+        if not (self.settings.chroma_url and isinstance(self.store, ChromaStore)):
+            return False  # an embedded folder, or parts wired by hand: nothing to follow
+        name = generations.active_name(self.store.client, self.settings.collection, self.settings.chroma_retries)
+        if name == self.store.collection_name:
+            return False
+        fresh = type(self).load(self.settings, embedder=self.embedder)
+        fresh.retriever.warm()
+        _ = fresh.allowed_sentences, getattr(fresh.composer, "blocks", None)
+        self.store, self.retriever, self.composer, self.__dict__["allowed_sentences"] = \
+            fresh.store, fresh.retriever, fresh.composer, fresh.allowed_sentences
+        log.info("now answering from %s", fresh.store.collection_name)
+        return True
 
     @cached_property
     def allowed_sentences(self) -> set[str]:

@@ -23,7 +23,7 @@ from .corpus import Problem, read_corpus
 from .embeddings import Embedder
 from .errors import AssistantError, CorpusError, IndexError_, StoreUnavailable
 from .settings import Settings
-from .store import ChromaStore, activate, active_folder, discard, new_build_folder
+from .store import ChromaStore, activate, active_folder, discard, generations, new_build_folder
 
 MANIFEST_VERSION = 1
 
@@ -174,9 +174,11 @@ def ingest(settings: Settings, embedder: Embedder, *, rebuild: bool = False) -> 
     if plan.idle:
         return report(0, int(old.get("units", 0)))
 
-    build = None if settings.chroma_url else new_build_folder(settings.index_dir, copy=not plan.rebuild)
+    if settings.chroma_url:
+        return report(*_ingest_generation(settings, embedder, plan, wanted, docs, timings))
+    build = new_build_folder(settings.index_dir, copy=not plan.rebuild)
     store = ChromaStore.open(settings, path=build)
-    if build is not None and not plan.rebuild and not _holds(store, old):
+    if not plan.rebuild and not _holds(store, old):
         store.close()
         discard(build)
         plan = plan_ingest({}, wanted, docs, problems, rebuild=True)
@@ -189,27 +191,55 @@ def ingest(settings: Settings, embedder: Embedder, *, rebuild: bool = False) -> 
         for source in plan.removed + plan.changed:
             store.delete_source(source)
         timings["delete"] = time.perf_counter() - t
-        by_source = {d.source: d for d in docs}
-        todo = [u for s in plan.added + plan.changed for u in chunk_document(by_source[s])]
-        if todo:
-            t = time.perf_counter()
-            uniq = sorted({x for u in todo for x in (u.text, u.context, *u.questions)})
-            vectors = dict(zip(uniq, embedder.encode(uniq)))
-            timings["embed"] = time.perf_counter() - t
-            t = time.perf_counter()
-            store.add(todo, vectors)
-            timings["write"] = time.perf_counter() - t
-        total = store.count_units()
-        store.set_manifest({**wanted, "files": plan.files, "units": total})
+        embedded, total = _write(store, plan, docs, embedder, wanted, timings)
     except BaseException as exc:
         store.close()
-        if build is not None:
-            discard(build)
-        if build is not None and isinstance(exc, Exception) and not isinstance(exc, AssistantError):
+        discard(build)
+        if isinstance(exc, Exception) and not isinstance(exc, AssistantError):
             raise IndexError_(f"Could not write the new index ({exc.__class__.__name__}: {exc}); the previous index is unchanged. "
                               "Check the free disk space, then run `assistant ingest --rebuild`.") from exc
         raise
     store.close()
-    if build is not None:
-        activate(settings.index_dir, build)
-    return report(len(todo), total)
+    activate(settings.index_dir, build)
+    return report(embedded, total)
+
+
+def _write(store: ChromaStore, plan: Plan, docs, embedder: Embedder, wanted: dict, timings: dict[str, float]) -> tuple[int, int]:
+    """Embed and store the added and changed files' units, then the manifest; (units embedded, units in all)."""
+    by_source = {d.source: d for d in docs}
+    todo = [u for s in plan.added + plan.changed for u in chunk_document(by_source[s])]
+    if todo:
+        t = time.perf_counter()
+        uniq = sorted({x for u in todo for x in (u.text, u.context, *u.questions)})
+        vectors = dict(zip(uniq, embedder.encode(uniq)))
+        timings["embed"] = time.perf_counter() - t
+        t = time.perf_counter()
+        store.add(todo, vectors)
+        timings["write"] = time.perf_counter() - t
+    total = store.count_units()
+    store.set_manifest({**wanted, "files": plan.files, "units": total})
+    return len(todo), total
+
+
+def _ingest_generation(settings: Settings, embedder: Embedder, plan: Plan, wanted: dict, docs,
+                       timings: dict[str, float]) -> tuple[int, int]:
+    """On a Chroma server: write a new collection beside the one being read (rows of unchanged
+    files copied over), then point readers at it (``store/generations.py``)."""
+    current = ChromaStore.open(settings)
+    name = generations.new_name(settings.collection)
+    store = ChromaStore(current.client, name, server=True, retries=settings.chroma_retries)
+    try:
+        t = time.perf_counter()
+        if not plan.rebuild:
+            fresh = set(plan.added + plan.changed)
+            store.copy_sources(current, [s for s in plan.files if s not in fresh])
+        timings["copy"] = time.perf_counter() - t
+        result = _write(store, plan, docs, embedder, wanted, timings)
+    except BaseException:
+        try:
+            store.drop()
+        except Exception:  # the server may be the reason we are here; the pointer still names the old index
+            pass
+        raise
+    generations.activate(current.client, settings.collection, name, settings.chroma_retries)
+    return result

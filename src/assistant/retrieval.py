@@ -106,7 +106,8 @@ class HybridRetriever:
         leads = {}
         for j, u in enumerate(self.units):
             if u.kind == "sentence" and u.text.endswith(":"):
-                short = len(content_words(u.text)) < 3 and j > 0 and self.units[j - 1].section == u.section
+                before = self.units[j - 1] if j > 0 else None
+                short = len(content_words(u.text)) < 3 and before is not None and (before.source, before.section) == (u.source, u.section)
                 leads[(u.source, u.section)] = f"{self.units[j - 1].text} {u.text}" if short else u.text
         return leads
 

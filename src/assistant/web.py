@@ -165,6 +165,14 @@ def page_css() -> str:
     return CSS_FILE.read_text(encoding="utf-8")
 
 
+# Gradio keeps the chat scrolled to its end, and on a phone the end of a reply is the disclaimer:
+# the person would have to scroll back up to find the answer. This keeps a new question in view
+# while it is answered, then shows the reply from its first line (with the question above it
+# when both fit), and leaves the scroll alone while the reply streams in below.
+def reading_position_script() -> str:
+    return f'<script>{(Path(__file__).with_name("static") / "reading_position.js").read_text(encoding="utf-8")}</script>'
+
+
 def theme():
     """Gradio's default look with system fonts only: nothing is fetched from a font CDN."""
     base = gr.themes.Default(
@@ -262,6 +270,7 @@ def build(bot: Bot, extras: Sequence[Extra] = ()) -> gr.Blocks:
             height="min(66vh, 640px)",
             min_height=280,
             layout="bubble",
+            autoscroll=False,  # static/reading_position.js shows a new reply from its first line instead
             buttons=[],
             feedback_options=None,
             latex_delimiters=[],
@@ -320,18 +329,20 @@ def _warm_event_path() -> None:
     matplotlib.get_backend()
 
 
-def launch(demo: gr.Blocks, settings: Settings, *, block: bool = True, routes: Sequence[Any] = ()) -> str:
+def launch(demo: gr.Blocks, settings: Settings, *, block: bool = True, routes: Sequence[Any] = (), warm: bool = True) -> str:
     """Serve ``demo`` on ``settings.host:port`` with the queue limits; return its URL.
     ``routes`` (the HTTP API, ``api.api_routes``) are served by the same app, before the page's own.
+    ``warm=False`` leaves the event path's warm-up (``_warm_event_path``) to the caller.
 
     Only loopback traffic: no share link, analytics, monitoring page, run history or MCP.
     """
-    _warm_event_path()
+    if warm:
+        _warm_event_path()
     demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.max_queue)
     demo.launch(
         server_name=settings.host, server_port=settings.port, share=False, prevent_thread_lock=True, quiet=True,
         footer_links=[], run_history=False, enable_monitoring=False, pwa=False, mcp_server=False, ssr_mode=False,
-        theme=theme(), css=page_css(), show_error=False,
+        theme=theme(), css=page_css(), head=reading_position_script(), show_error=False,
         app_kwargs={"routes": list(routes), "openapi_url": None} if routes else None,
     )
     url = f"http://{settings.host}:{demo.server_port}/"
@@ -342,11 +353,25 @@ def launch(demo: gr.Blocks, settings: Settings, *, block: bool = True, routes: S
 
 
 def serve(settings: Settings, extras: Sequence[Extra] = ()) -> None:
-    """``assistant chat``: load the assistant, then serve the page (with ``extras``, see ``build``)
-    until interrupted."""
-    from .assistant import Assistant
+    """``assistant chat``: serve the page (with ``extras``, see ``build``), then load the
+    assistant, then serve until interrupted.
 
+    The first paint needs only the policy, so the page is up before the model and the index are
+    loaded (a question asked in that second waits for them; ``/readyz`` says when they are in).
+    """
     from .api import api_routes
+    from .deferred import DeferredAssistant
 
-    bot = Assistant.load(settings).warm()
-    launch(build(bot, extras), settings, routes=api_routes(bot, settings))
+    bot = DeferredAssistant(settings)
+    demo = build(bot, extras)
+    url = launch(demo, settings, routes=api_routes(bot, settings), block=False, warm=False)
+    try:
+        bot.load()
+        if settings.chroma_url:
+            bot.wait().follow_index()  # replicas on one server switch to a re-ingested index by themselves
+        _warm_event_path()
+    except BaseException:
+        demo.close()
+        raise
+    print(f"Chat page: {url}  (Ctrl+C to stop)", flush=True)
+    demo.block_thread()

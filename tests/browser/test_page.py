@@ -215,3 +215,30 @@ def test_every_request_stays_on_loopback(open_chat):
     chat.ask(CRISIS)
     assert chat.requests, "no requests were recorded"
     assert chat.off_loopback() == []
+
+
+# The reply's first line, the visible part of the chat box and the viewport, in page pixels.
+FIRST_LINE_IN_VIEW = """
+(reply) => {
+  const box = reply.closest('.bubble-wrap').getBoundingClientRect();
+  const first = [...reply.querySelectorAll('p')].find(p => !p.classList.contains('sr-only') && p.innerText.trim());
+  const line = first.getClientRects()[0];
+  const top = Math.max(box.top, 0), bottom = Math.min(box.bottom, window.innerHeight);
+  return {line_top: line.top, line_bottom: line.bottom, box_top: top, box_bottom: bottom, text: first.innerText.slice(0, 60)};
+}
+"""
+
+
+def test_phone_reply_arrives_showing_its_first_line(open_chat, served, artifacts):
+    chat = open_chat(375, 812)
+    chat.ask(QUESTION)  # a first exchange, so the second reply lands below a full chat box
+    reply = chat.ask("What small steps can I take to reconnect?")
+    chat.page.wait_for_timeout(300)  # any scroll the page still makes happens in this time
+    seen = reply.evaluate(FIRST_LINE_IN_VIEW)
+    assert seen["box_top"] <= seen["line_top"] and seen["line_bottom"] <= seen["box_bottom"], seen
+    # The reply is read from its top: its first line sits in the upper half of what the box shows.
+    assert seen["line_top"] < (seen["box_top"] + seen["box_bottom"]) / 2, seen
+    # ...and the reply is long enough that the chat box's end (its disclaimer) is out of view.
+    disclaimer = reply.get_by_text(served.bot.policy.disclaimer).bounding_box()
+    assert disclaimer["y"] > seen["box_bottom"], (disclaimer, seen)
+    chat.page.screenshot(path=str(artifacts / "page-phone-375-after-reply.png"))

@@ -1,7 +1,9 @@
 """Cold start: a new process, timed from its start to the moment a person could use it.
 
 - ``ask``: ``assistant ask QUESTION`` until the answer is printed;
-- ``chat``: ``assistant chat --port N`` until the page answers ``GET /`` with 200;
+- ``chat``: ``assistant chat --port N`` until the page answers ``GET /`` with 200 (the page is
+  served before the model and the index are loaded);
+- ``chat_ready``: the same until ``GET /readyz`` answers 200 (model, index and warm-up done);
 - ``naive``: the LangChain tutorial script (``benchmarking.naive``) until its answer is printed;
 - ``reingest``: ``assistant ingest`` on an unchanged corpus until its summary is printed.
 
@@ -23,9 +25,9 @@ from .measure import Run, free_port, median, timed_process
 def commands(question: str) -> dict[str, Callable[[dict[str, str]], Run]]:
     exe = str(Path(sys.executable).with_name("assistant"))
 
-    def chat(env: dict[str, str]) -> Run:
+    def chat(env: dict[str, str], path: str = "") -> Run:
         port = free_port()
-        return timed_process([exe, "chat", "--port", str(port)], env=env, until="url", ready_url=f"http://127.0.0.1:{port}/",
+        return timed_process([exe, "chat", "--port", str(port)], env=env, until="url", ready_url=f"http://127.0.0.1:{port}/{path}",
                              timeout=180)
 
     return {
@@ -33,6 +35,7 @@ def commands(question: str) -> dict[str, Callable[[dict[str, str]], Run]]:
         "naive": lambda env: timed_process([sys.executable, "-m", "assistant.benchmarking.naive", question], env=env,
                                            timeout=300),
         "chat": chat,
+        "chat_ready": lambda env: chat(env, "readyz"),
         "reingest": lambda env: timed_process([exe, "ingest"], env=env),
     }
 

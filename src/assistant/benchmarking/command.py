@@ -198,7 +198,7 @@ def _cold(plan: Plan, env: dict[str, str], log) -> dict[str, Any]:
     if plan.quick:
         # CI: our three starts only. The naive recipe's first start compiles its own libraries
         # (25 s on a fresh clone), and one start of it would be no fair baseline anyway.
-        return run_cold(env, runs=plan.cold_runs, question=QUESTION, log=log, warm_up=("ask",), only=("ask", "chat", "reingest"))
+        return run_cold(env, runs=plan.cold_runs, question=QUESTION, log=log, warm_up=("ask",), only=("ask", "chat", "chat_ready", "reingest"))
     warm_up = ("ask", "naive")  # one start writes the bytecode all share; the naive recipe has its own
     return run_cold(env, runs=plan.cold_runs, question=QUESTION, log=log, warm_up=warm_up)
 

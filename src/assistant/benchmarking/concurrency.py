@@ -37,7 +37,8 @@ def start_page(env: dict[str, str], timeout: float = 180.0, control: bool = Fals
     proc = subprocess.Popen(cmd, env=env, stdout=log_file, stderr=log_file, start_new_session=True)
     child = Child(proc)
     url = f"http://127.0.0.1:{port}/"
-    if not wait_until(lambda: child.exited() or http_ok(url), timeout) or child.exited():
+    ready = url if control else url + "readyz"  # the page is served before its model is loaded
+    if not wait_until(lambda: child.exited() or http_ok(ready), timeout) or child.exited():
         child.stop()
         child.reap()
         log_file.seek(0)

@@ -147,7 +147,8 @@ def _cold(results: dict[str, Any]) -> list[str]:
     cold = results.get("cold_start", {})
     if not cold or "error" in cold:
         return []
-    labels = {"ask": '`assistant ask "why do I ignore messages?"` → answer printed', "chat": "`assistant chat` → page answers",
+    labels = {"ask": '`assistant ask "why do I ignore messages?"` → answer printed', "chat": "`assistant chat` → page served (`GET /`)",
+              "chat_ready": "`assistant chat` → ready to answer (`GET /readyz`)",
               "naive": "naive LangChain recipe → answer printed", "reingest": "`assistant ingest`, unchanged corpus → done"}
     rows = [[labels.get(k, k), v.get("median_s"), v.get("peak_rss_mb"),
              ", ".join(f"{r['seconds']:.2f}" for r in v.get("runs", []))] for k, v in cold.items()]

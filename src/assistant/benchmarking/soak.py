@@ -263,7 +263,7 @@ class Page:
             if self.proc.poll() is not None:
                 raise click.ClickException(f"the page exited with {self.proc.returncode}:\n{self.tail()}")
             try:
-                if httpx.get(self.url, timeout=2).status_code == 200:
+                if httpx.get(self.url + "readyz", timeout=2).status_code == 200:  # served, and its model loaded
                     return self
             except httpx.HTTPError:
                 pass

@@ -29,7 +29,7 @@ import numpy as np
 from ..errors import IndexError_, StoreUnavailable
 from ..settings import Settings
 from ..types import Unit
-from . import chroma, snapshot
+from . import chroma, generations, snapshot
 from .folders import active_folder
 from .rows import TEXT_ROWS, is_text_row, read_row_id, unit_from_row, unit_rows
 
@@ -77,7 +77,8 @@ class ChromaStore:
         The embedded client is created on first use, so a reader served by the snapshot never imports chromadb."""
         if settings.chroma_url:
             client = chroma.connect(settings)
-            return cls(client, settings.collection, server=True, retries=settings.chroma_retries)
+            name = generations.active_name(client, settings.collection, settings.chroma_retries)
+            return cls(client, name, server=True, retries=settings.chroma_retries)
         folder = path or active_folder(settings.index_dir)
         if folder is None:
             raise IndexError_(f"No index in {settings.index_dir}; run `assistant ingest` to build it.")
@@ -160,6 +161,17 @@ class ChromaStore:
             sl = slice(i, i + BATCH)
             batch = (ids[sl], np.asarray(vecs[sl], dtype=np.float32), metas[sl])
             self._call(lambda b=batch: col.upsert(ids=b[0], embeddings=b[1], metadatas=b[2]), "store passages")
+
+    def copy_sources(self, other: "ChromaStore", sources: list[str]) -> None:
+        """Copy every row of ``sources`` (vectors included) from ``other``: nothing is embedded again."""
+        if not sources:
+            return
+        self._drop_snapshot()
+        col, theirs = self.collection(create=True), other.collection()
+        for page in other._pages(theirs, "read passages", where={"source": {"$in": sources}}, include=["metadatas", "embeddings"]):
+            if len(page["ids"]):
+                self._call(lambda p=page: col.upsert(ids=p["ids"], embeddings=p["embeddings"], metadatas=p["metadatas"]),
+                           "store passages")
 
     def delete_source(self, source: str) -> None:
         self._drop_snapshot()
