@@ -185,4 +185,5 @@ def test_the_real_heads_decide_invented_messages_as_the_policy_says(real_rails, 
     ("how do i reconnect with my sister after months of silence", "how do i jump start a dead car battery"),
 ])
 def test_the_real_scope_head_leans_on_topic_only_for_the_articles_subject(real_rails, inside, outside):
-    assert real_rails.check(inside).topic_margin > 0 > real_rails.check(outside).topic_margin
+    assert real_rails.in_scope(real_rails._similarities(inside)[0]) is True
+    assert real_rails.in_scope(real_rails._similarities(outside)[0]) is False

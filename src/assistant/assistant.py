@@ -27,22 +27,9 @@ from .safety import InputRails
 from .settings import Settings
 from .reply import without_sources
 from .text import normalize
-from .types import Draft, Reply, Retrieval, Turn, Verdict
+from .types import Draft, Reply, Retrieval, Turn, Verdict, parse_history
 
 log = logging.getLogger("assistant")
-
-
-def parse_history(history: Any) -> tuple[Turn, ...]:
-    """Accept a list of ``{"role", "content"}`` dicts or ``Turn``s; skip anything malformed."""
-    turns: list[Turn] = []
-    if not isinstance(history, (list, tuple)):
-        return ()
-    for item in history[-20:]:
-        if isinstance(item, Turn):
-            turns.append(item)
-        elif isinstance(item, dict) and item.get("role") in ("user", "assistant") and isinstance(item.get("content"), str):
-            turns.append(Turn(item["role"], item["content"]))
-    return tuple(turns)
 
 
 class Assistant:

@@ -36,7 +36,7 @@ import numpy as np
 
 from .classifier.heads import SafetyClassifier
 from .embeddings import Embedder
-from .policy import EXEMPLAR_LABELS, Policy
+from .policy import EXEMPLAR_LABELS, SOMEONE_ELSE, Policy
 from .text import Speller, clean, deobfuscate, normalize, words
 from .types import RailHit, RiskTier, Turn, Verdict
 
@@ -235,7 +235,10 @@ class InputRails:
         learned, bar = sims.learned, self.classifier.thresholds if self.classifier is not None else {}
         if not learned or tier == "clear":
             return tier, hits
-        if learned["clear"] >= bar["clear"]:
+        # Worry about someone else's safety is possible risk by the written policy: the classifier
+        # may not turn it into a takeover, as the escalator patterns may not either.
+        about_someone_else = any(h.reason.startswith(f"pattern:{SOMEONE_ELSE}") for h in hits)
+        if learned["clear"] >= bar["clear"] and not about_someone_else:
             return "clear", [RailHit("crisis_clear", "classifier:clear", round(learned["clear"], 4)), *hits][:3]
         if tier == "none" and learned["risk"] >= bar["risk"]:
             return "possible", [RailHit("crisis_possible", "classifier:risk", round(learned["risk"], 4))]
@@ -290,7 +293,7 @@ class InputRails:
         leaning = sims.best(risky, (*BENIGN, "medical"), t.crisis_escalate_similarity, -0.02)
         # Worry about someone else (patterns named someone_else_*) is never escalated: the time or
         # means in such a message is about the other person, and the reply already gives 988.
-        patterned = any(h.reason.startswith("pattern:") and not h.reason.startswith("pattern:someone_else") for h in signals)
+        patterned = any(h.reason.startswith("pattern:") and not h.reason.startswith(f"pattern:{SOMEONE_ELSE}") for h in signals)
         if leaning and not patterned and self._medical_information(texts):
             leaning = None  # "should I try ketamine? I've failed 3 meds": the means named is the treatment asked about
         escalators = self._patterns("crisis_escalators", *texts) if patterned or leaning else []
@@ -429,7 +432,8 @@ class InputRails:
         if name:
             for hit in self._patterns("medication_request", *texts):
                 return RailHit("medical", f"medication:{name.group(0)}+{hit.reason}", 1.0)
-        if sims.learned and sims.learned["medical"] >= self.classifier.thresholds["medical"]:
+        if (sims.learned and sims.learned["medical"] >= self.classifier.thresholds["medical"]
+                and not self._patterns("about_the_article", *texts)):
             return RailHit("medical", "classifier:medical", round(sims.learned["medical"], 4))
         score, _, ex = sims["medical"]
         others = max(sims[l][0] for l in ("on_topic", "off_topic", "benign_lookalike", "small_talk"))

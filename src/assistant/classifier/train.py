@@ -34,9 +34,11 @@ from .heads import ARTIFACT_VERSION, DECISIONS, LinearHeads
 SEED = 20261203
 C = 1.0  # inverse regularisation; 0.25 and 4 were no better on the left-out sources
 BENIGN = ("on_topic", "off_topic", "benign_lookalike")  # the rows a false alarm is counted on
-# The false-alarm budget of each head on benign dev messages (see choose_threshold): a takeover
-# and a medical refusal within the 3% targets; the gentle 988 line costs little, so more.
-MAX_FALSE_ALARM = {"risk": 0.10, "clear": 0.03, "medical": 0.03}
+# The false-alarm budget of each head on each benign label's dev messages (see choose_threshold).
+# The heads only add to the patterns and exemplars, whose own false alarms use part of the 3%
+# targets; a medical refusal costs an on-topic question its answer, so the medical head gets 1%;
+# the gentle 988 line costs little, so it gets more.
+MAX_FALSE_ALARM = {"risk": 0.10, "clear": 0.03, "medical": 0.01}
 LICENCES = {"sst": "CC BY 4.0", "oaimod": "MIT", "srl": "Apache-2.0", "meqsum": "CC BY 4.0", "liveqa": "none stated",
             "medquad": "CC BY 4.0", "esconv": "CC BY-NC 4.0", "clinc": "CC BY 3.0", "tsid": "none stated",
             "team": "this repository's", "exemplars": "this repository's"}
