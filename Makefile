@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-done
 
-.PHONY: setup index run test eval bench soak serve-replicas clean
+.PHONY: setup index run test eval bench soak serve-replicas clean rails
 
 setup: $(STAMP) ## Create .venv with torch (CPU build) first, then the project and its test tools.
 
@@ -31,6 +31,9 @@ test: setup ## The whole test suite: fakes, real model, real Chroma (embedded an
 
 eval: index ## Run every labelled case through the real pipeline; writes evals/reports/<timestamp>/.
 	$(BIN)/assistant eval --compare dense --compare naive
+
+rails: setup ## Retrain the safety classifier (guardrails/classifier/) from ASSISTANT_TRAINING_DATA and the team's messages; prints the generalisation table.
+	$(BIN)/assistant rails
 
 bench: index ## Benchmarks; writes benchmarks/results.json, benchmarks/README.md and a plot.
 	$(BIN)/assistant bench

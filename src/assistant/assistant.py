@@ -22,26 +22,14 @@ from .embeddings import Embedder
 from .errors import AssistantError, StoreUnavailable
 from .finish import finish
 from .policy import Policy, load_policy
+from .classifier import SafetyClassifier, load_classifier
 from .safety import InputRails
 from .settings import Settings
 from .reply import without_sources
 from .text import normalize
-from .types import Draft, Reply, Retrieval, Turn, Verdict
+from .types import Draft, Reply, Retrieval, Turn, Verdict, parse_history
 
 log = logging.getLogger("assistant")
-
-
-def parse_history(history: Any) -> tuple[Turn, ...]:
-    """Accept a list of ``{"role", "content"}`` dicts or ``Turn``s; skip anything malformed."""
-    turns: list[Turn] = []
-    if not isinstance(history, (list, tuple)):
-        return ()
-    for item in history[-20:]:
-        if isinstance(item, Turn):
-            turns.append(item)
-        elif isinstance(item, dict) and item.get("role") in ("user", "assistant") and isinstance(item.get("content"), str):
-            turns.append(Turn(item["role"], item["content"]))
-    return tuple(turns)
 
 
 class Assistant:
@@ -59,9 +47,12 @@ class Assistant:
         self.composer = composer
 
     @classmethod
-    def load(cls, settings: Settings | None = None, *, embedder: Embedder | None = None) -> "Assistant":
+    def load(cls, settings: Settings | None = None, *, embedder: Embedder | None = None,
+             classifier: SafetyClassifier | None = None) -> "Assistant":
         """Validate the policy, open the model and the index (building the index if it is missing),
-        and wire the default parts."""
+        and wire the default parts. The learned safety classifier is loaded for the real model (a
+        stale or mismatched artifact stops start-up); an embedder of another model gets none
+        unless one is passed."""
         from .compose import BlockComposer
         from .corpus import read_block_kinds
         from .embeddings import default_model_dir, verify_model
@@ -77,6 +68,8 @@ class Assistant:
         if embedder is None:
             verify_model(model_dir, settings.model_sha256)
             embedder = load_query_embedder(settings, model_dir)
+        if classifier is None and getattr(embedder, "model_sha256", None) == settings.model_sha256:
+            classifier = load_classifier(settings, model_sha256=settings.model_sha256)
         if not settings.chroma_url:
             # Missing, damaged, or built by another model or chunker: rebuilt before the first question.
             ensure_index(settings, ingest_embedder(settings, model_dir, embedder))
@@ -85,7 +78,8 @@ class Assistant:
         retriever = HybridRetriever(store, embedder, reader=reader, mode=settings.retrieval_mode, top_k=settings.top_k,
                                     english=english)
         return cls(settings, policy, store=store, embedder=embedder, retriever=retriever,
-                   rails=InputRails(policy, embedder, english, cache_dir=settings.index_dir, max_chars=settings.max_input_chars),
+                   rails=InputRails(policy, embedder, english, cache_dir=settings.index_dir, max_chars=settings.max_input_chars,
+                                    classifier=classifier),
                    composer=BlockComposer(policy, lambda: retriever.units, read_block_kinds(settings.corpus_dir),
                                           settings.max_body_words))
 
@@ -203,7 +197,10 @@ class Assistant:
         if verdict.category == "crisis":
             return Draft("crisis")
         if verdict.category == "medical_advice":
-            return compose_medical(retrieval, self.policy, self.settings.max_body_words)
+            # Article lines go under the medical reply only when the question is within the
+            # article's scope: a fever or a rash is never "answered" with lines about depression.
+            shared = None if verdict.in_scope is False else retrieval
+            return compose_medical(shared, self.policy, self.settings.max_body_words)
         if verdict.category == "small_talk":
             return Draft("small_talk", lead=getattr(w.small_talk, self.rails.small_talk_kind(normalize(verdict.text))))
         if verdict.category == "invalid":

