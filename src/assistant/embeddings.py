@@ -19,7 +19,7 @@ import os
 import re
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
@@ -147,3 +147,30 @@ class HashEmbedder(_Base):
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self._vector(t) for t in texts])
+
+
+def encode_cached(embedder: "Embedder", texts: Sequence[str], cache_dir: Path | None, name: str) -> np.ndarray:
+    """``embedder.encode(texts)``, kept in ``cache_dir/<name>-<key>.npy`` where the key is a hash
+    of the texts and the model, so a fixed list (exemplars, training messages) is embedded once.
+    A cache that cannot be read or written only costs embedding again."""
+    model = getattr(embedder, "model_sha256", getattr(embedder, "name", "?"))
+    key = hashlib.sha256(("\x1e".join(texts) + "\x1f" + model).encode()).hexdigest()[:16]
+    cache = Path(cache_dir) / f"{name}-{key}.npy" if cache_dir else None
+    if cache is not None and cache.is_file():
+        try:
+            matrix = np.load(cache)
+            if matrix.shape[0] == len(texts):
+                return matrix
+        except (OSError, ValueError):
+            pass
+    matrix = np.asarray(embedder.encode(list(texts)), dtype=np.float32)
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(".tmp.npy")
+            np.save(tmp, matrix)
+            tmp.replace(cache)
+        except OSError:
+            pass
+    return matrix
+

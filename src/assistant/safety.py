@@ -26,7 +26,6 @@ Example::
 
 from __future__ import annotations
 
-import hashlib
 import re
 from functools import cached_property
 from pathlib import Path
@@ -35,7 +34,7 @@ from typing import Sequence
 import numpy as np
 
 from .classifier.heads import SafetyClassifier
-from .embeddings import Embedder
+from .embeddings import Embedder, encode_cached
 from .policy import EXEMPLAR_LABELS, SOMEONE_ELSE, Policy
 from .text import Speller, clean, deobfuscate, normalize, words
 from .types import RailHit, RiskTier, Turn, Verdict
@@ -93,26 +92,7 @@ class ExemplarIndex:
     def __init__(self, policy: Policy, embedder: Embedder, cache_dir: Path | None = None):
         self.labels = EXEMPLAR_LABELS
         texts = [t for label in self.labels for t in policy.exemplars[label]]
-        key = hashlib.sha256(("\x1e".join(texts) + getattr(embedder, "model_sha256", embedder.name)).encode()).hexdigest()[:16]
-        cache = Path(cache_dir) / f"exemplars-{key}.npy" if cache_dir else None
-        matrix = None
-        if cache is not None and cache.is_file():
-            try:
-                matrix = np.load(cache)
-                if matrix.shape[0] != len(texts):
-                    matrix = None
-            except (OSError, ValueError):
-                matrix = None
-        if matrix is None:
-            matrix = embedder.encode(texts)
-            if cache is not None:
-                try:
-                    cache.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = cache.with_suffix(".tmp.npy")
-                    np.save(tmp, matrix)
-                    tmp.replace(cache)
-                except OSError:
-                    pass  # a read-only folder only costs re-embedding next time
+        matrix = encode_cached(embedder, texts, cache_dir, "exemplars")
         self.matrices: dict[str, np.ndarray] = {}
         self.texts: dict[str, tuple[str, ...]] = {}
         start = 0

@@ -141,23 +141,6 @@ class TrainingData:
 
     def embed(self, embedder, cache_dir: Path | None = None) -> np.ndarray:
         """Unit vectors of every text, from the on-disk cache when the same texts and model made it."""
-        model = getattr(embedder, "model_sha256", getattr(embedder, "name", "?"))
-        key = hashlib.sha256(("\x1e".join(self.texts) + "\x1f" + model).encode()).hexdigest()[:16]
-        cache = Path(cache_dir) / "classifier" / f"train-{key}.npy" if cache_dir else None
-        if cache is not None and cache.is_file():
-            try:
-                matrix = np.load(cache)
-                if matrix.shape[0] == len(self.texts):
-                    return matrix
-            except (OSError, ValueError):
-                pass
-        matrix = np.asarray(embedder.encode(list(self.texts)), dtype=np.float32)
-        if cache is not None:
-            try:
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                tmp = cache.with_suffix(".tmp.npy")
-                np.save(tmp, matrix)
-                tmp.replace(cache)
-            except OSError:
-                pass  # a read-only folder only costs embedding again
-        return matrix
+        from ..embeddings import encode_cached
+
+        return encode_cached(embedder, self.texts, Path(cache_dir) / "classifier" if cache_dir else None, "train")
