@@ -1,8 +1,9 @@
 """Composers the answer-quality figures compare ours against, over the same rails and retrieval.
 
-- ``TodayComposer``: the composition as it was before answers were read by their ask, frozen
-  here word for word (walk the ranking, keep units close to the best, render in article order,
-  lead by the question's intent), so the report can show what changed.
+- ``TodayComposer``: the composition as it was before answers were read by their ask (walk the
+  ranking and keep units close to the best: ``compose.select``, which the medical reply's excerpt
+  still uses; render in article order; lead by the question's intent), so the report can show
+  what changed.
 - ``NearestBlockComposer``: "the single nearest section": the one article block (a paragraph,
   or a list with its lead-in) whose whole text is nearest to the question, quoted whole.
 
@@ -21,45 +22,9 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..compose import article_blocks, out_of_scope, passage_of, render
+from ..compose import select as today_select  # the earlier choice; the medical reply's excerpt still uses it
 from ..policy import INTENT_KIND, Policy
-from ..text import words
-from ..types import Draft, Passage, Retrieval, Turn, Unit, Verdict
-
-MAX_UNITS = 4
-RELATIVE_SCORE = 0.55
-DENSE_DROP = 0.17
-
-
-def _overlap(a: str, b: str) -> float:
-    wa, wb = set(words(a)), set(words(b))
-    return len(wa & wb) / max(1, min(len(wa), len(wb)))
-
-
-def today_select(passages: tuple[Passage, ...], max_words: int, max_units: int = MAX_UNITS) -> list[Passage]:
-    """The earlier choice: walk the ranking; keep units close to the best one that fit the budget."""
-    usable = [p for p in passages if not p.text.rstrip().endswith(":")]
-    if not usable:
-        return []
-    best = usable[0]
-    best_dense = max((p.dense for p in usable if p.dense is not None), default=None)
-    chosen: list[Passage] = []
-    budget = max_words
-    for p in usable:
-        if len(chosen) >= max_units:
-            break
-        if chosen and p.score < RELATIVE_SCORE * best.score:
-            continue
-        if chosen and best_dense is not None and p.dense is not None and p.dense < best_dense - DENSE_DROP:
-            continue
-        if any(_overlap(p.text, c.text) > 0.7 for c in chosen):
-            continue
-        n = len(p.text.split())
-        if n > budget and chosen:
-            continue
-        chosen.append(p)
-        budget -= n
-    return chosen
-
+from ..types import Draft, Retrieval, Turn, Unit, Verdict
 
 class TodayComposer:
     """The earlier composition, frozen (its leads are the policy's leads of the same wording)."""
