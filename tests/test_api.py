@@ -115,7 +115,7 @@ def test_bad_input_gets_a_clear_4xx_with_the_safety_lines(client, fake_bot, path
     assert "Traceback" not in response.text
 
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=40),
                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(["question", "history", "id", "role",
                                                                                                 "content", "x"]), inner, max_size=4),
                     max_leaves=12)
