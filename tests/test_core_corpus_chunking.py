@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from assistant.chunking import chunk_document
 from assistant.corpus import read_corpus, read_document

@@ -12,7 +12,6 @@ import sys
 import textwrap
 import tomllib
 from importlib import metadata
-from pathlib import Path
 from unittest import mock
 
 import pytest

@@ -121,7 +121,7 @@ class Similarities:
     def __init__(self, per_window: dict[str, np.ndarray], nearest: dict[str, list[str]]):
         self.per_window = per_window
         self.nearest = nearest
-        # The learned classifier's probabilities for the message (see ``InputRails.learned``):
+        # The learned classifier's probabilities for the message (set by ``InputRails._similarities``):
         # risk, clear and medical from the highest window, topic from the mean; empty without one.
         self.learned: dict[str, float] = {}
 
@@ -209,6 +209,9 @@ class InputRails:
         """Crisis tier of one message: the tier of the patterns and exemplars (``_risk``), raised,
         never lowered, by the learned classifier when its probability reaches the bar chosen on
         held-out training data (``make rails``)."""
+        clear = self._patterns("crisis_clear", *self._read(text))
+        if clear:  # decided without the model (earlier turns are judged this way too)
+            return "clear", clear[:3]
         if sims is None:
             sims, _ = self._similarities(clean(text))
         tier, hits = self._risk(text, sims)
@@ -232,14 +235,11 @@ class InputRails:
         return sims.learned["topic"] >= self.classifier.thresholds["topic"]
 
     def _risk(self, text: str, sims: Similarities) -> tuple[RiskTier, list[RailHit]]:
-        """Crisis tier of one message from patterns and exemplars. Clear-risk patterns decide alone; a possible-risk signal
-        (pattern or exemplar) becomes clear when the message also names a time, a decision, a
-        means or a preparation (the escalator patterns); exemplar-only decisions need a
-        threshold and a margin over the benign labels."""
+        """Crisis tier of one message with no clear-risk pattern (``risk`` checks those first),
+        from patterns and exemplars: a possible-risk signal (pattern or exemplar) becomes clear
+        when the message also names a time, a decision, a means or a preparation (the escalator
+        patterns); exemplar-only decisions need a threshold and a margin over the benign labels."""
         texts = self._read(text)
-        hits = self._patterns("crisis_clear", *texts)
-        if hits:
-            return "clear", hits[:3]
         t = self.t
         # Crisis exemplars must beat the benign labels and the medical ones in the same window:
         # "can I take an extra pill today?" is close to "I took all my pills" in wording, not meaning.
