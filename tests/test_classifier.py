@@ -1,18 +1,22 @@
 """The safety classifier's artifact: the shipped one loads, a damaged or stale one is refused
-with a line that says to run `make rails`, training is deterministic, and the real heads on the
-real model decide a few invented messages as the written policy says."""
+with a line that says to run `make rails`, training is deterministic, the lexical features read
+a disguised word as the word and give the same numbers at run time as in training, and the real
+heads on the real model decide a few invented messages as the written policy says."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.classifier import ArtifactError, load_heads
 from assistant.classifier.data import LABELS, TrainingData
 from assistant.classifier.heads import DECISIONS
+from assistant.classifier.lexical import Lexicon
 from assistant.classifier.train import fit, write_artifact
 from assistant.embeddings import HashEmbedder
 from assistant.settings import OFFICIAL_MODEL_SHA256
@@ -58,6 +62,16 @@ def test_a_corrupt_weights_file_is_refused(artifact):
     (artifact / "weights.json").write_bytes(bytes(raw))
 
     _refused(artifact, "SHA-256")
+
+
+def test_weights_whose_lexicon_does_not_fit_the_heads_are_refused(artifact):
+    weights = json.loads((artifact / "weights.json").read_text(encoding="utf-8"))
+    weights["lexicon"]["words"] = weights["lexicon"]["words"][:-1]
+    raw = (json.dumps(weights, separators=(",", ":")) + "\n").encode()
+    (artifact / "weights.json").write_bytes(raw)
+    _edit_manifest(artifact, weights_sha256=hashlib.sha256(raw).hexdigest())
+
+    _refused(artifact, "wrong shape")
 
 
 def test_unreadable_or_missing_files_are_refused(artifact):
@@ -123,8 +137,33 @@ def test_training_on_the_same_data_writes_the_same_bytes(tmp_path):
 
     assert out[0] == out[1]
     heads = load_heads(tmp_path / "one", model_sha256=embedder.model_sha256, data_paths=[_sample(tmp_path)])
-    p = heads.scores(embedder.encode(["i want to end my life tonight", "what is the weather tomorrow"]))
+    texts = ["i want to end my life tonight", "what is the weather tomorrow"]
+    p = heads.scores(embedder.encode(texts), texts)
     assert p["clear"][0] > p["clear"][1]
+
+
+def test_the_lexicon_reads_a_disguised_word_as_the_word():
+    lexicon = Lexicon.fit(["thinking about suicide", "suicide prevention week", "what is the weather"], max_features=100)
+
+    plain, disguised = lexicon.sparse(["thinking about suicide", "thinking about su1c1de"])
+    assert "suicide" in lexicon.words and len(plain[0])
+    assert plain[0].tolist() == disguised[0].tolist() and np.allclose(plain[1], disguised[1])
+    assert np.isclose(np.linalg.norm(plain[1]), 1.0)
+    assert lexicon.sparse(["zzzz qqqq"])[0][0].size == 0, "a text with no known n-gram has an empty vector"
+
+
+def test_run_time_scores_match_the_training_matrix(tmp_path):
+    data = TrainingData.load([_sample(tmp_path)])
+    X = data.embed(HashEmbedder())
+    heads = fit(data, X)
+    texts = list(data.texts[:6])
+    trained = heads.lexicon.matrix(texts) @ heads.lexical.T
+
+    assert np.allclose(heads.lexicon.dot(texts, heads.lexical), trained)
+    write_artifact(tmp_path / "a", heads, data, model_sha256="m")
+    loaded = load_heads(tmp_path / "a", model_sha256="m")
+    p, q = heads.scores(X[:6], texts), loaded.scores(X[:6], texts)
+    assert all(np.allclose(p[d], q[d], atol=1e-4) for d in DECISIONS)
 
 
 def test_eval_near_copies_are_dropped_from_training(tmp_path):

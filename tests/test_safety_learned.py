@@ -22,7 +22,7 @@ class Scripted:
     def __init__(self, **p: float):
         self.p = {"risk": 0.0, "clear": 0.0, "medical": 0.0, "topic": 0.5} | p
 
-    def scores(self, vectors: np.ndarray) -> dict[str, np.ndarray]:
+    def scores(self, vectors: np.ndarray, texts) -> dict[str, np.ndarray]:
         return {d: np.full(len(vectors), v) for d, v in self.p.items()}
 
 

@@ -197,12 +197,17 @@ class InputRails:
     def _similarities(self, text: str, also: Sequence[str] = ()) -> tuple[Similarities, list[str]]:
         """Exemplar similarities of the windows of ``text``; ``also`` are embedded in the same
         model run (see ``check``)."""
-        pieces = windows(self._corrected(deobfuscate(text)))
-        vectors = self.embedder.encode(pieces + [t for t in also if t not in pieces])
+        read = self._corrected(deobfuscate(text))
+        pieces = windows(read)
+        # The classifier learned from whole messages, long ones too: it also reads a long message
+        # whole (one more text in the same model run), beside the windows the exemplars judge.
+        judged = pieces + ([read] if self.classifier is not None and read not in pieces else [])
+        vectors = self.embedder.encode(judged + [t for t in also if t not in judged])
         sims = self.exemplars.scores(vectors[: len(pieces)])
         if self.classifier is not None:
-            p = self.classifier.scores(vectors[: len(pieces)])
-            sims.learned = {d: float(np.max(p[d])) for d in ("risk", "clear", "medical")} | {"topic": float(np.mean(p["topic"]))}
+            p = self.classifier.scores(vectors[: len(judged)], judged)
+            sims.learned = ({d: float(np.max(p[d])) for d in ("risk", "clear", "medical")}
+                            | {"topic": float(np.mean(p["topic"][: len(pieces)]))})
         return sims, pieces
 
     def risk(self, text: str, sims: Similarities | None = None) -> tuple[RiskTier, list[RailHit]]:

@@ -1,8 +1,9 @@
-"""The safety classifiers at run time: four logistic heads on the sentence embedding.
+"""The safety classifiers at run time: four logistic heads on the sentence embedding and words.
 
-Each head is ``sigmoid(v · w + b)`` over the unit vector the app already computes
-(all-MiniLM-L6-v2, 384-d), so a decision costs one small matrix product on top of the model
-run the rails make anyway. The heads and their thresholds come from the versioned artifact in
+Each head is ``sigmoid(v · w + x · u + b)``: ``v`` is the unit vector the app already computes
+(all-MiniLM-L6-v2, 384-d) and ``x`` the text's word and character n-gram TF-IDF vector
+(``lexical.Lexicon``, a capped vocabulary), so a decision costs one small matrix product and a
+dictionary look-up per n-gram on top of the model run the rails make anyway. The heads and their thresholds come from the versioned artifact in
 ``guardrails/classifier/`` (``make rails`` writes it); loading refuses an artifact that is
 corrupt, made for another model or label set, or older than the training data beside it.
 
@@ -13,7 +14,7 @@ the article's scope).
 Example::
 
     heads = load_heads(Path("guardrails/classifier"), model_sha256=OFFICIAL_MODEL_SHA256)
-    p = heads.scores(embedder.encode(["i want to die"]))
+    p = heads.scores(embedder.encode(["i want to die"]), ["i want to die"])
     p["clear"][0] >= heads.thresholds["clear"]
 """
 
@@ -29,9 +30,10 @@ import numpy as np
 
 from ..errors import ConfigError
 from .data import LABELS, sha256_files
+from .lexical import Lexicon
 
 DECISIONS = ("risk", "clear", "medical", "topic")
-ARTIFACT_VERSION = 1
+ARTIFACT_VERSION = 2
 REBUILD = "run `make rails` to rebuild it"
 
 
@@ -41,24 +43,30 @@ class ArtifactError(ConfigError):
 
 @runtime_checkable
 class SafetyClassifier(Protocol):
-    """Probabilities per decision for a batch of unit vectors, and the bar each must reach."""
+    """Probabilities per decision for a batch of texts (their unit vectors and the texts
+    themselves, in the same order), and the bar each must reach."""
 
     thresholds: dict[str, float]
 
-    def scores(self, vectors: np.ndarray) -> dict[str, np.ndarray]: ...
+    def scores(self, vectors: np.ndarray, texts: Sequence[str]) -> dict[str, np.ndarray]: ...
 
 
 @dataclass(frozen=True)
 class LinearHeads:
-    """Logistic heads: ``weights`` is decisions × dim, ``bias`` one per decision."""
+    """Logistic heads: ``weights`` is decisions × dim, ``bias`` one per decision; with a
+    ``lexicon``, ``lexical`` is decisions × its size."""
 
     weights: np.ndarray
     bias: np.ndarray
     thresholds: dict[str, float]
     decisions: tuple[str, ...] = DECISIONS
+    lexicon: Lexicon | None = None
+    lexical: np.ndarray | None = None
 
-    def scores(self, vectors: np.ndarray) -> dict[str, np.ndarray]:
+    def scores(self, vectors: np.ndarray, texts: Sequence[str]) -> dict[str, np.ndarray]:
         logits = np.asarray(vectors, dtype=np.float64) @ self.weights.T + self.bias
+        if self.lexicon is not None and self.lexical is not None:
+            logits = logits + self.lexicon.dot(list(texts), self.lexical)
         p = 1.0 / (1.0 + np.exp(-np.clip(logits, -40, 40)))
         return {d: p[:, i] for i, d in enumerate(self.decisions)}
 
@@ -95,9 +103,13 @@ def load_heads(folder: Path, *, model_sha256: str, data_paths: Sequence[Path] = 
     try:
         w = np.array([weights["heads"][d]["weights"] for d in DECISIONS], dtype=np.float64)
         b = np.array([weights["heads"][d]["bias"] for d in DECISIONS], dtype=np.float64)
+        lex = weights["lexicon"]
+        lexicon = Lexicon(tuple(lex["words"]), tuple(lex["chars"]), np.array(lex["idf"], dtype=np.float64))
+        u = np.array([weights["heads"][d]["lexical"] for d in DECISIONS], dtype=np.float64)
         thresholds = {d: float(manifest["thresholds"][d]) for d in DECISIONS}
     except (KeyError, TypeError, ValueError):
-        raise _fail(weights_path, "heads or thresholds are incomplete") from None
-    if w.ndim != 2 or w.shape[0] != len(DECISIONS) or not np.isfinite(w).all() or not np.isfinite(b).all():
+        raise _fail(weights_path, "heads, lexicon or thresholds are incomplete") from None
+    if (w.ndim != 2 or w.shape[0] != len(DECISIONS) or u.shape != (len(DECISIONS), lexicon.size)
+            or len(lexicon.idf) != lexicon.size or not all(np.isfinite(a).all() for a in (w, b, u, lexicon.idf))):
         raise _fail(weights_path, "weights have the wrong shape or are not finite")
-    return LinearHeads(w, b, thresholds)
+    return LinearHeads(w, b, thresholds, lexicon=lexicon, lexical=u)

@@ -1,9 +1,12 @@
 """Learn the safety heads from labelled messages and write the versioned artifact.
 
 One logistic regression per decision (scikit-learn, class-balanced weights, lbfgs, seeded) on
-the sentence embeddings of the training messages. A small MLP was tried too; the linear heads
-won on the leave-one-source-out figures (see ``guardrails/README.md``) and cost one dot
-product at run time.
+the sentence embedding of each message beside its word and character n-gram TF-IDF vector
+(``lexical.Lexicon``, fitted on the same training rows). The words add what carries from one
+source to another (method, amount and dose words, disguised spellings after
+``text.deobfuscate``); on the leave-one-source-out runs they raised the recall of every crisis
+and medical head at the same dev false-alarm budgets (``guardrails/README.md``). A small MLP on
+the embedding was tried too and lost on the left-out sources.
 
 Thresholds are never chosen on ``evals/``: they come from out-of-sample probabilities of the
 dev split (heads trained on the train split), each rule in ``choose_threshold``. Bars chosen on
@@ -30,9 +33,12 @@ import numpy as np
 
 from .data import LABELS, TrainingData
 from .heads import ARTIFACT_VERSION, DECISIONS, LinearHeads
+from .lexical import CHAR_NGRAMS, MIN_DF, WORD_NGRAMS, Lexicon
 
 SEED = 20261203
 C = 1.0  # inverse regularisation; 0.25 and 4 were no better on the left-out sources
+MAX_FEATURES = 10000  # per kind of n-gram (word, character): about 1.5 MB of artifact
+EMBEDDING_SCALE = 1.0  # the embedding's weight beside the lexical vector (both have unit length)
 BENIGN = ("on_topic", "off_topic", "benign_lookalike")  # the rows a false alarm is counted on
 # The false-alarm budget of each head on each benign label's dev messages (see choose_threshold).
 # The heads only add to the patterns and exemplars, whose own false alarms use part of the 3%
@@ -44,27 +50,40 @@ LICENCES = {"sst": "CC BY 4.0", "oaimod": "MIT", "srl": "Apache-2.0", "meqsum": 
             "team": "this repository's", "exemplars": "this repository's"}
 
 
-def _fit_one(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+Head = tuple[np.ndarray, np.ndarray, float]  # embedding weights, lexical weights, bias
+
+
+def _features(X: np.ndarray, texts, lexicon: Lexicon):
+    import scipy.sparse as sp
+
+    return sp.hstack([sp.csr_matrix(X.astype(np.float64) * EMBEDDING_SCALE), lexicon.matrix(texts)]).tocsr()
+
+
+def _fit_one(F, y: np.ndarray, dim: int) -> Head:
     from sklearn.linear_model import LogisticRegression
 
-    clf = LogisticRegression(C=C, class_weight="balanced", max_iter=5000, tol=1e-8, random_state=SEED)
-    clf.fit(X.astype(np.float64), y)
-    return clf.coef_[0], float(clf.intercept_[0])
+    clf = LogisticRegression(C=C, class_weight="balanced", max_iter=5000, tol=1e-6, random_state=SEED)
+    clf.fit(F, y)
+    coef = clf.coef_[0]
+    return coef[:dim] * EMBEDDING_SCALE, coef[dim:], float(clf.intercept_[0])
 
 
-def fit_rows(X: np.ndarray, targets: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, tuple[np.ndarray, float] | None]:
-    """One head per decision on ``rows`` (where that decision is defined); ``None`` when the rows
-    hold only one class for it."""
-    out: dict[str, tuple[np.ndarray, float] | None] = {}
+def fit_rows(X: np.ndarray, texts, targets: dict[str, np.ndarray], rows: np.ndarray) -> tuple[Lexicon, dict[str, Head | None]]:
+    """The lexicon of ``rows`` and one head per decision on them (where that decision is
+    defined); ``None`` when the rows hold only one class for it."""
+    lexicon = Lexicon.fit([t for t, r in zip(texts, rows) if r], MAX_FEATURES)
+    F = _features(X, texts, lexicon)
+    out: dict[str, Head | None] = {}
     for d in DECISIONS:
         m = rows & (targets[d] >= 0)
         y = targets[d][m]
-        out[d] = _fit_one(X[m], y) if len(set(y.tolist())) == 2 else None
-    return out
+        out[d] = _fit_one(F[m], y, X.shape[1]) if len(set(y.tolist())) == 2 else None
+    return lexicon, out
 
 
-def _prob(head: tuple[np.ndarray, float], X: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-(X.astype(np.float64) @ head[0] + head[1])))
+def _prob(head: Head, lexicon: Lexicon, X: np.ndarray, texts) -> np.ndarray:
+    logit = X.astype(np.float64) @ head[0] + lexicon.dot(texts, head[1][None, :])[:, 0] + head[2]
+    return 1.0 / (1.0 + np.exp(-logit))
 
 
 @dataclass(frozen=True)
@@ -83,9 +102,12 @@ def out_of_sample(data: TrainingData, X: np.ndarray) -> list[Held]:
     plans = [("dev", splits == "train", splits == "dev")]
     plans += [(s, sources != s, sources == s) for s in sorted(set(data.sources))]
     held = []
+    texts = list(data.texts)
     for name, train, test in plans:
-        heads = fit_rows(X, targets, train)
-        probs = {d: (_prob(h, X[test]) if h is not None else np.full(int(test.sum()), np.nan)) for d, h in heads.items()}
+        lexicon, heads = fit_rows(X, texts, targets, train)
+        held_texts = [t for t, r in zip(texts, test) if r]
+        probs = {d: (_prob(h, lexicon, X[test], held_texts) if h is not None else np.full(int(test.sum()), np.nan))
+                 for d, h in heads.items()}
         held.append(Held(name, test, probs))
     return held
 
@@ -131,13 +153,15 @@ def thresholds_from(data: TrainingData, held: list[Held]) -> dict[str, float]:
 
 def fit(data: TrainingData, X: np.ndarray, held: list[Held] | None = None) -> LinearHeads:
     """Heads trained on every row, with thresholds from the out-of-sample runs."""
-    heads = fit_rows(X, data.targets(), np.ones(len(data), dtype=bool))
+    lexicon, heads = fit_rows(X, list(data.texts), data.targets(), np.ones(len(data), dtype=bool))
     if any(h is None for h in heads.values()):
         raise ValueError("the training data lacks a class for some decision")
     thresholds = thresholds_from(data, held if held is not None else out_of_sample(data, X))
     w = np.array([heads[d][0] for d in DECISIONS])  # type: ignore[index]
-    b = np.array([heads[d][1] for d in DECISIONS])  # type: ignore[index]
-    return LinearHeads(np.round(w, 6), np.round(b, 6), thresholds)
+    u = np.array([heads[d][1] for d in DECISIONS])  # type: ignore[index]
+    b = np.array([heads[d][2] for d in DECISIONS])  # type: ignore[index]
+    lexicon = Lexicon(lexicon.words, lexicon.chars, np.round(lexicon.idf, 6))
+    return LinearHeads(np.round(w, 6), np.round(b, 6), thresholds, lexicon=lexicon, lexical=np.round(u, 6))
 
 
 def write_artifact(folder: Path, heads: LinearHeads, data: TrainingData, *, model_sha256: str) -> dict:
@@ -146,8 +170,14 @@ def write_artifact(folder: Path, heads: LinearHeads, data: TrainingData, *, mode
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    weights = {"heads": {d: {"weights": [round(float(v), 6) for v in heads.weights[i]], "bias": round(float(heads.bias[i]), 6)}
-                         for i, d in enumerate(DECISIONS)}}
+    lexicon = heads.lexicon
+    if lexicon is None or heads.lexical is None:
+        raise ValueError("the heads have no lexicon")
+    weights = {"heads": {d: {"weights": [round(float(v), 6) for v in heads.weights[i]], "bias": round(float(heads.bias[i]), 6),
+                             "lexical": [round(float(v), 6) for v in heads.lexical[i]]}
+                         for i, d in enumerate(DECISIONS)},
+               "lexicon": {"words": list(lexicon.words), "chars": list(lexicon.chars),
+                           "idf": [round(float(v), 6) for v in lexicon.idf]}}
     raw = (json.dumps(weights, separators=(",", ":")) + "\n").encode()
     counts: dict[str, dict[str, int]] = {}
     for s, label in zip(data.sources, data.labels):
@@ -155,7 +185,7 @@ def write_artifact(folder: Path, heads: LinearHeads, data: TrainingData, *, mode
         counts[s][label] += 1
     manifest = {
         "artifact_version": ARTIFACT_VERSION,
-        "kind": "logistic regression per decision on all-MiniLM-L6-v2 sentence embeddings",
+        "kind": "logistic regression per decision on all-MiniLM-L6-v2 sentence embeddings and word+char n-gram TF-IDF",
         "embedding_model_sha256": model_sha256,
         "training_data_sha256": data.sha256,
         "labels": list(LABELS),
@@ -164,6 +194,8 @@ def write_artifact(folder: Path, heads: LinearHeads, data: TrainingData, *, mode
         "scikit_learn": sklearn.__version__,
         "seed": SEED,
         "C": C,
+        "lexical": {"word_ngrams": list(WORD_NGRAMS), "char_ngrams": list(CHAR_NGRAMS), "max_features": MAX_FEATURES,
+                    "min_df": MIN_DF, "embedding_scale": EMBEDDING_SCALE, "words": len(lexicon.words), "chars": len(lexicon.chars)},
         "messages": len(data),
         "dropped_eval_near_copies": data.dropped,
         "sources": {s: {"licence": LICENCES.get(s, "see DATA.md"), "labels": dict(sorted(c.items()))} for s, c in sorted(counts.items())},

@@ -88,9 +88,9 @@ def build_table(labels: tuple[str, ...], targets: dict[str, np.ndarray], held, t
 
 def held_out(data, X: np.ndarray, cache_dir: Path | None):
     """``out_of_sample(data, X)``, from the cache when the same data and code made it."""
-    from ..classifier import train
+    from ..classifier import lexical, train
 
-    code = hashlib.sha256(Path(train.__file__).read_bytes()).hexdigest()[:12]
+    code = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (train, lexical))).hexdigest()[:12]
     key = hashlib.sha256(f"{data.sha256}{X.shape}{float(X.sum()):.6f}{code}".encode()).hexdigest()[:16]
     path = Path(cache_dir) / "classifier" / f"heldout-{key}.npz" if cache_dir else None
     if path is not None and path.is_file():
