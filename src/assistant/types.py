@@ -103,6 +103,7 @@ class Verdict:
     topic_margin: float = 0.0  # similarity to on-topic minus off-topic exemplars (> 0 leans on-topic)
     intent: str = "default"
     in_scope: bool | None = None  # the learned scope head's answer, when a classifier is wired
+    scope_score: float | None = None  # that head's probability (None without a classifier)
 
 
 @dataclass(frozen=True)
