@@ -196,3 +196,23 @@ def test_render_keeps_list_items_as_items_in_article_order() -> None:
 
     assert [s.kind for s in segments] == ["line", "item", "line"]
     assert [(q.n, q.passage.position) for s in segments for q in s.quotes] == [(1, 11), (2, 12), (3, 16)]
+
+
+def test_a_supporting_line_follows_the_block_it_supports_and_is_no_bullet_of_its_list() -> None:
+    as_passage = lambda u: Passage(u.id, SOURCE, u.text, 1.0, u.section, u.position, u.kind)  # noqa: E731
+    block = [as_passage(UNITS[i]) for i in (11, 12, 13)]  # "Try:" list, after the symptoms list in the article
+    support = [as_passage(UNITS[5])]  # an item of the earlier list
+
+    segments = render(block, then=support)
+
+    assert [s.kind for s in segments] == ["line", "item", "item", "line"]
+    assert segments[-1].text == UNITS[5].text and [q.n for s in segments for q in s.quotes][-1] == 4
+
+
+def test_the_composer_puts_the_answering_block_before_its_support() -> None:
+    draft = compose("how can i start reaching out again", {"A short text": 0.9, "A check-in": 0.8, "Writing": 0.7,
+                                                           "Tiredness": 0.85})
+    positions = [q.passage.position for s in draft.segments for q in s.quotes]
+
+    # The steps list, whole and in article order, then the symptom line the article has earlier.
+    assert positions[-1] == 4 and positions[:-1] == sorted(positions[:-1]) and min(positions[:-1]) > 4

@@ -98,7 +98,8 @@ def test_an_answer_cites_the_article_passages_it_quotes(fake_bot):
 
     assert reply.category == "answered" and reply.sources
     marks = [int(m.group(0).strip(" []")) for m in CITATION.finditer(reply.body)]
-    assert sorted(set(marks)) == list(range(1, len(reply.sources) + 1))
+    numbers = [n for r in reply.content.references for n in r.numbers]
+    assert marks == numbers == list(range(1, len(numbers) + 1))  # each number once, in order (a list's lead-in shares one)
     for source in reply.sources:
         assert source.text in reply.body
         assert (ROOT / "corpus" / source.source).is_file()

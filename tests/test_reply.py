@@ -74,6 +74,21 @@ def test_sentences_of_one_paragraph_read_as_one_line_and_items_stay_items():
     assert reply.sources == (ONE, TWO, ITEM)
 
 
+def test_a_list_lead_in_shares_the_number_of_the_sentence_before_it_in_every_form():
+    steps = passage(4, "It’s okay to take tiny steps.", section=3)
+    consider = passage(5, "Consider:", section=3)
+    item = passage(6, "Low-pressure communication: Sending a short text or a heart emoji counts.", kind="item", section=3,
+                   lead_in="It’s okay to take tiny steps. Consider:")
+    reply = answered(steps, consider, item)
+    assert reply.body == f"{steps.text} {consider.text} [1]\n- {item.text} [2]"
+    assert [line["n"] for line in reply.content.references[0].to_dict()["lines"]] == [1, 2]
+    assert reply.content.references[0].to_dict()["lines"][0]["text"] == f"{steps.text} {consider.text}"
+    for form in forms(reply).values():
+        assert "Consider: [1]" in squash(form) and "[3]" not in form
+    alone = answered(consider, item)  # no sentence before it in the reply: it is numbered as a line of its own
+    assert alone.body == f"{consider.text} [1]\n- {item.text} [2]"
+
+
 def test_one_reference_per_article_in_order_of_first_citation():
     refs = references(render([ONE, OTHER, TWO]))
     assert [(r.title, r.publisher, [q.n for q in r.quotes]) for r in refs] == [

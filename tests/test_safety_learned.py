@@ -72,3 +72,35 @@ def test_a_medical_question_outside_the_article_gets_no_article_lines(fake_bot):
 
     assert reply.category == "medical_advice" and reply.body == "" and reply.sources == ()
     assert reply.disclaimer in reply.answer and reply.contact in reply.answer
+
+
+def _draft(bot, verdict, relevance: float):
+    from dataclasses import replace
+
+    retrieval = replace(bot.retriever.retrieve(QUESTION, ()), relevance=relevance)
+    return bot.compose(verdict, retrieval)
+
+
+def test_a_confident_scope_head_carries_a_weakly_matched_question_in(fake_bot):
+    from assistant.types import Verdict
+
+    t = fake_bot.policy.thresholds
+    weak = (t.out_of_scope_relevance + t.topic_relevance) / 2  # below every exemplar-vote route
+    assert _draft(fake_bot, Verdict(None, text=QUESTION, topic_margin=-0.1), weak).category == "out_of_scope"
+    carried = Verdict(None, text=QUESTION, topic_margin=-0.1, in_scope=True, scope_score=0.9)
+    assert _draft(fake_bot, carried, weak).category == "answered"
+    # Not below the floor of relevance that nothing overrides.
+    assert _draft(fake_bot, carried, t.out_of_scope_relevance - 0.01).category == "out_of_scope"
+
+
+def test_a_scope_head_far_below_its_bar_holds_back_a_weak_exemplar_vote(fake_bot):
+    from assistant.types import Verdict
+
+    t = fake_bot.policy.thresholds
+    weak = (t.topic_relevance + t.in_scope_relevance) / 2  # in scope today by the exemplar vote alone
+    voted = Verdict(None, text=QUESTION, topic_margin=t.strong_topic + 0.05)
+    assert _draft(fake_bot, voted, weak).category == "answered"
+    doubted = Verdict(None, text=QUESTION, topic_margin=t.strong_topic + 0.05, in_scope=False, scope_score=t.scope_head_floor / 2)
+    assert _draft(fake_bot, doubted, weak).category == "out_of_scope"
+    # A close article match still answers whatever the head says.
+    assert _draft(fake_bot, doubted, t.in_scope_relevance + 0.05).category == "answered"

@@ -220,16 +220,19 @@ class Assistant:
 
     def _in_scope(self, verdict: Verdict, retrieval: Retrieval) -> bool:
         """Calibrated on the labelled on-topic and off-topic sets (evals/README.md): the best
-        article cosine, plus the vote of on-topic versus off-topic exemplars."""
+        article cosine, the vote of on-topic versus off-topic exemplars and, when a classifier is
+        wired, the learned scope head, which can carry a message in or hold a weak vote back."""
         t = self.policy.thresholds
         if retrieval.relevance < t.out_of_scope_relevance:
             return False
         # A follow-up leans on the conversation, and someone who may be at risk gets the
         # article's words rather than a refusal.
-        if retrieval.follow_up or verdict.risk != "none":
+        if retrieval.follow_up or verdict.risk != "none" or verdict.in_scope:
             return True
         if retrieval.relevance >= t.in_scope_relevance and verdict.topic_margin > t.in_scope_topic_floor:
             return True
+        if verdict.scope_score is not None and verdict.scope_score < t.scope_head_floor:
+            return False
         if verdict.topic_margin >= t.strong_topic:
             return True
         return verdict.topic_margin > 0 and retrieval.relevance >= t.topic_relevance

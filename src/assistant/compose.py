@@ -23,6 +23,7 @@ Example::
 from __future__ import annotations
 
 from functools import cached_property
+from dataclasses import replace
 from typing import Callable, Sequence
 
 from .asks import Ask, read_ask
@@ -77,12 +78,12 @@ class BlockComposer:
             earlier = next((t.content for t in reversed(turns) if t.role == "user"), "")
             ask = Ask("more", ask.text, prefer=self._prefer(read_ask(earlier, self.policy)) if earlier else (),
                       lift=self._where_it_left_off(last_reply, usable))
-        chosen = self.choose(retrieval, ask, usable)
+        chosen, extra = self.choose(retrieval, ask, usable)
         if not chosen:
             return out_of_scope(self.policy)
         weak = max(retrieval.relevance, retrieval.confidence) < self.policy.thresholds.weak_evidence_relevance
-        lead = self.policy.wording.weak_evidence if weak else self.lead(ask, chosen)
-        return Draft("answered", segments=render(chosen), lead=" ".join(lead.split()),
+        lead = self.policy.wording.weak_evidence if weak else self.lead(ask, chosen + extra)
+        return Draft("answered", segments=render(chosen, then=extra), lead=" ".join(lead.split()),
                      suggestions=self.policy.suggestions[:3] if weak else ())
 
     def lead(self, ask: Ask, quoted: Sequence[Passage]) -> str:
@@ -93,18 +94,19 @@ class BlockComposer:
         honest = all(b in self.blocks and self.blocks[b].kinds & set(spec.true_of) for b in blocks)
         return spec.lead if honest else kinds["default"].lead
 
-    def choose(self, retrieval: Retrieval, ask: Ask, usable) -> list[Passage]:
-        """The passages to quote: the best block, trimmed, plus at most one supporting line."""
+    def choose(self, retrieval: Retrieval, ask: Ask, usable) -> tuple[list[Passage], list[Passage]]:
+        """The passages to quote: the best block, trimmed, and at most one supporting line (the
+        second list), which the reply puts after the block it supports."""
         scores = {p.id: p.score for p in retrieval.passages}
         ranked = self.rank_blocks(scores, ask, usable, follow_up=retrieval.follow_up)
         if not ranked:
-            return []
+            return [], []
         block = ranked[0][1]
         chosen = self.quote_block(block, scores, usable)
         extra = self.supporting_line(retrieval, block, chosen, ask, usable)
         while extra and _words(chosen + extra) > self.max_words and sum(p.kind == "item" for p in chosen) > MIN_ITEMS:
             chosen.remove(min((p for p in chosen if p.kind == "item"), key=lambda p: p.score))  # room for the better line
-        return chosen + extra if _words(chosen + extra) <= self.max_words else chosen
+        return (chosen, extra) if _words(chosen + extra) <= self.max_words else (chosen, [])
 
     def _where_it_left_off(self, reply: str, usable) -> frozenset[tuple[str, int]]:
         """The blocks that carry on from the last reply: a list it quoted only part of, and the
@@ -222,9 +224,13 @@ def _words(parts: Sequence[Unit | Passage]) -> int:
     return sum(len(p.text.split()) for p in parts)
 
 
-def render(chosen: list[Passage]) -> tuple[Segment, ...]:
-    """Body segments in article order, each quote numbered in that order (``reply.py`` writes them out)."""
-    return segments_of(sorted(chosen, key=lambda p: (p.source, p.position)))
+def render(chosen: list[Passage], then: Sequence[Passage] = ()) -> tuple[Segment, ...]:
+    """Body segments in article order, then ``then`` (a supporting line goes after the block it
+    supports, wherever the article has it), each quote numbered in that order (``reply.py``
+    writes them out). A supporting list item is quoted as a line of its own: as a bullet it would
+    read as one more item of the list above it."""
+    in_order = lambda ps: sorted(ps, key=lambda p: (p.source, p.position))  # noqa: E731
+    return segments_of(in_order(chosen) + [replace(p, kind="sentence") for p in in_order(then)])
 
 
 def select(passages: tuple[Passage, ...], max_words: int, max_units: int = 4) -> list[Passage]:

@@ -1,6 +1,7 @@
 """The reply's structure, built once and rendered as Markdown (``Reply.answer``) or plain text.
 
-``number`` gives a body's quotes their citation numbers in reading order; ``references``
+``number`` gives a body's quotes their citation numbers in reading order (a list's lead-in
+sentence shares the number of the sentence before it); ``references``
 groups the quoted lines by article (one entry each, titled from its front matter);
 ``render_markdown`` and ``render_text`` write a ``ReplyContent`` out in the one order every
 reply has: crisis help, notice, lead, body, sources, suggestions, contact, disclaimer. The
@@ -32,16 +33,31 @@ def article_title(source: str) -> str:
 # -- building ---------------------------------------------------------------------------------
 
 
+def _joins_line(prev: Passage | None, p: Passage) -> bool:
+    """``p`` is a sentence of the paragraph the line before it is quoting."""
+    return prev is not None and prev.kind == "sentence" and p.kind == "sentence" and (prev.source, prev.section) == (p.source, p.section)
+
+
+def lead_in_of_list(p: Passage) -> bool:
+    """A paragraph's sentence that opens its list ("Consider:", "These options include:")."""
+    return p.kind == "sentence" and p.text.rstrip().endswith(":")
+
+
 def segments_of(ordered: list[Passage]) -> tuple[Segment, ...]:
     """Body segments for passages in reading order: list items stay items, and consecutive
-    sentences of one paragraph read as one line. Quotes are numbered 1, 2, ... in that order."""
+    sentences of one paragraph read as one line. Quotes are numbered 1, 2, ... in that order; a
+    list's lead-in sentence shares the number of the sentence before it ("It's okay to take tiny
+    steps. Consider: [1]"), since it says nothing on its own."""
     out: list[Segment] = []
     prev: Passage | None = None
-    for n, p in enumerate(ordered, start=1):
+    n = 0
+    for p in ordered:
+        shared = _joins_line(prev, p) and lead_in_of_list(p) and bool(out)
+        n += 0 if shared else 1
         quote = Quote(n, p)
         if p.kind == "item":
             out.append(Segment("item", (quote,)))
-        elif prev is not None and prev.kind == "sentence" and (prev.source, prev.section) == (p.source, p.section) and out:
+        elif _joins_line(prev, p) and out:
             out[-1] = Segment("line", out[-1].quotes + (quote,))
         else:
             out.append(Segment("line", (quote,)))
@@ -50,15 +66,22 @@ def segments_of(ordered: list[Passage]) -> tuple[Segment, ...]:
 
 
 def number(segments: tuple[Segment, ...]) -> tuple[Segment, ...]:
-    """The same segments with their quotes numbered 1, 2, ... in reading order (after some were dropped)."""
-    out, n = [], 0
+    """The same segments with their quotes numbered 1, 2, ... in reading order (after some were
+    dropped); quotes that shared a number still share one."""
+    out, renumber = [], {}
     for seg in segments:
         quotes = []
         for q in seg.quotes:
-            n += 1
-            quotes.append(Quote(n, q.passage))
+            renumber.setdefault(q.n, len(renumber) + 1)
+            quotes.append(Quote(renumber[q.n], q.passage))
         out.append(Segment(seg.kind, tuple(quotes)))
     return tuple(out)
+
+
+def marked(quotes: tuple[Quote, ...], escape=lambda text: text) -> str:
+    """Quotes as read: each number once, after the last line that carries it."""
+    return " ".join(escape(q.passage.text) + ("" if i + 1 < len(quotes) and quotes[i + 1].n == q.n else f" [{q.n}]")
+                    for i, q in enumerate(quotes))
 
 
 def references(segments: tuple[Segment, ...]) -> tuple[Reference, ...]:
@@ -82,7 +105,7 @@ def body_text(segments: tuple[Segment, ...]) -> str:
     """``Reply.body``: one line per segment, each quote followed by its ``[n]``, items as ``- ``."""
     lines = []
     for seg in segments:
-        line = " ".join(f"{q.passage.text} [{q.n}]" for q in seg.quotes)
+        line = marked(seg.quotes)
         lines.append(f"- {line}" if seg.kind == "item" else line)
     return "\n".join(lines)
 
@@ -91,7 +114,7 @@ def sources_text(refs: tuple[Reference, ...], words: ReplyWords) -> str:
     """The sources paragraph: the label, then one entry per article."""
     entries = []
     for r in refs:
-        numbers = " ".join(f"[{q.n}]" for q in r.quotes)
+        numbers = " ".join(f"[{n}]" for n in r.numbers)
         template = words.reference if r.publisher else words.reference_no_publisher
         entries.append(template.format(numbers=numbers, title=r.title, publisher=r.publisher))
     return f"{words.sources_label} {words.reference_separator.join(entries)}"

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .reply import marked
 from .types import CrisisBlock, Passage, Reference, ReplyContent
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -81,17 +82,17 @@ def crisis_html(block: CrisisBlock, policy: Policy) -> str:
     return with_phone_link("".join(inner), policy)
 
 
-def _quote(n: int, p: Passage) -> str:
+def _quote(n: int, text: str, p: Passage) -> str:
     lead_in = f'<span class="lead-in">{_e(p.lead_in)}</span> ' if p.lead_in else ""
-    return f'<blockquote><span class="ref-n">[{n}]</span> {lead_in}{_e(p.text)}</blockquote>'
+    return f'<blockquote><span class="ref-n">[{n}]</span> {lead_in}{_e(text)}</blockquote>'
 
 
 def reference_html(ref: Reference) -> str:
     """One article: an expandable entry titled from its front matter, with its quoted lines
     numbered under it (a list item keeps its lead-in for context)."""
     by = f' <span class="publisher">{_e(ref.publisher)}</span>' if ref.publisher else ""
-    quotes = "".join(_quote(q.n, q.passage) for q in ref.quotes)
-    numbers = " ".join(f"[{q.n}]" for q in ref.quotes)
+    quotes = "".join(_quote(n, text, p) for n, text, p in ref.lines)
+    numbers = " ".join(f"[{n}]" for n in ref.numbers)
     return (f'<details class="citation"><summary><span class="ref-numbers">{numbers}</span> '
             f'<cite>{_e(ref.title)}</cite>{by}</summary>{quotes}</details>')
 
@@ -116,14 +117,14 @@ def blocks(content: ReplyContent, policy: Policy) -> list[Block]:
             out.append(Block("<p>", _words(text), "</p>"))
     items: list[str] = []
     for seg in content.body:
-        marked = " ".join(f"{_e(q.passage.text)} [{q.n}]" for q in seg.quotes)
+        line = marked(seg.quotes, _e)
         if seg.kind == "item":
-            items.append(f"<li>{marked}</li>")
+            items.append(f"<li>{line}</li>")
             continue
         if items:
             out.append(Block('<ul class="quoted">', tuple(items), "</ul>"))
             items = []
-        out.append(Block('<p class="quoted">', tuple(w + " " for w in marked.split()), "</p>"))
+        out.append(Block('<p class="quoted">', tuple(w + " " for w in line.split()), "</p>"))
     if items:
         out.append(Block('<ul class="quoted">', tuple(items), "</ul>"))
     if content.references:

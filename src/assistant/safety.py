@@ -349,7 +349,8 @@ class InputRails:
             return Verdict("small_talk", tier, tuple(rails + [small]), text, topic, intent)
         if medical:
             return Verdict("medical_advice", tier, tuple(rails + [medical]), text, topic, intent, in_scope=self.in_scope(sims))
-        return Verdict(None, tier, tuple(rails), text, topic, intent)
+        return Verdict(None, tier, tuple(rails), text, topic, intent, in_scope=self.in_scope(sims),
+                       scope_score=sims.learned.get("topic") if sims.learned else None)
 
     def _invalid(self, text: str, norm: str) -> str:
         if len(text) > self.max_chars:

@@ -103,6 +103,7 @@ class Verdict:
     topic_margin: float = 0.0  # similarity to on-topic minus off-topic exemplars (> 0 leans on-topic)
     intent: str = "default"
     in_scope: bool | None = None  # the learned scope head's answer, when a classifier is wired
+    scope_score: float | None = None  # that head's probability (None without a classifier)
 
 
 @dataclass(frozen=True)
@@ -146,9 +147,25 @@ class Reference:
     publisher: str
     quotes: tuple[Quote, ...]
 
+    @property
+    def lines(self) -> tuple[tuple[int, str, Passage], ...]:
+        """One entry per citation number: the number, the words it cites (a list's lead-in joins the
+        sentence before it), and the first passage it cites."""
+        out: list[tuple[int, str, Passage]] = []
+        for q in self.quotes:
+            if out and out[-1][0] == q.n:
+                out[-1] = (q.n, f"{out[-1][1]} {q.passage.text}", out[-1][2])
+            else:
+                out.append((q.n, q.passage.text, q.passage))
+        return tuple(out)
+
+    @property
+    def numbers(self) -> tuple[int, ...]:
+        return tuple(n for n, _, _ in self.lines)
+
     def to_dict(self) -> dict[str, Any]:
         return {"title": self.title, "publisher": self.publisher, "source": self.source,
-                "lines": [{"n": q.n, "text": q.passage.text} for q in self.quotes]}
+                "lines": [{"n": n, "text": text} for n, text, _ in self.lines]}
 
 
 @dataclass(frozen=True)
