@@ -104,3 +104,16 @@ def test_a_scope_head_far_below_its_bar_holds_back_a_weak_exemplar_vote(fake_bot
     assert _draft(fake_bot, doubted, weak).category == "out_of_scope"
     # A close article match still answers whatever the head says.
     assert _draft(fake_bot, doubted, t.in_scope_relevance + 0.05).category == "answered"
+
+
+def test_a_takeover_on_exemplar_resemblance_alone_needs_the_risk_head(fake_bot):
+    message = "I'm in the bathroom with a razor blade"  # an exemplar, matched by no written pattern
+    floor = fake_bot.policy.thresholds.exemplar_clear_risk_floor
+    assert floor > 0
+
+    tier, hits = fake_bot.rails.risk(message)  # no classifier wired: the exemplar decides
+    assert tier == "clear" and not any(h.reason.startswith("pattern:") for h in hits)
+    assert rails_with(fake_bot, risk=floor).check(message).category == "crisis"
+    doubted = rails_with(fake_bot, risk=floor / 2).check(message)
+    assert (doubted.category, doubted.risk) == (None, "possible")  # the gentle 988 line, then the answer
+    assert rails_with(fake_bot, risk=floor / 2, clear=0.95).check(message).category == "crisis"

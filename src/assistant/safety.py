@@ -211,9 +211,10 @@ class InputRails:
         return sims, pieces
 
     def risk(self, text: str, sims: Similarities | None = None) -> tuple[RiskTier, list[RailHit]]:
-        """Crisis tier of one message: the tier of the patterns and exemplars (``_risk``), raised,
-        never lowered, by the learned classifier when its probability reaches the bar chosen on
-        held-out training data (``make rails``)."""
+        """Crisis tier of one message: the tier of the patterns and exemplars (``_risk``), raised by
+        the learned classifier when its probability reaches the bar chosen on held-out training
+        data (``make rails``). The classifier never lowers a pattern's decision; a takeover on
+        exemplar resemblance alone needs its risk head's agreement."""
         clear = self._patterns("crisis_clear", *self._read(text))
         if clear:  # decided without the model (earlier turns are judged this way too)
             return "clear", clear[:3]
@@ -221,7 +222,16 @@ class InputRails:
             sims, _ = self._similarities(clean(text))
         tier, hits = self._risk(text, sims)
         learned, bar = sims.learned, self.classifier.thresholds if self.classifier is not None else {}
-        if not learned or tier == "clear":
+        if not learned:
+            return tier, hits
+        # A takeover that rests on resemblance to exemplars alone, with no written pattern, stands
+        # only when the learned risk head agrees; otherwise it is the gentle tier (988, then the
+        # answer) unless the clear head raises it: look-alikes and overdose questions resemble the
+        # exemplars in wording.
+        if tier == "clear" and learned["risk"] < self.t.exemplar_clear_risk_floor \
+                and not any(h.reason.startswith("pattern:") for h in hits):
+            tier = "possible"
+        elif tier == "clear":
             return tier, hits
         # Worry about someone else's safety is possible risk by the written policy: the classifier
         # may not turn it into a takeover, as the escalator patterns may not either.
