@@ -109,7 +109,8 @@ def test_cited_answer_by_keyboard_with_contact_disclaimer_and_an_open_citation(o
     quote = citation.locator("blockquote").first  # one entry per article; its first quoted line
     quote.wait_for(state="visible")
     assert citation.get_attribute("open") is not None
-    assert quote.inner_text().strip().endswith(expected.sources[0].text)
+    number, words, _ = expected.content.references[0].lines[0]  # a list's lead-in shares its sentence's number
+    assert number == 1 and quote.inner_text().strip().endswith(words)
 
     # The contact and the disclaimer stay on the page itself, outside any reply.
     assert page.locator(f'header a[href="{policy.contact.tel}"]').is_visible()
