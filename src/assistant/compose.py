@@ -31,7 +31,7 @@ from .blocks import Block, BlockKinds, article_blocks, passage_of
 from .policy import Policy
 from .reply import segments_of
 from .text import normalize, words
-from .types import Draft, Passage, Retrieval, Segment, Turn, Unit, Verdict
+from .types import Draft, Passage, Retrieval, Segment, Turn, Unit, Verdict, opens_list
 
 HARD_MAX_WORDS = 120  # a whole list with its lead-in may use up to this; nothing goes beyond it
 PREFER_BOOST = 0.5  # a block of a kind that answers the ask: score x (1 + this)
@@ -189,7 +189,7 @@ class BlockComposer:
         alone says nothing), and any other sentence of the lead-in paragraph the retrieval ranks high."""
         if not sentences:
             return []
-        opener = sentences[-2:] if sentences[-1].text.rstrip().endswith(":") else []
+        opener = sentences[-2:] if opens_list(sentences[-1]) else []
         ranked = [u for u in sentences if u not in opener and scores.get(u.id, 0.0) >= max(LEAD_IN_SHARE * best, 1e-9)]
         return sorted(opener + ranked, key=lambda u: u.position)
 
@@ -236,7 +236,7 @@ def render(chosen: list[Passage], then: Sequence[Passage] = ()) -> tuple[Segment
 def select(passages: tuple[Passage, ...], max_words: int, max_units: int = 4) -> list[Passage]:
     """The medical reply's short excerpt: walk the ranking, keep units close to the best one
     (fused score and dense similarity), not bare lead-ins, not repeats, within the budget."""
-    usable = [p for p in passages if not p.text.rstrip().endswith(":")]
+    usable = [p for p in passages if not opens_list(p)]
     if not usable:
         return []
     best = usable[0]

@@ -173,4 +173,3 @@ def encode_cached(embedder: "Embedder", texts: Sequence[str], cache_dir: Path | 
         except OSError:
             pass
     return matrix
-

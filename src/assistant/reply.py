@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from .policy import ReplyWords
-from .types import CrisisBlock, Passage, Quote, Reference, ReplyContent, Segment
+from .types import CrisisBlock, Passage, Quote, Reference, ReplyContent, Segment, opens_list
 
 
 def article_title(source: str) -> str:
@@ -38,11 +38,6 @@ def _joins_line(prev: Passage | None, p: Passage) -> bool:
     return prev is not None and prev.kind == "sentence" and p.kind == "sentence" and (prev.source, prev.section) == (p.source, p.section)
 
 
-def lead_in_of_list(p: Passage) -> bool:
-    """A paragraph's sentence that opens its list ("Consider:", "These options include:")."""
-    return p.kind == "sentence" and p.text.rstrip().endswith(":")
-
-
 def segments_of(ordered: list[Passage]) -> tuple[Segment, ...]:
     """Body segments for passages in reading order: list items stay items, and consecutive
     sentences of one paragraph read as one line. Quotes are numbered 1, 2, ... in that order; a
@@ -52,7 +47,7 @@ def segments_of(ordered: list[Passage]) -> tuple[Segment, ...]:
     prev: Passage | None = None
     n = 0
     for p in ordered:
-        shared = _joins_line(prev, p) and lead_in_of_list(p) and bool(out)
+        shared = _joins_line(prev, p) and opens_list(p) and bool(out)
         n += 0 if shared else 1
         quote = Quote(n, p)
         if p.kind == "item":

@@ -32,7 +32,7 @@ from .embeddings import Embedder
 from .protocols import Store
 from .queries import STOP, QueryReader, content_words, said_in, sentences
 from .text import Speller, clean, strip_citations, words
-from .types import Passage, Retrieval, Turn, Unit
+from .types import Passage, Retrieval, Turn, Unit, opens_list
 
 RRF_K = 10
 WEIGHTS = {"dense": 1.0, "keyword": 1.0}
@@ -105,7 +105,7 @@ class HybridRetriever:
         """Each list's lead-in sentence by (source, section); a bare "Consider:" with the sentence before it."""
         leads = {}
         for j, u in enumerate(self.units):
-            if u.kind == "sentence" and u.text.endswith(":"):
+            if opens_list(u):
                 before = self.units[j - 1] if j > 0 else None
                 short = len(content_words(u.text)) < 3 and before is not None and (before.source, before.section) == (u.source, u.section)
                 leads[(u.source, u.section)] = f"{self.units[j - 1].text} {u.text}" if short else u.text

@@ -273,3 +273,8 @@ def parse_history(history: Any) -> tuple[Turn, ...]:
         elif isinstance(item, dict) and item.get("role") in ("user", "assistant") and isinstance(item.get("content"), str):
             turns.append(Turn(item["role"], item["content"]))
     return tuple(turns)
+
+
+def opens_list(unit: Unit | Passage) -> bool:
+    """A paragraph's sentence that opens its list ("Consider:", "These options include:")."""
+    return unit.kind == "sentence" and unit.text.rstrip().endswith(":")
