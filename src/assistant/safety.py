@@ -170,9 +170,15 @@ class InputRails:
     def in_scope(self, sims: Similarities) -> bool | None:
         """The learned scope head's answer (None without a classifier): is the message about what
         the article covers?"""
+        return self.scope(sims)["in_scope"]
+
+    def scope(self, sims: Similarities) -> dict[str, bool | float | None]:
+        """The learned scope head's ``Verdict`` fields (both None without a classifier): its
+        probability that the message is within the article, and whether that reaches its bar."""
         if not sims.learned or self.classifier is None:
-            return None
-        return sims.learned["topic"] >= self.classifier.thresholds["topic"]
+            return {"in_scope": None, "scope_score": None}
+        score = sims.learned["topic"]
+        return {"in_scope": score >= self.classifier.thresholds["topic"], "scope_score": score}
 
     def _risk(self, text: str, sims: Similarities) -> tuple[RiskTier, list[RailHit]]:
         """Crisis tier of one message with no clear-risk pattern (``risk`` checks those first),
@@ -272,7 +278,7 @@ class InputRails:
             text = self._strip_rule_bending(text)
             norm = normalize(text)
             if medical:
-                return Verdict("medical_advice", tier, tuple(rails + [medical]), text, in_scope=self.in_scope(sims))
+                return Verdict("medical_advice", tier, tuple(rails + [medical]), text, **self.scope(sims))
             if len([w for w in words(text) if w not in _FUNCTION_WORDS]) < 2:
                 return Verdict("out_of_scope", tier, tuple(rails), text)
             sims, _ = self._similarities(text)
@@ -283,9 +289,8 @@ class InputRails:
         if small and not medical:
             return Verdict("small_talk", tier, tuple(rails + [small]), text, topic, intent)
         if medical:
-            return Verdict("medical_advice", tier, tuple(rails + [medical]), text, topic, intent, in_scope=self.in_scope(sims))
-        return Verdict(None, tier, tuple(rails), text, topic, intent, in_scope=self.in_scope(sims),
-                       scope_score=sims.learned.get("topic") if sims.learned else None)
+            return Verdict("medical_advice", tier, tuple(rails + [medical]), text, topic, intent, **self.scope(sims))
+        return Verdict(None, tier, tuple(rails), text, topic, intent, **self.scope(sims))
 
     def _invalid(self, text: str, norm: str) -> str:
         if len(text) > self.max_chars:
