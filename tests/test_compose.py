@@ -68,14 +68,26 @@ def test_a_list_is_quoted_with_its_lead_in_in_article_order() -> None:
 
     lines = body_text(draft.segments).splitlines()
     assert lines[0].startswith("Small steps are fine.") and "Try:" in lines[0]  # the lead-in opens the answer
-    assert [line.split(":")[0] for line in lines[1:]] == ["- A short text", "- A check-in", "- Writing"]  # article order
+    # the steps were asked for, so the list is quoted whole, in article order
+    assert [line.split(":")[0] for line in lines[1:]] == ["- A short text", "- A check-in", "- Writing", "- Professional help"]
     assert draft.lead == POLICY.answers.kinds["what_to_do"].lead
 
 
-def test_a_list_is_trimmed_to_its_best_items() -> None:
-    draft = compose("what can i do?", {"A check-in": 0.9, "A short text": 0.85, "Professional help": 0.2})
+def test_a_list_the_question_did_not_ask_for_by_kind_is_trimmed_to_its_best_items() -> None:
+    draft = compose("tell me about texting people", {"A check-in": 0.9, "A short text": 0.85, "Professional help": 0.2})
 
-    assert "Professional help" not in body_text(draft.segments) and "A check-in" in body_text(draft.segments) and "A short text" in body_text(draft.segments)
+    body = body_text(draft.segments)
+    assert "Professional help" not in body and "A check-in" in body and "A short text" in body
+
+
+def test_the_kind_asked_for_wins_over_a_closer_worded_block_and_keeps_its_lead_true() -> None:
+    # "what can I do?": the steps answer it, though the symptoms list shares more of its words;
+    # the closer line is not added after them, since the steps lead would not be true of it.
+    draft = compose("i'm so tired all the time, what can i do?",
+                    {"Tiredness": 0.9, "Self-doubt": 0.5, "A short text": 0.5, "A check-in": 0.45})
+
+    assert blocks_of(draft) == {4} and "Tiredness" not in body_text(draft.segments)
+    assert draft.lead == POLICY.answers.kinds["what_to_do"].lead
 
 
 def test_a_short_paragraph_is_quoted_whole() -> None:
@@ -92,9 +104,10 @@ def test_a_steps_lead_never_goes_over_a_description() -> None:
 
 
 def test_the_lead_falls_back_when_a_supporting_line_is_of_another_kind() -> None:
-    draft = compose("what can i do?", {"Numbness": 1.0, "A check-in": 0.95, "A short text": 0.9})
+    # no kind was asked for, so the retrieval's best line from the description may support the steps
+    draft = compose("tell me about reaching out", {"Numbness": 1.0, "A check-in": 0.95, "A short text": 0.9})
 
-    assert blocks_of(draft) == {2, 4}  # the steps, and the retrieval's best line from the description
+    assert blocks_of(draft) == {2, 4}
     assert draft.lead == POLICY.answers.kinds["default"].lead
 
 
@@ -210,9 +223,9 @@ def test_a_supporting_line_follows_the_block_it_supports_and_is_no_bullet_of_its
 
 
 def test_the_composer_puts_the_answering_block_before_its_support() -> None:
-    draft = compose("how can i start reaching out again", {"A short text": 0.9, "A check-in": 0.8, "Writing": 0.7,
-                                                           "Tiredness": 0.85})
+    draft = compose("tell me about reaching out again", {"A short text": 0.9, "A check-in": 0.8, "Writing": 0.7,
+                                                         "Tiredness": 0.85})
     positions = [q.passage.position for s in draft.segments for q in s.quotes]
 
-    # The steps list, whole and in article order, then the symptom line the article has earlier.
+    # The steps list in article order, then the symptom line the article has earlier.
     assert positions[-1] == 4 and positions[:-1] == sorted(positions[:-1]) and min(positions[:-1]) > 4

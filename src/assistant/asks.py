@@ -29,6 +29,7 @@ class Ask:
     text: str
     prefer: tuple[str, ...] = ()  # block kinds that answer it, when not the policy's for ``kind`` ("more": the earlier ask's)
     lift: frozenset[tuple[str, int]] = frozenset()  # blocks lifted as preferred ("more": where the last reply leaves off)
+    stated: bool = False  # a cue in the message named the kind (not the default, nor a story's unstated ask)
 
 
 def _last_questions(message: str) -> list[str]:
@@ -48,5 +49,5 @@ def read_ask(message: str, policy: Policy) -> Ask:
         norm = normalize(text)
         for kind, patterns in cues.items():
             if any(p.search(norm) for p in patterns):
-                return Ask(kind, text)
+                return Ask(kind, text, stated=True)
     return Ask(policy.answers.unstated if story else "default", message)

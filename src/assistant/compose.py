@@ -102,9 +102,11 @@ class BlockComposer:
         if not ranked:
             return [], []
         block = ranked[0][1]
-        chosen = self.quote_block(block, scores, usable)
+        # A list of the very kind that was asked for ("what can I do?": the steps) is quoted whole.
+        whole = ask.stated and bool(block.kinds & set(self._prefer(ask)))
+        chosen = self.quote_block(block, scores, usable, whole=whole)
         extra = self.supporting_line(retrieval, block, chosen, ask, usable)
-        while extra and _words(chosen + extra) > self.max_words and sum(p.kind == "item" for p in chosen) > MIN_ITEMS:
+        while not whole and extra and _words(chosen + extra) > self.max_words and sum(p.kind == "item" for p in chosen) > MIN_ITEMS:
             chosen.remove(min((p for p in chosen if p.kind == "item"), key=lambda p: p.score))  # room for the better line
         return (chosen, extra) if _words(chosen + extra) <= self.max_words else (chosen, [])
 
@@ -139,13 +141,14 @@ class BlockComposer:
         if top <= 0:
             return []
         ranked = []
-        floor = PREFER_FLOOR * top if follow_up else 0.0  # a follow-up's words lean on the earlier question
+        floor = PREFER_FLOOR * top if follow_up or ask.stated else 0.0  # a follow-up's words lean on the earlier question
         for score, block in raw:
             lifted = (block.source, block.section) in ask.lift
             if lifted:  # "more": where the last reply left off comes first, the retrieval ranks among those
                 ranked.append((max(score, top) * (1 + PREFER_BOOST) ** 2 + score, block))
             elif block.kinds & prefer:
-                ranked.append((max(score, floor) * (1 + PREFER_BOOST), block))
+                # floored only when the retrieval found it at all: another article's steps may not fit
+                ranked.append(((max(score, floor) if score > 0 else 0.0) * (1 + PREFER_BOOST) + 1e-3 * score, block))
             elif score > 0:
                 ranked.append((score, block))
         ranked.sort(key=lambda sb: -sb[0])
@@ -159,14 +162,15 @@ class BlockComposer:
         opening = normalize(block.units[0].text)
         return any(opening.startswith(c) for c in self.common) or bool(block.kinds & set(self.policy.answers.margin_kinds))
 
-    def quote_block(self, block: Block, scores: dict[str, float], usable) -> list[Passage]:
-        """A list with its lead-in, trimmed to its best items; a short paragraph whole; else its best sentences."""
+    def quote_block(self, block: Block, scores: dict[str, float], usable, whole: bool = False) -> list[Passage]:
+        """A list with its lead-in, trimmed to its best items (``whole``: all of them, within
+        ``HARD_MAX_WORDS``); a short paragraph whole; else its best sentences."""
         score = lambda u: scores.get(u.id, 0.0)  # noqa: E731
         items = [u for u in block.items if usable(u)]
         sentences = [u for u in block.sentences if usable(u)]
         if items:
             best = max(score(u) for u in items)
-            keep = [u for u in items if best > 0 and score(u) >= ITEM_SHARE * best]
+            keep = [u for u in items if whole or (best > 0 and score(u) >= ITEM_SHARE * best)]
             if len(keep) < MIN_ITEMS:
                 keep = sorted(items, key=lambda u: -score(u))[:MIN_ITEMS]
             lead_in = self._lead_in(block, sentences, scores, best=max(score(u) for u in block.units if usable(u)))
@@ -212,8 +216,9 @@ class BlockComposer:
             if unit is None or not usable(unit) or self._is_common(other):
                 continue
             # (near) the retrieval's best line, or one above all quoted that the lead is also true of
-            near_best = p.score >= SUPPORT_SHARE * retrieval.passages[0].score or (
-                p.score >= top_chosen and bool(other.kinds & set(spec.true_of)))
+            true_of = bool(other.kinds & set(spec.true_of))
+            near_best = (p.score >= SUPPORT_SHARE * retrieval.passages[0].score and (true_of or not ask.stated)) or (
+                p.score >= top_chosen and true_of)
             # a short answer, completed by a sentence of another paragraph that answers the ask
             fills_in = short and p.kind != "item" and bool(other.kinds & prefer) and bool(other.kinds & set(spec.true_of))
             return [p] if near_best or fills_in else []
