@@ -133,6 +133,23 @@ def test_what_else_after_part_of_a_list_gives_the_rest_of_it() -> None:
                                  "Pulling away is not selfish": 0.44}, turns)
 
     assert "Writing: A journal" in body_text(more.segments) and "A short text" not in body_text(more.segments) and "A check-in" not in body_text(more.segments)
+    assert body_text(more.segments).startswith("Small steps are fine. Try:")  # the rest of a list keeps its lead-in
+
+
+def test_a_second_more_leans_on_the_question_and_repeats_neither_reply() -> None:
+    scores = {"Pulling away is not selfish": 0.9, "It is a way": 0.85, "Self-doubt": 0.6, "Tiredness": 0.55,
+              "There is a way through": 0.5, "Withdrawing from people": 0.45}
+    first = compose("why do i pull away from people?", scores)
+    turns = (Turn("user", "why do i pull away from people?"), Turn("assistant", body_text(first.segments)))
+    second = compose("tell me more", scores, turns)
+    turns += (Turn("user", "tell me more"), Turn("assistant", body_text(second.segments)))
+
+    third = compose("what else", scores, turns)
+
+    quoted = [{p.text for p in d.sources} for d in (first, second, third)]
+    assert third.category == "answered" and quoted[2] and not quoted[2] & (quoted[0] | quoted[1])
+    assert len(blocks_of(third)) == 1 and len(blocks_of(second)) == 1  # the next block on its own, no collage
+    assert third.lead == POLICY.answers.kinds["more"].lead
 
 
 def test_the_body_stays_within_the_word_budget() -> None:

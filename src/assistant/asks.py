@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Sequence
 
 from .policy import Policy
+from .types import Turn
 from .text import normalize, split_sentences
 
 STORY_SENTENCES = 3  # a message of this many sentences or more tells a story
@@ -51,3 +53,12 @@ def read_ask(message: str, policy: Policy) -> Ask:
             if any(p.search(norm) for p in patterns):
                 return Ask(kind, text, stated=True)
     return Ask(policy.answers.unstated if story else "default", message)
+
+
+def question_before(turns: Sequence[Turn], policy: Policy) -> str:
+    """The person's last message that asked something of its own: "tell me more" and "what else"
+    lean on it, as does a second "more" after the first."""
+    for turn in reversed(turns):
+        if turn.role == "user" and turn.content.strip() and read_ask(turn.content, policy).kind != "more":
+            return turn.content
+    return ""

@@ -17,6 +17,7 @@ from functools import cached_property
 from typing import Any, Sequence
 
 from . import protocols
+from .asks import question_before
 from .compose import compose_medical, out_of_scope, read_ask
 from .embeddings import Embedder
 from .errors import AssistantError, StoreUnavailable
@@ -178,10 +179,10 @@ class Assistant:
             return None
         words = self.policy.page.reply
         turns = tuple(Turn(t.role, without_sources(t.content, words)) if t.role == "assistant" else t for t in turns)
-        previous = next((t.content for t in reversed(turns) if t.role == "user"), "")
+        previous = question_before(turns, self.policy)
         if previous and verdict.category is None and read_ask(verdict.text, self.policy).kind == "more":
             # "tell me more", "what else": the earlier question is what to search for; the composer
-            # then leaves out what the last reply already quoted.
+            # then leaves out what the replies since have already quoted.
             again = self.retriever.retrieve(previous, (), follow_up=False)
             return replace(again, query=f"{verdict.text} | {again.query}", follow_up=True)
         retrieval = self.retriever.retrieve(verdict.text, turns)

@@ -26,7 +26,7 @@ from functools import cached_property
 from dataclasses import replace
 from typing import Callable, Sequence
 
-from .asks import Ask, read_ask
+from .asks import Ask, question_before, read_ask
 from .blocks import Block, BlockKinds, article_blocks, passage_of
 from .policy import Policy
 from .reply import segments_of
@@ -72,10 +72,12 @@ class BlockComposer:
         ask = read_ask(retrieval.query.split(" | ")[0] or verdict.text, self.policy)
         last_reply = next((t.content for t in reversed(turns) if t.role == "assistant"), "")
         avoid = [normalize(a) for a in self.policy.crisis.avoid_quoting] if verdict.risk != "none" else []
-        skip = (lambda u: said(last_reply, u)) if ask.kind == "more" else (lambda u: False)
+        earlier = question_before(turns, self.policy) if ask.kind == "more" else ""
+        # "more": nothing the replies since the question it leans on have quoted ("what else" after "tell me more")
+        since = _replies_since(turns, earlier) if earlier else [last_reply]
+        skip = (lambda u: any(said(r, u) for r in since)) if ask.kind == "more" else (lambda u: False)
         usable = lambda u: not skip(u) and not any(a in normalize(u.text) for a in avoid)  # noqa: E731
         if ask.kind == "more":
-            earlier = next((t.content for t in reversed(turns) if t.role == "user"), "")
             ask = Ask("more", ask.text, prefer=self._prefer(read_ask(earlier, self.policy)) if earlier else (),
                       lift=self._where_it_left_off(last_reply, usable))
         chosen, extra = self.choose(retrieval, ask, usable)
@@ -105,7 +107,8 @@ class BlockComposer:
         # A list of the very kind that was asked for ("what can I do?": the steps) is quoted whole.
         whole = ask.stated and bool(block.kinds & set(self._prefer(ask)))
         chosen = self.quote_block(block, scores, usable, whole=whole)
-        extra = self.supporting_line(retrieval, block, chosen, ask, usable)
+        # "more" gets the next block on its own: a line from a third place would make a collage
+        extra = self.supporting_line(retrieval, block, chosen, ask, usable) if ask.kind != "more" else []
         while not whole and extra and _words(chosen + extra) > self.max_words and sum(p.kind == "item" for p in chosen) > MIN_ITEMS:
             chosen.remove(min((p for p in chosen if p.kind == "item"), key=lambda p: p.score))  # room for the better line
         return (chosen, extra) if _words(chosen + extra) <= self.max_words else (chosen, [])
@@ -118,7 +121,7 @@ class BlockComposer:
         if not quoted:
             return frozenset()
         lift = {(b.source, b.section) for i, b in enumerate(blocks) if i in quoted and any(usable(u) for u in b.items)}
-        after = next((b for b in blocks[quoted[-1] + 1:] if not b.kinds & {"framing", "notice"}), None)
+        after = next((b for b in blocks[quoted[-1] + 1:] if not b.kinds & {"framing", "notice", "local"}), None)
         if after is not None and after.source == blocks[quoted[-1]].source:
             lift.add((after.source, after.section))
         return frozenset(lift)
@@ -173,7 +176,9 @@ class BlockComposer:
             keep = [u for u in items if whole or (best > 0 and score(u) >= ITEM_SHARE * best)]
             if len(keep) < MIN_ITEMS:
                 keep = sorted(items, key=lambda u: -score(u))[:MIN_ITEMS]
-            lead_in = self._lead_in(block, sentences, scores, best=max(score(u) for u in block.units if usable(u)))
+            # the opening sentence goes with its items even when an earlier reply quoted it ("tell me
+            # more" after part of a list): items alone would read as an orphan list
+            lead_in = self._lead_in(block.sentences, sentences, scores, best=max(score(u) for u in block.units if usable(u)))
             while len(keep) > MIN_ITEMS and _words(lead_in + keep) > HARD_MAX_WORDS:
                 keep.remove(min(keep, key=score))
             picked = lead_in + keep
@@ -188,12 +193,12 @@ class BlockComposer:
         return [passage_of(u, score(u)) for u in sorted(picked, key=lambda u: u.position)]
 
     @staticmethod
-    def _lead_in(block: Block, sentences: list[Unit], scores: dict[str, float], best: float) -> list[Unit]:
+    def _lead_in(all_sentences: Sequence[Unit], sentences: list[Unit], scores: dict[str, float], best: float) -> list[Unit]:
         """The sentence that opens the list ("...include:") with the one before it ("Consider:"
-        alone says nothing), and any other sentence of the lead-in paragraph the retrieval ranks high."""
-        if not sentences:
+        alone says nothing), and any other (usable) sentence of the lead-in paragraph the retrieval ranks high."""
+        if not all_sentences:
             return []
-        opener = sentences[-2:] if opens_list(sentences[-1]) else []
+        opener = list(all_sentences[-2:]) if opens_list(all_sentences[-1]) else []
         ranked = [u for u in sentences if u not in opener and scores.get(u.id, 0.0) >= max(LEAD_IN_SHARE * best, 1e-9)]
         return sorted(opener + ranked, key=lambda u: u.position)
 
@@ -223,6 +228,12 @@ class BlockComposer:
             fills_in = short and p.kind != "item" and bool(other.kinds & prefer) and bool(other.kinds & set(spec.true_of))
             return [p] if near_best or fills_in else []
         return []
+
+
+def _replies_since(turns: Sequence[Turn], question: str) -> list[str]:
+    """The assistant's replies after the person's last message ``question``."""
+    start = max((i for i, t in enumerate(turns) if t.role == "user" and t.content == question), default=-1)
+    return [t.content for t in turns[start + 1:] if t.role == "assistant"]
 
 
 def _words(parts: Sequence[Unit | Passage]) -> int:
