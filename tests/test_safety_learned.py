@@ -117,3 +117,16 @@ def test_a_takeover_on_exemplar_resemblance_alone_needs_the_risk_head(fake_bot):
     doubted = rails_with(fake_bot, risk=floor / 2).check(message)
     assert (doubted.category, doubted.risk) == (None, "possible")  # the gentle 988 line, then the answer
     assert rails_with(fake_bot, risk=floor / 2, clear=0.95).check(message).category == "crisis"
+
+
+def test_a_medical_reply_on_exemplar_resemblance_alone_needs_the_medical_head(fake_bot):
+    floor = fake_bot.policy.thresholds.exemplar_medical_floor
+    assert floor > 0
+    rails = fake_bot.rails
+    # a medical exemplar that no written pattern catches: the exemplar alone decides without a classifier
+    message = next(m for m in fake_bot.policy.exemplars["medical"]
+                   if rails.check(m).category == "medical_advice"
+                   and all(h.reason.startswith("exemplar:") for h in rails.check(m).rails if h.rail == "medical")
+                   and rails_with(fake_bot, risk=0.0).check(m).risk == "none")
+    assert rails_with(fake_bot, medical=floor).check(message).category == "medical_advice"
+    assert rails_with(fake_bot, medical=floor / 2).check(message).category != "medical_advice"

@@ -109,7 +109,7 @@ class BlockComposer:
         chosen = self.quote_block(block, scores, usable, whole=whole)
         # "more" gets the next block on its own: a line from a third place would make a collage
         extra = self.supporting_line(retrieval, block, chosen, ask, usable) if ask.kind != "more" else []
-        while not whole and extra and _words(chosen + extra) > self.max_words and sum(p.kind == "item" for p in chosen) > MIN_ITEMS:
+        while extra and _words(chosen + extra) > self.max_words and sum(p.kind == "item" for p in chosen) > MIN_ITEMS:
             chosen.remove(min((p for p in chosen if p.kind == "item"), key=lambda p: p.score))  # room for the better line
         return (chosen, extra) if _words(chosen + extra) <= self.max_words else (chosen, [])
 
@@ -221,9 +221,8 @@ class BlockComposer:
             if unit is None or not usable(unit) or self._is_common(other):
                 continue
             # (near) the retrieval's best line, or one above all quoted that the lead is also true of
-            true_of = bool(other.kinds & set(spec.true_of))
-            near_best = (p.score >= SUPPORT_SHARE * retrieval.passages[0].score and (true_of or not ask.stated)) or (
-                p.score >= top_chosen and true_of)
+            near_best = p.score >= SUPPORT_SHARE * retrieval.passages[0].score or (
+                p.score >= top_chosen and bool(other.kinds & set(spec.true_of)))
             # a short answer, completed by a sentence of another paragraph that answers the ask
             fills_in = short and p.kind != "item" and bool(other.kinds & prefer) and bool(other.kinds & set(spec.true_of))
             return [p] if near_best or fills_in else []

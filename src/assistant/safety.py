@@ -363,6 +363,8 @@ class InputRails:
             return RailHit("medical", "classifier:medical", round(sims.learned["medical"], 4))
         score, _, ex = sims["medical"]
         others = max(sims[l][0] for l in ("on_topic", "off_topic", "benign_lookalike", "small_talk"))
-        if score >= self.t.medical_similarity and score >= others + self.t.medical_margin:
+        # resemblance to the exemplars alone needs the learned medical head's consent, when it is wired
+        doubted = bool(sims.learned) and sims.learned["medical"] < self.t.exemplar_medical_floor
+        if score >= self.t.medical_similarity and score >= others + self.t.medical_margin and not doubted:
             return RailHit("medical", f"exemplar:{ex}", round(score, 4))
         return None
