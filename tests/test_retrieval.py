@@ -162,6 +162,18 @@ def test_chat_spellings_are_read_as_words_before_typo_correction():
     assert speller.correct("you're fine") == "you're fine"  # only whole tokens
 
 
+def test_a_known_word_in_another_form_is_no_typo_but_a_misspelling_is_still_fixed():
+    speller = Speller({"sabotage", "staging", "burden", "burning", "answered", "hurting", "suicide", "myself"}, set())
+
+    # "correcting" these to a near spelling would change what was said
+    assert speller.correct("sabotaging myself") == "sabotaging myself"
+    assert speller.correct("burdening them") == "burdening them"
+    assert speller.correct("unanswered texts") == "unanswered texts"
+    # typos, of the same word or another, are fixed as before
+    assert speller.correct("hurtting myslef") == "hurting myself"
+    assert speller.correct("sucide") == "suicide"
+
+
 def test_ranking_only_the_valid_scores_gives_the_order_of_a_full_stable_sort():
     """Fusion sorts only the scored units (flat at 100k chunks); the order must not change."""
     import numpy as np

@@ -192,6 +192,27 @@ CHAT_SPEAK = {
 }
 
 
+# Regular English word forms, so that a known word's inflection is never taken for a typo. A stem
+# must keep MIN_STEM letters: "cuting" stays a typo of "cutting", not a form of "cut".
+_SUFFIXES = ("ing", "ed", "es", "s", "ly", "er", "ers", "est", "ness", "ment", "ments", "ful", "less", "able")
+_PREFIXES = ("un", "over", "re", "self", "dis", "mis", "under", "out", "non")
+MIN_STEM = 4
+
+
+def _stems(word: str) -> list[str]:
+    """The words ``word`` may be a regular form of: "sabotaging" -> sabotag, sabotage; "spiralling" -> spiral."""
+    out = []
+    for suffix in _SUFFIXES:
+        stem = word[: -len(suffix)]
+        if word.endswith(suffix) and len(stem) >= MIN_STEM:
+            out += [stem, stem + "e"]
+            if stem[-1] == stem[-2]:
+                out.append(stem[:-1])  # spiralling, stopped
+            if stem.endswith("i"):
+                out.append(stem[:-1] + "y")  # worried, tries
+    return out
+
+
 class Speller:
     """Replaces a word that is not ``known`` by the closest of ``targets`` (rapidfuzz ratio ≥ 80).
 
@@ -205,6 +226,21 @@ class Speller:
         self.known = targets | known
         self._cache: dict[str, str] = {}
 
+    def _form_of_known(self, word: str) -> bool:
+        """A regular form of a known word: an inflection ("sabotaging", "burdening") or a prefixed
+        word ("unanswered", "overthinking")."""
+        return any(stem in self.known for stem in _stems(word)) or any(
+            word.startswith(p) and (word[len(p):] in self.known or any(s in self.known for s in _stems(word[len(p):])))
+            for p in _PREFIXES if len(word) - len(p) >= MIN_STEM)
+
+    def _fix(self, word: str, match: str) -> str:
+        """``match`` for ``word``, unless ``word`` is a regular form of a known word and ``match``
+        another word altogether ("sabotaging" is not "staging", "burdening" not "burning",
+        "unanswered" not "answered"); a spelling fix of the same word stands ("hurtting" -> "hurting")."""
+        if self._form_of_known(word) and not ({word, *_stems(word)} & {match, *_stems(match)}):
+            return word
+        return match
+
     def correct(self, text: str) -> str:
         from rapidfuzz import fuzz, process
 
@@ -217,7 +253,7 @@ class Speller:
             if fixes < self.MAX_CORRECTIONS and token.isalpha() and len(low) >= 4 and low not in self.known:
                 if low not in self._cache:
                     match = process.extractOne(low, self.targets, scorer=fuzz.ratio, score_cutoff=80)
-                    self._cache[low] = match[0] if match else low
+                    self._cache[low] = self._fix(low, match[0]) if match else low
                     if len(self._cache) > 50_000:
                         self._cache.clear()
                 fixes += 1
