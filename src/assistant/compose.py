@@ -104,9 +104,7 @@ class BlockComposer:
         if not ranked:
             return [], []
         block = ranked[0][1]
-        # A list of the very kind that was asked for ("what can I do?": the steps) is quoted whole.
-        whole = ask.stated and bool(block.kinds & set(self._prefer(ask)))
-        chosen = self.quote_block(block, scores, usable, whole=whole)
+        chosen = self.quote_block(block, scores, usable)
         # "more" gets the next block on its own: a line from a third place would make a collage
         extra = self.supporting_line(retrieval, block, chosen, ask, usable) if ask.kind != "more" else []
         while extra and _words(chosen + extra) > self.max_words and sum(p.kind == "item" for p in chosen) > MIN_ITEMS:
@@ -165,15 +163,14 @@ class BlockComposer:
         opening = normalize(block.units[0].text)
         return any(opening.startswith(c) for c in self.common) or bool(block.kinds & set(self.policy.answers.margin_kinds))
 
-    def quote_block(self, block: Block, scores: dict[str, float], usable, whole: bool = False) -> list[Passage]:
-        """A list with its lead-in, trimmed to its best items (``whole``: all of them, within
-        ``HARD_MAX_WORDS``); a short paragraph whole; else its best sentences."""
+    def quote_block(self, block: Block, scores: dict[str, float], usable) -> list[Passage]:
+        """A list with its lead-in, trimmed to its best items; a short paragraph whole; else its best sentences."""
         score = lambda u: scores.get(u.id, 0.0)  # noqa: E731
         items = [u for u in block.items if usable(u)]
         sentences = [u for u in block.sentences if usable(u)]
         if items:
             best = max(score(u) for u in items)
-            keep = [u for u in items if whole or (best > 0 and score(u) >= ITEM_SHARE * best)]
+            keep = [u for u in items if best > 0 and score(u) >= ITEM_SHARE * best]
             if len(keep) < MIN_ITEMS:
                 keep = sorted(items, key=lambda u: -score(u))[:MIN_ITEMS]
             # the opening sentence goes with its items even when an earlier reply quoted it ("tell me
