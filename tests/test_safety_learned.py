@@ -130,3 +130,28 @@ def test_a_medical_reply_on_exemplar_resemblance_alone_needs_the_medical_head(fa
                    and rails_with(fake_bot, risk=0.0).check(m).risk == "none")
     assert rails_with(fake_bot, medical=floor).check(message).category == "medical_advice"
     assert rails_with(fake_bot, medical=floor / 2).check(message).category != "medical_advice"
+
+
+def test_a_short_risky_message_the_article_does_not_answer_gets_the_crisis_reply(fake_bot, monkeypatch):
+    from assistant.types import RailHit, Verdict
+
+    monkeypatch.setattr(fake_bot, "rails", rails_with(fake_bot))  # a classifier is wired (its bars: BARS)
+    t, bar = fake_bot.policy.thresholds, BARS["risk"]
+    weak = (t.out_of_scope_relevance + t.weak_evidence_relevance) / 2
+    asked = "how many of these would it take"
+
+    clear = t.unanswered_risk_clear_floor
+
+    def draft(text=asked, relevance=weak, score=bar + 0.05, rails=(), topic=-0.1, clear_score=clear):
+        verdict = Verdict(None, "possible", rails, text=text, topic_margin=topic, risk_score=score, clear_score=clear_score)
+        return _draft(fake_bot, verdict, relevance)
+
+    assert draft().category == "crisis"  # resources first, no unrelated article lines
+    assert draft(score=bar - 0.05).category != "crisis"  # the risk head does not agree: look-alikes
+    assert draft(clear_score=clear - 0.05).category != "crisis"  # hopelessness with no wish to die stays gentle
+    answered = max(t.in_scope_relevance, t.weak_evidence_relevance) + 0.1
+    assert draft(relevance=answered, topic=t.strong_topic + 0.05).category == "answered"  # the article answers it
+    long_story = " ".join([asked] * (t.unanswered_risk_max_words // 6 + 1))
+    assert draft(text=long_story).category != "crisis"  # a story, which the article may still speak to
+    carried = (RailHit("crisis_history", "earlier message showed possible risk"),)
+    assert draft(rails=carried).category != "crisis"  # risk from earlier turns: the question may be ordinary

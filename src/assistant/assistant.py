@@ -27,6 +27,7 @@ from .classifier import SafetyClassifier, load_classifier
 from .safety import InputRails
 from .settings import Settings
 from .reply import without_sources
+from .scope import in_scope, risk_without_answer
 from .text import normalize
 from .types import Draft, Reply, Retrieval, Turn, Verdict, parse_history
 
@@ -186,10 +187,11 @@ class Assistant:
             again = self.retriever.retrieve(previous, (), follow_up=False)
             return replace(again, query=f"{verdict.text} | {again.query}", follow_up=True)
         retrieval = self.retriever.retrieve(verdict.text, turns)
-        if turns and not retrieval.follow_up and verdict.category is None and not self._in_scope(verdict, retrieval):
+        plain = replace(verdict, risk="none")  # judged on its words: risk alone must not make it stand alone
+        if turns and not retrieval.follow_up and verdict.category is None and not in_scope(plain, retrieval, self.policy.thresholds):
             # A question that cannot stand alone ("ok but where do I even start") is read with the conversation.
             again = self.retriever.retrieve(verdict.text, turns, follow_up=True)
-            if self._in_scope(verdict, again):
+            if in_scope(plain, again, self.policy.thresholds):
                 return again
         return retrieval
 
@@ -207,7 +209,9 @@ class Assistant:
         if verdict.category == "invalid":
             reason = next((r.reason for r in verdict.rails if r.rail == "invalid"), "unreadable")
             return Draft("invalid", lead=" ".join(getattr(w.invalid, reason, w.invalid.unreadable).split()))
-        if verdict.category == "out_of_scope" or retrieval is None or not self._in_scope(verdict, retrieval):
+        if verdict.category is None and retrieval is not None and risk_without_answer(verdict, retrieval, self.policy.thresholds, self._risk_bar):
+            return Draft("crisis")
+        if verdict.category == "out_of_scope" or retrieval is None or not in_scope(verdict, retrieval, self.policy.thresholds):
             return out_of_scope(self.policy)
         if verdict.risk != "none":
             retrieval = self._without_risky_quotes(retrieval)
@@ -219,24 +223,10 @@ class Assistant:
         keep = tuple(p for p in retrieval.passages if not any(a in normalize(p.text) for a in avoid))
         return replace(retrieval, passages=keep)
 
-    def _in_scope(self, verdict: Verdict, retrieval: Retrieval) -> bool:
-        """Calibrated on the labelled on-topic and off-topic sets (evals/README.md): the best
-        article cosine, the vote of on-topic versus off-topic exemplars and, when a classifier is
-        wired, the learned scope head, which can carry a message in or hold a weak vote back."""
-        t = self.policy.thresholds
-        if retrieval.relevance < t.out_of_scope_relevance:
-            return False
-        # A follow-up leans on the conversation, and someone who may be at risk gets the
-        # article's words rather than a refusal.
-        if retrieval.follow_up or verdict.risk != "none" or verdict.in_scope:
-            return True
-        if retrieval.relevance >= t.in_scope_relevance and verdict.topic_margin > t.in_scope_topic_floor:
-            return True
-        if verdict.scope_score is not None and verdict.scope_score < t.scope_head_floor:
-            return False
-        if verdict.topic_margin >= t.strong_topic:
-            return True
-        return verdict.topic_margin > 0 and retrieval.relevance >= t.topic_relevance
+    @property
+    def _risk_bar(self) -> float | None:
+        """The learned risk head's bar, when a classifier is wired."""
+        return getattr(self.rails.classifier, "thresholds", {}).get("risk")
 
     def finish(self, question: str, verdict: Verdict, draft: Draft, retrieval: Retrieval | None, turns: Sequence[Turn], id: Any) -> Reply:
         first_turn = not any(t.role == "assistant" for t in turns)

@@ -170,15 +170,16 @@ class InputRails:
     def in_scope(self, sims: Similarities) -> bool | None:
         """The learned scope head's answer (None without a classifier): is the message about what
         the article covers?"""
-        return self.scope(sims)["in_scope"]
+        return self.learned_fields(sims)["in_scope"]
 
-    def scope(self, sims: Similarities) -> dict[str, bool | float | None]:
-        """The learned scope head's ``Verdict`` fields (both None without a classifier): its
-        probability that the message is within the article, and whether that reaches its bar."""
+    def learned_fields(self, sims: Similarities) -> dict[str, bool | float | None]:
+        """The learned heads' ``Verdict`` fields (all None without a classifier): the scope head's
+        probability and whether it reaches its bar, and the risk and clear-risk heads' probabilities."""
         if not sims.learned or self.classifier is None:
-            return {"in_scope": None, "scope_score": None}
+            return {"in_scope": None, "scope_score": None, "risk_score": None, "clear_score": None}
         score = sims.learned["topic"]
-        return {"in_scope": score >= self.classifier.thresholds["topic"], "scope_score": score}
+        return {"in_scope": score >= self.classifier.thresholds["topic"], "scope_score": score,
+                "risk_score": sims.learned["risk"], "clear_score": sims.learned["clear"]}
 
     def _risk(self, text: str, sims: Similarities) -> tuple[RiskTier, list[RailHit]]:
         """Crisis tier of one message with no clear-risk pattern (``risk`` checks those first),
@@ -196,9 +197,12 @@ class InputRails:
         # Likewise a medical question ("are the brain zaps from coming off effexor dangerous? i
         # missed 2 days"): medication words are close to overdose exemplars in wording only.
         mention = (self._patterns("crisis_mentions", *texts) or self._medical_information(texts)) if clear else []
-        if clear and not mention:
-            return "clear", [RailHit("crisis_clear", f"exemplar:{clear[1]}", round(clear[0], 4))]
         signals = self._patterns("crisis_possible", *texts)
+        # Worry about someone else (patterns named someone_else_*) is the gentle tier by the written
+        # policy, however close "my boyfriend self harms" is to "i'm gonna self harm tonight" in wording.
+        someone_else = any(h.reason.startswith(f"pattern:{SOMEONE_ELSE}") for h in signals)
+        if clear and not mention and not someone_else:
+            return "clear", [RailHit("crisis_clear", f"exemplar:{clear[1]}", round(clear[0], 4))]
         # Close to the clear-risk exemplars but short of the bar for a takeover: the gentle tier,
         # which costs little if the resemblance was only in the wording.
         near = clear or sims.best(("crisis_clear",), against, t.crisis_near_clear_similarity, t.crisis_near_clear_margin)
@@ -222,7 +226,7 @@ class InputRails:
         patterned = any(h.reason.startswith("pattern:") and not h.reason.startswith(f"pattern:{SOMEONE_ELSE}") for h in signals)
         if leaning and not patterned and self._medical_information(texts):
             leaning = None  # "should I try ketamine? I've failed 3 meds": the means named is the treatment asked about
-        escalators = self._patterns("crisis_escalators", *texts) if patterned or leaning else []
+        escalators = self._patterns("crisis_escalators", *texts) if (patterned or leaning) and not someone_else else []
         if escalators:
             reason = signals[0] if patterned else RailHit("crisis_possible", f"exemplar:{leaning[1]}", round(leaning[0], 4))
             return "clear", [reason, RailHit("crisis_clear", f"escalated:{escalators[0].reason}", 1.0)]
@@ -278,7 +282,7 @@ class InputRails:
             text = self._strip_rule_bending(text)
             norm = normalize(text)
             if medical:
-                return Verdict("medical_advice", tier, tuple(rails + [medical]), text, **self.scope(sims))
+                return Verdict("medical_advice", tier, tuple(rails + [medical]), text, **self.learned_fields(sims))
             if len([w for w in words(text) if w not in _FUNCTION_WORDS]) < 2:
                 return Verdict("out_of_scope", tier, tuple(rails), text)
             sims, _ = self._similarities(text)
@@ -289,8 +293,8 @@ class InputRails:
         if small and not medical:
             return Verdict("small_talk", tier, tuple(rails + [small]), text, topic, intent)
         if medical:
-            return Verdict("medical_advice", tier, tuple(rails + [medical]), text, topic, intent, **self.scope(sims))
-        return Verdict(None, tier, tuple(rails), text, topic, intent, **self.scope(sims))
+            return Verdict("medical_advice", tier, tuple(rails + [medical]), text, topic, intent, **self.learned_fields(sims))
+        return Verdict(None, tier, tuple(rails), text, topic, intent, **self.learned_fields(sims))
 
     def _invalid(self, text: str, norm: str) -> str:
         if len(text) > self.max_chars:

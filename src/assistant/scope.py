@@ -1,0 +1,62 @@
+"""Is a message answerable from the article? Two decisions after retrieval, on the verdict of the
+input rails and the retrieval's match:
+
+- ``in_scope``: answer it, or decline it as out of scope.
+- ``risk_without_answer``: a short message of possible risk that the article does not answer
+  gets the crisis reply rather than unrelated article lines.
+
+The thresholds are policy data (``guardrails/policy.yaml``, ``thresholds``).
+
+Example::
+
+    in_scope(verdict, retrieval, policy.thresholds)   # True: go on and compose
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .policy import SOMEONE_ELSE, Thresholds
+from .types import Retrieval, Verdict
+
+
+def in_scope(verdict: Verdict, retrieval: Retrieval, t: Thresholds) -> bool:
+    """Calibrated on the labelled on-topic and off-topic sets (evals/README.md): the best
+    article cosine, the vote of on-topic versus off-topic exemplars and, when a classifier is
+    wired, the learned scope head, which can carry a message in or hold a weak vote back."""
+    if retrieval.relevance < t.out_of_scope_relevance:
+        return False
+    # A follow-up leans on the conversation, and someone who may be at risk gets the
+    # article's words rather than a refusal.
+    if retrieval.follow_up or verdict.risk != "none" or verdict.in_scope:
+        return True
+    if retrieval.relevance >= t.in_scope_relevance and verdict.topic_margin > t.in_scope_topic_floor:
+        return True
+    if verdict.scope_score is not None and verdict.scope_score < t.scope_head_floor:
+        return False
+    if verdict.topic_margin >= t.strong_topic:
+        return True
+    return verdict.topic_margin > 0 and retrieval.relevance >= t.topic_relevance
+
+
+def risk_without_answer(verdict: Verdict, retrieval: Retrieval, t: Thresholds, risk_bar: float | None) -> bool:
+    """A short message of possible risk that the article does not answer: out of scope but for
+    its risk, or only weakly matched ("how many of these would it take", "what can I use that
+    won't leave scars"). Quoting the article at it would answer a question about harm with
+    unrelated lines; it gets the crisis reply, resources first.
+
+    Not for risk carried over from earlier messages (the question now may be an ordinary one),
+    worry about someone else (the gentle tier, as the written policy says), a long story (which
+    the article may still speak to), or without the learned risk head at its bar (``risk_bar``):
+    look-alikes ("what is an isopropanol overdose?") resemble the exemplars in wording alone; nor
+    below the clear-risk head's floor, where hopelessness without a wish to die stays gentle."""
+    if verdict.risk != "possible" or retrieval.follow_up or len(verdict.text.split()) > t.unanswered_risk_max_words:
+        return False
+    if any(r.rail == "crisis_history" or r.reason.startswith(f"pattern:{SOMEONE_ELSE}") for r in verdict.rails):
+        return False
+    if verdict.risk_score is None or risk_bar is None or verdict.risk_score < risk_bar:
+        return False
+    if verdict.clear_score is None or verdict.clear_score < t.unanswered_risk_clear_floor:
+        return False  # hopelessness ("what's even the point anymore") stays the gentle tier
+    weak = max(retrieval.relevance, retrieval.confidence) < t.weak_evidence_relevance
+    return weak or not in_scope(replace(verdict, risk="none"), retrieval, t)
