@@ -155,3 +155,19 @@ def test_a_short_risky_message_the_article_does_not_answer_gets_the_crisis_reply
     assert draft(text=long_story).category != "crisis"  # a story, which the article may still speak to
     carried = (RailHit("crisis_history", "earlier message showed possible risk"),)
     assert draft(rails=carried).category != "crisis"  # risk from earlier turns: the question may be ordinary
+
+
+def test_a_look_alike_of_risk_that_the_heads_place_elsewhere_is_declined_not_quoted_at(fake_bot, monkeypatch):
+    from assistant.types import Verdict
+
+    monkeypatch.setattr(fake_bot, "rails", rails_with(fake_bot))
+    t, bar = fake_bot.policy.thresholds, BARS["risk"]
+    low = (t.out_of_scope_relevance + t.topic_relevance) / 2  # in scope today only because of the risk
+
+    def category(risk_score):
+        verdict = Verdict(None, "possible", text=QUESTION, topic_margin=-0.1, in_scope=False, scope_score=0.1,
+                          risk_score=risk_score, clear_score=0.0)
+        return _draft(fake_bot, verdict, low).category
+
+    assert category(bar / 4) == "out_of_scope"  # "what is an isopropanol overdose?": the gentle line, no quotes
+    assert category(bar + 0.05) == "answered"  # someone who may be at risk still gets the article's words

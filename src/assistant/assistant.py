@@ -211,7 +211,7 @@ class Assistant:
             return Draft("invalid", lead=" ".join(getattr(w.invalid, reason, w.invalid.unreadable).split()))
         if verdict.category is None and retrieval is not None and risk_without_answer(verdict, retrieval, self.policy.thresholds, self._risk_bar):
             return Draft("crisis")
-        if verdict.category == "out_of_scope" or retrieval is None or not in_scope(verdict, retrieval, self.policy.thresholds):
+        if verdict.category == "out_of_scope" or retrieval is None or not in_scope(verdict, retrieval, self.policy.thresholds, self._risk_bar):
             return out_of_scope(self.policy)
         if verdict.risk != "none":
             retrieval = self._without_risky_quotes(retrieval)

@@ -20,15 +20,19 @@ from .policy import SOMEONE_ELSE, Thresholds
 from .types import Retrieval, Verdict
 
 
-def in_scope(verdict: Verdict, retrieval: Retrieval, t: Thresholds) -> bool:
+def in_scope(verdict: Verdict, retrieval: Retrieval, t: Thresholds, risk_bar: float | None = None) -> bool:
     """Calibrated on the labelled on-topic and off-topic sets (evals/README.md): the best
     article cosine, the vote of on-topic versus off-topic exemplars and, when a classifier is
     wired, the learned scope head, which can carry a message in or hold a weak vote back."""
     if retrieval.relevance < t.out_of_scope_relevance:
         return False
-    # A follow-up leans on the conversation, and someone who may be at risk gets the
-    # article's words rather than a refusal.
-    if retrieval.follow_up or verdict.risk != "none" or verdict.in_scope:
+    # A follow-up leans on the conversation, and someone who may be at risk gets the article's
+    # words rather than a refusal; but when the learned heads say the message is about something
+    # else and not about risk ("what is an isopropanol overdose?", "show me the date"), a
+    # resemblance to the crisis exemplars in wording alone does not carry it in.
+    at_risk = verdict.risk != "none" and (
+        verdict.in_scope is None or risk_bar is None or (verdict.risk_score or 0.0) >= risk_bar)
+    if retrieval.follow_up or verdict.in_scope or at_risk:
         return True
     if retrieval.relevance >= t.in_scope_relevance and verdict.topic_margin > t.in_scope_topic_floor:
         return True
