@@ -171,3 +171,27 @@ def test_a_look_alike_of_risk_that_the_heads_place_elsewhere_is_declined_not_quo
 
     assert category(bar / 4) == "out_of_scope"  # "what is an isopropanol overdose?": the gentle line, no quotes
     assert category(bar + 0.05) == "answered"  # someone who may be at risk still gets the article's words
+
+
+def test_a_possible_risk_exemplar_must_beat_the_on_topic_ones_unless_the_risk_head_agrees(fake_bot):
+    """"why does hanging out feel so exhausting" is near "I'm exhausted with living" in wording,
+    and nearer still to the on-topic questions: no 988 line unless the risk head reaches its bar."""
+    import numpy as np
+
+    from assistant.similarity import Similarities
+
+    t = fake_bot.policy.thresholds
+    labels = ("crisis_clear", "crisis_possible", "on_topic", "off_topic", "benign_lookalike", "small_talk", "medical")
+    score = {label: 0.0 for label in labels} | {"crisis_possible": t.crisis_possible_similarity + 0.02,
+                                                  "on_topic": t.crisis_possible_similarity + 0.1}
+
+    def tier(risk: float | None) -> str:
+        rails = fake_bot.rails if risk is None else rails_with(fake_bot, risk=risk)
+        sims = Similarities({l: np.array([v]) for l, v in score.items()}, {l: [f"nearest {l}"] for l in labels})
+        if risk is not None:
+            sims.learned = {"risk": risk, "clear": 0.0, "medical": 0.0, "topic": 0.5}
+        return rails._risk(QUESTION, sims)[0]
+
+    assert tier(None) == "possible"  # no classifier wired: the exemplar alone gives the gentle line
+    assert tier(BARS["risk"] + 0.05) == "possible"
+    assert tier(BARS["risk"] - 0.3) == "none"

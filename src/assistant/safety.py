@@ -210,11 +210,15 @@ class InputRails:
             signals.append(RailHit("crisis_possible", f"near-clear exemplar:{near[1]}", round(near[0], 4)))
         if mention:
             return "possible", signals[:2] + mention[:1]
-        # For the gentle tier, on-topic questions do not count against it: "I feel like a burden and
-        # don't want to be here" is close to the article's topic, and a 988 line costs little.
+        # For the gentle tier, on-topic questions do not count against it when the learned risk head
+        # reaches its bar (or none is wired): "I feel like a burden and don't want to be here" is
+        # close to the article's topic. Below that bar the exemplar must also beat the on-topic ones:
+        # "why does hanging out feel so exhausting" is near "I'm exhausted with living" in wording only.
         risky = ("crisis_clear", "crisis_possible")
-        possible = sims.best(risky, ("off_topic", "benign_lookalike", "small_talk", "medical"),
-                             t.crisis_possible_similarity, t.crisis_possible_margin)
+        against_possible = ("off_topic", "benign_lookalike", "small_talk", "medical")
+        if sims.learned and self.classifier is not None and sims.learned["risk"] < self.classifier.thresholds["risk"]:
+            against_possible += ("on_topic",)
+        possible = sims.best(risky, against_possible, t.crisis_possible_similarity, t.crisis_possible_margin)
         if possible:
             signals.append(RailHit("crisis_possible", f"exemplar:{possible[1]}", round(possible[0], 4)))
         # A weaker resemblance still counts when the message names a time, decision, means or preparation.
