@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.compose import BlockComposer, read_ask, render
+from assistant.compose import BlockComposer, compose_medical, read_ask, render
 from assistant.reply import body_text
 from assistant.policy import load_policy
 from assistant.types import Passage, Retrieval, Turn, Unit, Verdict
@@ -252,3 +252,11 @@ def test_the_composer_puts_the_answering_block_before_its_support() -> None:
 
     # The steps list in article order, then the symptom line the article has earlier.
     assert positions[-1] == 4 and positions[:-1] == sorted(positions[:-1]) and min(positions[:-1]) > 4
+
+
+def test_the_medical_reply_quotes_a_list_item_as_a_line_not_as_a_bullet_without_its_list() -> None:
+    draft = compose_medical(retrieval({"Numbness": 0.9, "Withdrawing from people": 0.85}, "is that depression?"), POLICY, 90)
+
+    lines = body_text(draft.segments).splitlines()
+    assert draft.category == "medical_advice" and any(line.startswith("Numbness:") for line in lines)
+    assert not any(line.startswith("- ") for line in lines)

@@ -283,7 +283,8 @@ def compose_medical(retrieval: Retrieval | None, policy: Policy, max_words: int)
     if retrieval is None or retrieval.relevance < policy.thresholds.in_scope_relevance:
         return Draft("medical_advice", lead=lead)
     chosen = select(retrieval.passages, min(max_words, 60), max_units=2)
-    segments = render(chosen)
+    # an excerpt of one or two lines: a list item is quoted as a line, not as a bullet without its list
+    segments = render([replace(p, kind="sentence") for p in chosen])
     share = " ".join(policy.wording.medical_advice_share.split())
     return Draft("medical_advice", segments=segments, lead=f"{lead}\n\n{share}" if segments else lead)
 
