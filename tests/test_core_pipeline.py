@@ -161,6 +161,9 @@ def test_worry_about_someone_elses_self_harm_gives_988_without_a_takeover(real_b
 
     assert reply.category != "crisis" and reply.risk == "possible"
     assert "988" in reply.answer
+    # the gentle line speaks to someone worried about another person, not about the writer's own thoughts
+    assert reply.crisis == " ".join(real_bot.policy.crisis.possible_other.split())
+    assert reply.answer.startswith(reply.crisis)
 
 
 @pytest.mark.parametrize("message", ["ok but where do i even start", "lol ok. how can i reach out to her without pressuring her"])

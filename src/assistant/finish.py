@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .policy import Policy
+from .policy import SOMEONE_ELSE, Policy
 from .reply import body_text, crisis_text, number, references, render_markdown
 from .text import normalize
 from .types import CrisisBlock, CrisisResource, Draft, RailHit, Reply, ReplyContent, RiskTier
@@ -26,8 +26,10 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
-def crisis_block(policy: Policy, risk: RiskTier, *, from_history: bool = False, question: str = "") -> CrisisBlock | None:
-    """The crisis help a risk tier calls for: the full takeover, one gentle line, or none."""
+def crisis_block(policy: Policy, risk: RiskTier, *, from_history: bool = False, question: str = "",
+                 about_someone_else: bool = False) -> CrisisBlock | None:
+    """The crisis help a risk tier calls for: the full takeover, one gentle line (worded for the
+    person, or for someone worried about another), or none."""
     c = policy.crisis
     if risk == "clear":
         # A message in another language also gets that language's line (the gentle tier needs none:
@@ -36,7 +38,8 @@ def crisis_block(policy: Policy, risk: RiskTier, *, from_history: bool = False, 
         resources = tuple(CrisisResource(r.name, r.how, r.link) for r in c.resources)
         return CrisisBlock("clear", _squash(c.takeover), resources, _squash(c.takeover_close), extra)
     if risk == "possible":
-        return CrisisBlock("possible", _squash(c.persist if from_history else c.possible))
+        line = c.persist if from_history else c.possible_other if about_someone_else else c.possible
+        return CrisisBlock("possible", _squash(line))
     return None
 
 
@@ -87,8 +90,12 @@ def finish(draft: Draft, policy: Policy, *, question: str, risk: RiskTier = "non
     if allowed is not None:
         draft, out_hits = scan(draft, policy, allowed)
     from_history = any(r.rail == "crisis_history" for r in rails)
+    # worry about someone else, with no written pattern of risk for the writer (exemplar hits are
+    # resemblance in wording, which the other person's words share)
+    patterns = [r.reason for r in rails if r.rail.startswith("crisis") and r.reason.startswith("pattern:")]
+    someone_else = bool(patterns) and all(p.startswith(f"pattern:{SOMEONE_ELSE}") for p in patterns)
     content = ReplyContent(
-        crisis=crisis_block(policy, risk, from_history=from_history, question=question),
+        crisis=crisis_block(policy, risk, from_history=from_history, question=question, about_someone_else=someone_else),
         notice=_squash(policy.wording.automated_notice) if first_turn and draft.category != "crisis" else "",
         lead=draft.lead,
         body=draft.segments,

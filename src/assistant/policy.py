@@ -60,6 +60,7 @@ class Crisis(_Strict):
     takeover: Text
     takeover_close: Text
     possible: Text
+    possible_other: Text  # the gentle line when the worry is about someone else's safety
     persist: Text
     avoid_quoting: list[Text] = []
     # A line added to the crisis reply when the message was written in that language (ISO 639-1
@@ -72,6 +73,13 @@ class Crisis(_Strict):
         for code, line in v.items():
             if "988" not in line:
                 raise ValueError(f"the line for '{code}' must give 988")
+        return v
+
+    @field_validator("possible", "possible_other", "persist")
+    @classmethod
+    def _gentle_lines_give_988(cls, v: str) -> str:
+        if "988" not in v or "911" not in v:
+            raise ValueError("a gentle crisis line must give 988 and 911")
         return v
 
     @field_validator("resources")
