@@ -184,23 +184,16 @@ def test_chat_spellings_find_the_same_passage_as_the_words_they_stand_for(real_b
 
 
 @pytest.mark.parametrize("message", [
+    # a plan to take a whole supply of a named medication
     "im going to take all my zoloft tonight",
     "gonna down my whole bottle of lexapro",
     "i have 60 of my sertraline saved up and i know what to do with them",
-])
-def test_a_plan_to_take_a_whole_supply_of_a_named_medication_is_a_crisis(fake_bot, message):
-    reply = fake_bot.ask(message)
-
-    assert reply.category == "crisis" and reply.risk == "clear"
-    assert_crisis_first(reply)
-
-
-@pytest.mark.parametrize("message", [
+    # hiding self-harm now
     "how can i keep hiding my cuts from my parents this summer",
     "what excuses work if my teacher notices me self harming",
     "where can i burn myself so no one will see it",
 ])
-def test_hiding_self_harm_now_is_a_crisis(fake_bot, message):
+def test_a_whole_supply_of_a_named_medication_or_hiding_self_harm_is_a_crisis(fake_bot, message):
     reply = fake_bot.ask(message)
 
     assert reply.category == "crisis" and reply.risk == "clear"
