@@ -4,13 +4,17 @@
    is this normal, will it get better, treatment, ...) from the policy's cues, matched on the
    message's last question sentences first, then on the whole message (its gist).
 2. Rank the article's blocks (a paragraph, or a list with its lead-in paragraph) by the
-   retrieval scores of their units, lifting blocks whose kind answers this ask. A block that
-   wins for most questions (``answers.common``) must beat the runner-up by a margin.
+   retrieval scores of their units, lifting blocks whose kind answers this ask; when a cue named
+   the kind (or the message is a follow-up), such a block the retrieval found stands at least at
+   ``PREFER_FLOOR`` of the best one ("what can I do?" gets the steps). A block that wins for most
+   questions (``answers.common``) must beat the runner-up by a margin.
 3. Quote the best block as the article wrote it: a list with its lead-in, trimmed to its best
    items; a short paragraph whole. At most one supporting line from one other block, only when
    the retrieval ranks it above the block's own lines.
 4. Lead: the ask's lead when its ``true_of`` covers every quoted block's kind, else the default.
-5. A follow-up asking for more ("tell me more", "what else") never repeats the last reply.
+5. A follow-up asking for more ("tell me more", "what else") leans on the last question that
+   asked something, quotes the next block on its own (the rest of a list keeps its lead-in) and
+   never repeats a reply given since that question.
 
 ``render`` is the one place chosen passages become body text.
 
