@@ -215,6 +215,7 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("how can i support a friend who keeps cancelling on me", "help_someone"),
     ("how do i be there for my little sister when she's low", "help_someone"),
     ("how do i reach my old friends again", "what_to_do"),
+    ("is it weird to want company and avoid it", "push_pull"),  # the contradiction itself, before "is it weird"
     ("tell me more", "more"),
     ("and?", "more"),
     ("I stopped going out in March. My friends text and I leave them on read. I used to be fun. Will it always be like this?",
