@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .policy import SOMEONE_ELSE, Policy
+from .policy import Policy, about_someone_else
 from .reply import body_text, crisis_text, number, references, render_markdown
 from .text import normalize
 from .types import CrisisBlock, CrisisResource, Draft, RailHit, Reply, ReplyContent, RiskTier
@@ -27,7 +27,7 @@ def _squash(text: str) -> str:
 
 
 def crisis_block(policy: Policy, risk: RiskTier, *, from_history: bool = False, question: str = "",
-                 about_someone_else: bool = False) -> CrisisBlock | None:
+                 for_someone_else: bool = False) -> CrisisBlock | None:
     """The crisis help a risk tier calls for: the full takeover, one gentle line (worded for the
     person, or for someone worried about another), or none."""
     c = policy.crisis
@@ -38,7 +38,7 @@ def crisis_block(policy: Policy, risk: RiskTier, *, from_history: bool = False, 
         resources = tuple(CrisisResource(r.name, r.how, r.link) for r in c.resources)
         return CrisisBlock("clear", _squash(c.takeover), resources, _squash(c.takeover_close), extra)
     if risk == "possible":
-        line = c.persist if from_history else c.possible_other if about_someone_else else c.possible
+        line = c.persist if from_history else c.possible_other if for_someone_else else c.possible
         return CrisisBlock("possible", _squash(line))
     return None
 
@@ -93,9 +93,9 @@ def finish(draft: Draft, policy: Policy, *, question: str, risk: RiskTier = "non
     # worry about someone else, with no written pattern of risk for the writer (exemplar hits are
     # resemblance in wording, which the other person's words share)
     patterns = [r.reason for r in rails if r.rail.startswith("crisis") and r.reason.startswith("pattern:")]
-    someone_else = bool(patterns) and all(p.startswith(f"pattern:{SOMEONE_ELSE}") for p in patterns)
+    someone_else = bool(patterns) and all(about_someone_else(p) for p in patterns)
     content = ReplyContent(
-        crisis=crisis_block(policy, risk, from_history=from_history, question=question, about_someone_else=someone_else),
+        crisis=crisis_block(policy, risk, from_history=from_history, question=question, for_someone_else=someone_else),
         notice=_squash(policy.wording.automated_notice) if first_turn and draft.category != "crisis" else "",
         lead=draft.lead,
         body=draft.segments,

@@ -265,6 +265,11 @@ class Exemplars(_Strict):
 
 
 SOMEONE_ELSE = "someone_else"  # a crisis pattern id with this prefix is about another person's safety (safety.py)
+
+
+def about_someone_else(reason: str) -> bool:
+    """Is a rail hit's reason a pattern about another person's safety ("pattern:someone_else_...")?"""
+    return reason.startswith(f"pattern:{SOMEONE_ELSE}")
 PATTERN_GROUPS = ("crisis_clear", "crisis_possible", "crisis_escalators", "crisis_mentions", "medical", "medication_request", "about_the_article", "small_talk",
                   "rule_bending", "output_block")
 EXEMPLAR_LABELS = ("crisis_clear", "crisis_possible", "medical", "small_talk", "on_topic", "off_topic", "benign_lookalike")

@@ -35,7 +35,7 @@ import numpy as np
 
 from .classifier.heads import SafetyClassifier
 from .embeddings import Embedder
-from .policy import EXEMPLAR_LABELS, SOMEONE_ELSE, Policy
+from .policy import EXEMPLAR_LABELS, Policy, about_someone_else
 from .similarity import ExemplarIndex, Similarities, windows
 from .text import Speller, clean, deobfuscate, normalize, words
 from .types import RailHit, RiskTier, Turn, Verdict
@@ -160,8 +160,8 @@ class InputRails:
             return tier, hits
         # Worry about someone else's safety is possible risk by the written policy: the classifier
         # may not turn it into a takeover, as the escalator patterns may not either.
-        about_someone_else = any(h.reason.startswith(f"pattern:{SOMEONE_ELSE}") for h in hits)
-        if learned["clear"] >= bar["clear"] and not about_someone_else:
+        someone_else = any(about_someone_else(h.reason) for h in hits)
+        if learned["clear"] >= bar["clear"] and not someone_else:
             return "clear", [RailHit("crisis_clear", "classifier:clear", round(learned["clear"], 4)), *hits][:3]
         if tier == "none" and learned["risk"] >= bar["risk"]:
             return "possible", [RailHit("crisis_possible", "classifier:risk", round(learned["risk"], 4))]
@@ -200,7 +200,7 @@ class InputRails:
         signals = self._patterns("crisis_possible", *texts)
         # Worry about someone else (patterns named someone_else_*) is the gentle tier by the written
         # policy, however close "my boyfriend self harms" is to "i'm gonna self harm tonight" in wording.
-        someone_else = any(h.reason.startswith(f"pattern:{SOMEONE_ELSE}") for h in signals)
+        someone_else = any(about_someone_else(h.reason) for h in signals)
         if clear and not mention and not someone_else:
             return "clear", [RailHit("crisis_clear", f"exemplar:{clear[1]}", round(clear[0], 4))]
         # Close to the clear-risk exemplars but short of the bar for a takeover: the gentle tier,
@@ -227,7 +227,7 @@ class InputRails:
         leaning = sims.best(risky, (*BENIGN, "medical"), t.crisis_escalate_similarity, -0.02)
         # Worry about someone else (patterns named someone_else_*) is never escalated: the time or
         # means in such a message is about the other person, and the reply already gives 988.
-        patterned = any(h.reason.startswith("pattern:") and not h.reason.startswith(f"pattern:{SOMEONE_ELSE}") for h in signals)
+        patterned = any(h.reason.startswith("pattern:") and not about_someone_else(h.reason) for h in signals)
         if leaning and not patterned and self._medical_information(texts):
             leaning = None  # "should I try ketamine? I've failed 3 meds": the means named is the treatment asked about
         escalators = self._patterns("crisis_escalators", *texts) if (patterned or leaning) and not someone_else else []

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .policy import SOMEONE_ELSE, Thresholds
+from .policy import Thresholds, about_someone_else
 from .types import Retrieval, Verdict
 
 
@@ -56,7 +56,7 @@ def risk_without_answer(verdict: Verdict, retrieval: Retrieval, t: Thresholds, r
     below the clear-risk head's floor, where hopelessness without a wish to die stays gentle."""
     if verdict.risk != "possible" or retrieval.follow_up or len(verdict.text.split()) > t.unanswered_risk_max_words:
         return False
-    if any(r.rail == "crisis_history" or r.reason.startswith(f"pattern:{SOMEONE_ELSE}") for r in verdict.rails):
+    if any(r.rail == "crisis_history" or about_someone_else(r.reason) for r in verdict.rails):
         return False
     if verdict.risk_score is None or risk_bar is None or verdict.risk_score < risk_bar:
         return False
