@@ -132,22 +132,21 @@ def test_a_medical_reply_on_exemplar_resemblance_alone_needs_the_medical_head(fa
     assert rails_with(fake_bot, medical=floor / 2).check(message).category != "medical_advice"
 
 
-def test_a_short_risky_message_the_article_does_not_answer_gets_the_crisis_reply(fake_bot, monkeypatch):
+def test_a_short_risky_message_the_article_does_not_answer_gets_the_crisis_reply(fake_bot):
     from assistant.types import RailHit, Verdict
 
-    monkeypatch.setattr(fake_bot, "rails", rails_with(fake_bot))  # a classifier is wired (its bars: BARS)
-    t, bar = fake_bot.policy.thresholds, BARS["risk"]
+    t = fake_bot.policy.thresholds
     weak = (t.out_of_scope_relevance + t.weak_evidence_relevance) / 2
     asked = "how many of these would it take"
 
     clear = t.unanswered_risk_clear_floor
 
-    def draft(text=asked, relevance=weak, score=bar + 0.05, rails=(), topic=-0.1, clear_score=clear):
-        verdict = Verdict(None, "possible", rails, text=text, topic_margin=topic, risk_score=score, clear_score=clear_score)
+    def draft(text=asked, relevance=weak, risk_head=True, rails=(), topic=-0.1, clear_score=clear):
+        verdict = Verdict(None, "possible", rails, text=text, topic_margin=topic, risk_head=risk_head, clear_score=clear_score)
         return _draft(fake_bot, verdict, relevance)
 
     assert draft().category == "crisis"  # resources first, no unrelated article lines
-    assert draft(score=bar - 0.05).category != "crisis"  # the risk head does not agree: look-alikes
+    assert draft(risk_head=False).category != "crisis"  # the risk head does not agree: look-alikes
     assert draft(clear_score=clear - 0.05).category != "crisis"  # hopelessness with no wish to die stays gentle
     answered = max(t.in_scope_relevance, t.weak_evidence_relevance) + 0.1
     assert draft(relevance=answered, topic=t.strong_topic + 0.05).category == "answered"  # the article answers it
@@ -157,20 +156,19 @@ def test_a_short_risky_message_the_article_does_not_answer_gets_the_crisis_reply
     assert draft(rails=carried).category != "crisis"  # risk from earlier turns: the question may be ordinary
 
 
-def test_a_look_alike_of_risk_that_the_heads_place_elsewhere_is_declined_not_quoted_at(fake_bot, monkeypatch):
+def test_a_look_alike_of_risk_that_the_heads_place_elsewhere_is_declined_not_quoted_at(fake_bot):
     from assistant.types import Verdict
 
-    monkeypatch.setattr(fake_bot, "rails", rails_with(fake_bot))
-    t, bar = fake_bot.policy.thresholds, BARS["risk"]
+    t = fake_bot.policy.thresholds
     low = (t.out_of_scope_relevance + t.topic_relevance) / 2  # in scope today only because of the risk
 
-    def category(risk_score):
+    def category(risk_head):
         verdict = Verdict(None, "possible", text=QUESTION, topic_margin=-0.1, in_scope=False, scope_score=0.1,
-                          risk_score=risk_score, clear_score=0.0)
+                          risk_head=risk_head, clear_score=0.0)
         return _draft(fake_bot, verdict, low).category
 
-    assert category(bar / 4) == "out_of_scope"  # "what is an isopropanol overdose?": the gentle line, no quotes
-    assert category(bar + 0.05) == "answered"  # someone who may be at risk still gets the article's words
+    assert category(False) == "out_of_scope"  # "what is an isopropanol overdose?": the gentle line, no quotes
+    assert category(True) == "answered"  # someone who may be at risk still gets the article's words
 
 
 def test_a_possible_risk_exemplar_must_beat_the_on_topic_ones_unless_the_risk_head_agrees(fake_bot):

@@ -209,9 +209,9 @@ class Assistant:
         if verdict.category == "invalid":
             reason = next((r.reason for r in verdict.rails if r.rail == "invalid"), "unreadable")
             return Draft("invalid", lead=" ".join(getattr(w.invalid, reason, w.invalid.unreadable).split()))
-        if verdict.category is None and retrieval is not None and risk_without_answer(verdict, retrieval, self.policy.thresholds, self._risk_bar):
+        if verdict.category is None and retrieval is not None and risk_without_answer(verdict, retrieval, self.policy.thresholds):
             return Draft("crisis")
-        if verdict.category == "out_of_scope" or retrieval is None or not in_scope(verdict, retrieval, self.policy.thresholds, self._risk_bar):
+        if verdict.category == "out_of_scope" or retrieval is None or not in_scope(verdict, retrieval, self.policy.thresholds):
             return out_of_scope(self.policy)
         if verdict.risk != "none":
             retrieval = self._without_risky_quotes(retrieval)
@@ -222,11 +222,6 @@ class Assistant:
         avoid = [normalize(a) for a in self.policy.crisis.avoid_quoting]
         keep = tuple(p for p in retrieval.passages if not any(a in normalize(p.text) for a in avoid))
         return replace(retrieval, passages=keep)
-
-    @property
-    def _risk_bar(self) -> float | None:
-        """The learned risk head's bar, when a classifier is wired."""
-        return getattr(self.rails.classifier, "thresholds", {}).get("risk")
 
     def finish(self, question: str, verdict: Verdict, draft: Draft, retrieval: Retrieval | None, turns: Sequence[Turn], id: Any) -> Reply:
         first_turn = not any(t.role == "assistant" for t in turns)

@@ -152,7 +152,8 @@ class BlockComposer:
             if lifted:  # "more": where the last reply left off comes first, the retrieval ranks among those
                 ranked.append((max(score, top) * (1 + PREFER_BOOST) ** 2 + score, block))
             elif block.kinds & prefer:
-                # floored only when the retrieval found it at all: another article's steps may not fit
+                # floored only when the retrieval found it at all: another article's steps may not fit;
+                # the small raw-score term orders preferred blocks that the floor made equal
                 ranked.append(((max(score, floor) if score > 0 else 0.0) * (1 + PREFER_BOOST) + 1e-3 * score, block))
             elif score > 0:
                 ranked.append((score, block))

@@ -20,7 +20,7 @@ from .policy import Thresholds, about_someone_else
 from .types import Retrieval, Verdict
 
 
-def in_scope(verdict: Verdict, retrieval: Retrieval, t: Thresholds, risk_bar: float | None = None) -> bool:
+def in_scope(verdict: Verdict, retrieval: Retrieval, t: Thresholds) -> bool:
     """Calibrated on the labelled on-topic and off-topic sets (evals/README.md): the best
     article cosine, the vote of on-topic versus off-topic exemplars and, when a classifier is
     wired, the learned scope head, which can carry a message in or hold a weak vote back."""
@@ -30,8 +30,7 @@ def in_scope(verdict: Verdict, retrieval: Retrieval, t: Thresholds, risk_bar: fl
     # words rather than a refusal; but when the learned heads say the message is about something
     # else and not about risk ("what is an isopropanol overdose?", "show me the date"), a
     # resemblance to the crisis exemplars in wording alone does not carry it in.
-    at_risk = verdict.risk != "none" and (
-        verdict.in_scope is None or risk_bar is None or (verdict.risk_score or 0.0) >= risk_bar)
+    at_risk = verdict.risk != "none" and verdict.risk_head is not False
     if retrieval.follow_up or verdict.in_scope or at_risk:
         return True
     if retrieval.relevance >= t.in_scope_relevance and verdict.topic_margin > t.in_scope_topic_floor:
@@ -43,7 +42,7 @@ def in_scope(verdict: Verdict, retrieval: Retrieval, t: Thresholds, risk_bar: fl
     return verdict.topic_margin > 0 and retrieval.relevance >= t.topic_relevance
 
 
-def risk_without_answer(verdict: Verdict, retrieval: Retrieval, t: Thresholds, risk_bar: float | None) -> bool:
+def risk_without_answer(verdict: Verdict, retrieval: Retrieval, t: Thresholds) -> bool:
     """A short message of possible risk that the article does not answer: out of scope but for
     its risk, or only weakly matched ("how many of these would it take", "what can I use that
     won't leave scars"). Quoting the article at it would answer a question about harm with
@@ -51,14 +50,14 @@ def risk_without_answer(verdict: Verdict, retrieval: Retrieval, t: Thresholds, r
 
     Not for risk carried over from earlier messages (the question now may be an ordinary one),
     worry about someone else (the gentle tier, as the written policy says), a long story (which
-    the article may still speak to), or without the learned risk head at its bar (``risk_bar``):
+    the article may still speak to), or without the learned risk head at its bar (``risk_head``):
     look-alikes ("what is an isopropanol overdose?") resemble the exemplars in wording alone; nor
     below the clear-risk head's floor, where hopelessness without a wish to die stays gentle."""
     if verdict.risk != "possible" or retrieval.follow_up or len(verdict.text.split()) > t.unanswered_risk_max_words:
         return False
     if any(r.rail == "crisis_history" or about_someone_else(r.reason) for r in verdict.rails):
         return False
-    if verdict.risk_score is None or risk_bar is None or verdict.risk_score < risk_bar:
+    if not verdict.risk_head:
         return False
     if verdict.clear_score is None or verdict.clear_score < t.unanswered_risk_clear_floor:
         return False  # hopelessness ("what's even the point anymore") stays the gentle tier

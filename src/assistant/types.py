@@ -104,7 +104,7 @@ class Verdict:
     intent: str = "default"
     in_scope: bool | None = None  # the learned scope head's answer, when a classifier is wired
     scope_score: float | None = None  # that head's probability (None without a classifier)
-    risk_score: float | None = None  # the learned risk head's probability (None without a classifier)
+    risk_head: bool | None = None  # the learned risk head reaches its bar (None without a classifier)
     clear_score: float | None = None  # the learned clear-risk head's probability (None without a classifier)
 
 
