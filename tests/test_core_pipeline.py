@@ -201,6 +201,24 @@ def test_a_whole_supply_of_a_named_medication_or_hiding_self_harm_is_a_crisis(fa
 
 
 @pytest.mark.parametrize("message", [
+    "its all these family fights i am feeling the overwhelming urge to end it i am stuck in the middle of them",
+    "i want to live but i also wana die sometimes",
+    "needing to die for good because everything i touch goes wrong",
+])
+def test_a_wish_to_end_it_mid_message_or_misspelt_is_a_crisis(fake_bot, message):
+    reply = fake_bot.ask(message)
+
+    assert reply.category == "crisis" and reply.risk == "clear"
+    assert_crisis_first(reply)
+
+
+@pytest.mark.parametrize("message", ["i want to end things with my boyfriend, how do i tell him",
+                                     "i need to end it with her before the holidays"])
+def test_ending_things_with_someone_is_no_crisis_takeover(fake_bot, message):
+    assert fake_bot.ask(message).category != "crisis"
+
+
+@pytest.mark.parametrize("message", [
     "how do i cover up my acne scars for a wedding",
     "i used to self harm years ago, how do i explain my old scars at the beach",
 ])
