@@ -277,3 +277,13 @@ def test_what_the_question_is_about_as_a_whole_can_outweigh_its_single_closest_l
     opening = lambda draft: body_text(draft.segments).splitlines()[0]  # noqa: E731
     assert opening(plain).startswith("Withdrawing") and opening(about_the_opening).startswith("Withdrawing")
     assert opening(about_effects).startswith("Low mood changes") and "Its effects include:" in opening(about_effects)
+
+
+def test_a_supporting_sentence_that_leans_on_the_one_before_it_comes_with_it() -> None:
+    draft = compose("what can i do about pulling away?",
+                    {"A short text": 0.9, "It is a way of protecting": 0.88, "A check-in": 0.8, "Small steps": 0.3})
+
+    body = body_text(draft.segments)
+    assert "It is a way of protecting yourself." in body
+    assert "Pulling away is not selfish. [" in body  # what "It" is, in the same line, before it
+    assert body.index("Pulling away is not selfish.") < body.index("It is a way of protecting yourself.")

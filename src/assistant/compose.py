@@ -66,6 +66,7 @@ class BlockComposer:
         self.block_kinds = block_kinds
         self.max_words = max_words
         self.common = {normalize(c) for c in policy.answers.common}
+        self.leans_back = {normalize(w) for w in policy.answers.leans_back}
 
     @cached_property
     def blocks(self) -> dict[tuple[str, int], Block]:
@@ -207,8 +208,9 @@ class BlockComposer:
         else:
             picked = []
             for u in sorted(sentences, key=lambda u: -score(u)):
-                if score(u) > 0 and _words(picked + [u]) <= self.max_words:
-                    picked.append(u)
+                with_before = [a for a in self.antecedents(u, block) if a not in picked] + [u]
+                if score(u) > 0 and all(usable(a) for a in with_before) and _words(picked + with_before) <= self.max_words:
+                    picked.extend(with_before)
             picked = picked or sentences[:1]
         return [passage_of(u, score(u)) for u in sorted(picked, key=lambda u: u.position)]
 
@@ -245,8 +247,29 @@ class BlockComposer:
                 p.score >= top_chosen and bool(other.kinds & set(spec.true_of)))
             # a short answer, completed by a sentence of another paragraph that answers the ask
             fills_in = short and p.kind != "item" and bool(other.kinds & prefer) and bool(other.kinds & set(spec.true_of))
-            return [p] if near_best or fills_in else []
+            if not (near_best or fills_in):
+                return []
+            before = self.antecedents(unit, other)  # "It means you're hurting." goes with what "it" is
+            if not all(usable(u) for u in before):
+                return []
+            scored = {q.id: q.score for q in retrieval.passages}
+            return [passage_of(u, scored.get(u.id, 0.0)) for u in before] + [p]
         return []
+
+    def antecedents(self, unit: Unit, block: Block) -> list[Unit]:
+        """The sentences before ``unit`` in its paragraph that it leans on, nearest last: while a
+        sentence opens with a word of ``answers.leans_back`` ("It", "And", "These", ...), the one
+        before it comes too ("And there is a way through that pain." needs "It means you're
+        hurting.", which needs "Pushing people away doesn't mean you're broken.")."""
+        if unit.kind == "item":
+            return []
+        before = [s for s in block.sentences if s.position < unit.position]
+        needed: list[Unit] = []
+        current = unit
+        while before and next(iter(words(current.text)), "") in self.leans_back:
+            current = before.pop()
+            needed.insert(0, current)
+        return needed
 
 
 def _replies_since(turns: Sequence[Turn], question: str) -> list[str]:

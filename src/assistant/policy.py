@@ -144,6 +144,9 @@ class Answers(_Strict):
     common: list[Text] = []
     margin_kinds: list[BlockKind] = []  # blocks of these kinds must win by ``common_margin`` too
     common_margin: float = Field(0.3, ge=0, le=2)
+    # a sentence opening with one of these words leans on the sentence before it ("It means you're
+    # hurting."): it is only quoted together with that sentence
+    leans_back: list[str] = []
 
     @model_validator(mode="after")
     def _has_default_and_more(self) -> "Answers":
