@@ -43,24 +43,19 @@ UNITS = [Unit(f"u{i}", SOURCE, text, text, section, i, kind) for i, (section, ki
 BY_TEXT = {u.text: u for u in UNITS}
 
 
-def retrieval(scores: dict[str, float], query: str, relevance: float = 0.8, follow_up: bool = False,
-              topics: dict[int, float] | None = None) -> Retrieval:
-    """Passages for the units whose opening words are keys of ``scores``, best first; ``topics``
-    by section."""
+def retrieval(scores: dict[str, float], query: str, relevance: float = 0.8, follow_up: bool = False) -> Retrieval:
+    """Passages for the units whose opening words are keys of ``scores``, best first."""
     chosen = []
     for start, score in scores.items():
         unit = next(u for u in UNITS if u.text.startswith(start))
         chosen.append(Passage(unit.id, SOURCE, unit.text, score, unit.section, unit.position, unit.kind))
     chosen.sort(key=lambda p: -p.score)
-    return Retrieval(tuple(chosen), query, relevance, follow_up=follow_up, confidence=relevance,
-                     topics={(SOURCE, section): share for section, share in (topics or {}).items()})
+    return Retrieval(tuple(chosen), query, relevance, follow_up=follow_up, confidence=relevance)
 
 
-def compose(message: str, scores: dict[str, float], turns: tuple[Turn, ...] = (), max_words: int = 90, risk: str = "none",
-            topics: dict[int, float] | None = None):
+def compose(message: str, scores: dict[str, float], turns: tuple[Turn, ...] = (), max_words: int = 90, risk: str = "none"):
     composer = BlockComposer(POLICY, lambda: UNITS, KINDS, max_words)
-    return composer.answer(Verdict(None, risk=risk, text=message),
-                           retrieval(scores, message, follow_up=bool(turns), topics=topics), turns)
+    return composer.answer(Verdict(None, risk=risk, text=message), retrieval(scores, message, follow_up=bool(turns)), turns)
 
 
 def blocks_of(draft) -> set[int]:
@@ -266,17 +261,6 @@ def test_the_medical_reply_quotes_a_list_item_as_a_line_not_as_a_bullet_without_
     lines = body_text(draft.segments).splitlines()
     assert draft.category == "medical_advice" and any(line.startswith("Numbness:") for line in lines)
     assert not any(line.startswith("- ") for line in lines)
-
-
-def test_what_the_question_is_about_as_a_whole_can_outweigh_its_single_closest_line() -> None:
-    scores = {"Withdrawing from people": 0.30, "Self-doubt": 0.28, "Tiredness": 0.2}
-    plain = compose("tell me about pulling away from people", scores)
-    about_effects = compose("tell me about pulling away from people", scores, topics={1: 0.1, 2: 0.8, 3: 0.1})
-    about_the_opening = compose("tell me about pulling away from people", scores, topics={1: 0.8, 2: 0.1, 3: 0.1})
-
-    opening = lambda draft: body_text(draft.segments).splitlines()[0]  # noqa: E731
-    assert opening(plain).startswith("Withdrawing") and opening(about_the_opening).startswith("Withdrawing")
-    assert opening(about_effects).startswith("Low mood changes") and "Its effects include:" in opening(about_effects)
 
 
 def test_a_supporting_sentence_that_leans_on_the_one_before_it_comes_with_it() -> None:

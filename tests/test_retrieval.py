@@ -188,28 +188,3 @@ def test_ranking_only_the_valid_scores_gives_the_order_of_a_full_stable_sort():
         assert _ranked(scores, valid).tolist() == [i for i in full if valid[i]]
         rrf = _rrf(scores, valid)
         assert (rrf[~valid] == 0).all() and np.argsort(-rrf, kind="stable")[: valid.sum()].tolist() == [i for i in full if valid[i]]
-
-
-def test_topics_are_a_distribution_over_the_sections_whose_units_have_questions():
-    units = [Unit("t#0", "t.md", "Why people pull away.", "", 0, 0, "sentence", questions=("why do i pull away from friends",)),
-             Unit("t#1", "t.md", "Try one small text.", "", 1, 1, "sentence", questions=("what can i do to reconnect",)),
-             Unit("t#2", "t.md", "A closing line.", "", 2, 2, "sentence")]
-    r = retriever(VectorListStore(units)).retrieve("what can i do to reconnect")
-
-    assert set(r.topics) == {("t.md", 0), ("t.md", 1)}  # a section without questions has no topic
-    assert abs(sum(r.topics.values()) - 1.0) < 1e-6
-    assert max(r.topics, key=r.topics.get) == ("t.md", 1)
-
-
-def test_keyword_mode_reads_no_topics():
-    assert retriever(embedder=Refuses(), mode="keyword").retrieve("why do I pull away").topics == {}
-
-
-@pytest.mark.integration
-@pytest.mark.parametrize("question, opening", [("any tips for reconnecting with friends", "Healing doesn’t mean flipping a switch"),
-                                               ("is there treatment in the pacific northwest", "If you’re in the Pacific Northwest")])
-def test_the_top_topic_is_the_section_the_question_is_about(real_bot, question, opening):
-    r = real_bot.retriever.retrieve(question)
-    source, section = max(r.topics, key=r.topics.get)
-    first = next(u for u in real_bot.retriever.units if (u.source, u.section) == (source, section))
-    assert first.text.startswith(opening)

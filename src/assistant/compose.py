@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from dataclasses import replace
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Sequence
 
 from .asks import Ask, question_before, read_ask
 from .blocks import Block, BlockKinds, article_blocks, passage_of
@@ -40,7 +40,6 @@ from .types import Draft, Passage, Retrieval, Segment, Turn, Unit, Verdict, open
 HARD_MAX_WORDS = 120  # a whole list with its lead-in may use up to this; nothing goes beyond it
 PREFER_BOOST = 0.5  # a block of a kind that answers the ask: score x (1 + this)
 PREFER_FLOOR = 0.7  # ... and at least this share of the best block's score before the lift
-TOPIC_WEIGHT = 0.25  # a block's topic share (relative to the top topic's) adds this share of the best block's score
 SECOND_UNIT = 0.0  # a block's score: its best unit plus this share of its second best
 ITEM_SHARE = 0.3  # a list item is kept when its score is at least this share of the block's best item
 MIN_ITEMS = 2
@@ -106,7 +105,7 @@ class BlockComposer:
         """The passages to quote: the best block, trimmed, and at most one supporting line (the
         second list), which the reply puts after the block it supports."""
         scores = {p.id: p.score for p in retrieval.passages}
-        ranked = self.rank_blocks(scores, ask, usable, follow_up=retrieval.follow_up, topics=retrieval.topics)
+        ranked = self.rank_blocks(scores, ask, usable, follow_up=retrieval.follow_up)
         if not ranked:
             return [], []
         block = ranked[0][1]
@@ -133,14 +132,10 @@ class BlockComposer:
     def _prefer(self, ask: Ask) -> tuple[str, ...]:
         return ask.prefer or tuple(self.policy.answers.kinds.get(ask.kind, self.policy.answers.kinds["default"]).prefer)
 
-    def rank_blocks(self, scores: dict[str, float], ask: Ask, usable, follow_up: bool = False,
-                    topics: Mapping[tuple[str, int], float] | None = None) -> list[tuple[float, Block]]:
+    def rank_blocks(self, scores: dict[str, float], ask: Ask, usable, follow_up: bool = False) -> list[tuple[float, Block]]:
         """Blocks by their units' scores, those of a kind the ask prefers lifted. In a follow-up, whose
         words lean on the earlier question, a preferred block stands at least at ``PREFER_FLOOR`` of
-        the best block ("so what do I do?" after a "why" answer still gets the steps). Then what the
-        question is about as a whole (``topics``: its nearness to each section's doc2query
-        questions) adds up to ``TOPIC_WEIGHT`` of the best block's score: the single closest line
-        may sit in a block that answers something else."""
+        the best block ("so what do I do?" after a "why" answer still gets the steps)."""
         prefer = set(self._prefer(ask))
         raw: list[tuple[float, Block]] = []
         for block in self.blocks.values():
@@ -163,24 +158,11 @@ class BlockComposer:
                 ranked.append(((max(score, floor) if score > 0 else 0.0) * (1 + PREFER_BOOST) + 1e-3 * score, block))
             elif score > 0:
                 ranked.append((score, block))
-            else:
-                ranked.append((0.0, block))
-        ranked = self._with_topics(ranked, topics or {})
         ranked.sort(key=lambda sb: -sb[0])
         if len(ranked) > 1 and self._is_common(ranked[0][1]) \
                 and ranked[0][0] < (1 + self.policy.answers.common_margin) * ranked[1][0]:
             ranked = [ranked[1], ranked[0], *ranked[2:]]
         return ranked
-
-    @staticmethod
-    def _with_topics(ranked: list[tuple[float, Block]], topics: Mapping[tuple[str, int], float]) -> list[tuple[float, Block]]:
-        """Each score plus ``TOPIC_WEIGHT`` x the best score x the block's topic share relative to
-        the top share; blocks with neither a score nor a topic drop out."""
-        best = max((score for score, _ in ranked), default=0.0)
-        top = max(topics.values(), default=0.0)
-        lifted = [(score + (TOPIC_WEIGHT * best * topics.get((b.source, b.section), 0.0) / top if top > 0 else 0.0), b)
-                  for score, b in ranked]
-        return [(score, b) for score, b in lifted if score > 0]
 
     def _is_common(self, block: Block) -> bool:
         """A block that fits most questions: listed as common, or of a kind that must win by a margin."""

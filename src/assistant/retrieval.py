@@ -12,9 +12,6 @@ correction and follow-up resolution.
   by the rest of the story.
 - Fusion: weighted reciprocal rank fusion of the dense and keyword rankings; the dense cosine of
   the best unit is kept as the relevance signal that decides whether a question is in scope.
-- Topics: the question's nearness to each section's doc2query questions as a whole (softmax over
-  the cosines to each section's mean question vector), which the composer weighs when it picks
-  the block to quote: a block is what a question is about, not only its single closest line.
 
 Example::
 
@@ -45,7 +42,6 @@ PREV_WEIGHT = 0.3  # weight of the previous question (vector and keywords) in a 
 PART_WEIGHT = 1.0  # weight of the per-sentence dense rankings of a long message, next to the whole message's
 ORDINAL_BOOST = 1.0
 LEAD_IN_BOOST = 0.5  # share of the best fused score added to the items of a list whose lead-in was just said
-TOPIC_TEMPERATURE = 0.05  # softmax temperature over the cosines to each section's mean question vector
 
 
 def english_vocabulary(model_dir) -> set[str]:
@@ -124,38 +120,9 @@ class HybridRetriever:
                 items.setdefault((u.source, u.section), []).append(i)
         return items
 
-    @cached_property
-    def topic_centroids(self) -> tuple[tuple[tuple[str, int], ...], np.ndarray]:
-        """Each (source, section) whose units have doc2query questions, and the unit-length mean of
-        those questions' vectors (one row per section). Sections without questions have no topic."""
-        keys: dict[tuple[str, int], list[str]] = {}
-        for u in self.units:
-            if u.questions:
-                keys.setdefault((u.source, u.section), []).extend(u.questions)
-        if not keys or self.mode not in ("hybrid", "dense"):
-            return (), np.zeros((0, 0), dtype=np.float32)
-        order = tuple(keys)
-        vecs = np.asarray(self.embedder.encode([q for k in order for q in keys[k]]), dtype=np.float32)
-        vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
-        rows, start = [], 0
-        for k in order:
-            rows.append(_unit(vecs[start:start + len(keys[k])].mean(axis=0)))
-            start += len(keys[k])
-        return order, np.stack(rows)
-
-    def topics(self, vec: np.ndarray) -> dict[tuple[str, int], float]:
-        """The query's (unit) vector as a distribution over sections: softmax of its cosines to
-        their mean question vectors at ``TOPIC_TEMPERATURE``."""
-        order, centroids = self.topic_centroids
-        if not order:
-            return {}
-        cos = centroids @ vec
-        w = np.exp((cos - cos.max()) / TOPIC_TEMPERATURE)
-        return {k: float(x) for k, x in zip(order, w / w.sum())}
-
     def warm(self) -> None:
-        """Load units, the keyword index, the speller and the topic vectors now rather than on the first question."""
-        _ = self.keyword, self.speller, self.by_id, self.topic_centroids
+        """Load units, the keyword index and the speller now rather than on the first question."""
+        _ = self.keyword, self.speller, self.by_id
 
     def query_texts(self, question: str) -> tuple[str, ...]:
         """The text ``retrieve`` embeds for ``question`` first (its speller's correction of the
@@ -225,7 +192,6 @@ class HybridRetriever:
         dense = np.full(n, -1.0, dtype=np.float32)
         answers = np.full(n, -1.0, dtype=np.float32)
         by_part = np.zeros(n, dtype=np.float32)
-        topics: dict[tuple[str, int], float] = {}
         if self.mode in ("hybrid", "dense"):
             t = time.perf_counter()
             vecs = self.embedder.encode([query] + ([prev_query] if prev_query else []) + parts)
@@ -233,7 +199,6 @@ class HybridRetriever:
             timings["embed"] = time.perf_counter() - t
             t = time.perf_counter()
             dense, answers = self._dense(_unit(vec))
-            topics = self.topics(_unit(vec))
             for part_vec in vecs[len(vecs) - len(parts):] if parts else ():
                 part_dense, part_answers = self._dense(_unit(part_vec))
                 part = np.maximum(part_dense, part_answers - QUESTION_OFFSET)
@@ -287,8 +252,7 @@ class HybridRetriever:
         relevance = float(dense.max()) if self.mode != "keyword" and n else _keyword_relevance(keyword)
         confidence = max(relevance, float(answers.max()) if n else 0.0)
         timings["fusion"] = time.perf_counter() - t
-        return Retrieval(passages, query if not prev_query else f"{query} | {prev_query}", relevance, timings, bool(prev_query),
-                         confidence, topics)
+        return Retrieval(passages, query if not prev_query else f"{query} | {prev_query}", relevance, timings, bool(prev_query), confidence)
 
 
 def _unit(vec: np.ndarray) -> np.ndarray:

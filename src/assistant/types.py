@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 Category = Literal["answered", "out_of_scope", "medical_advice", "crisis", "small_talk", "invalid"]
 CATEGORIES: tuple[str, ...] = ("answered", "out_of_scope", "medical_advice", "crisis", "small_talk", "invalid")
@@ -118,7 +118,6 @@ class Retrieval:
     timings: dict[str, float] = field(default_factory=dict)
     follow_up: bool = False  # the previous question was read together with this one
     confidence: float = 0.0  # best cosine of a passage or of a question it answers: how sure the best match is
-    topics: Mapping[tuple[str, int], float] = field(default_factory=dict)  # (source, section) -> share: what the question is about
 
 
 @dataclass(frozen=True)
