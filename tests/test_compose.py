@@ -97,10 +97,20 @@ def test_a_short_paragraph_is_quoted_whole() -> None:
 
 
 def test_a_steps_lead_never_goes_over_a_description() -> None:
-    # "what can I do" when only the description scored: the answer quotes it, under the default lead
+    # "what can I do" when only the description scored: the answer quotes it, under the lead of
+    # what it does answer (how low mood affects you), never the steps lead
     draft = compose("what can i do about it?", {"Self-doubt": 0.9, "Tiredness": 0.8, "Low mood changes": 0.7})
 
-    assert blocks_of(draft) == {2} and draft.lead == POLICY.answers.kinds["default"].lead
+    assert blocks_of(draft) == {2} and draft.lead != POLICY.answers.kinds["what_to_do"].lead
+    assert draft.lead == POLICY.answers.kinds["symptoms"].lead
+
+
+def test_an_answer_to_no_recognised_ask_gets_the_lead_of_what_it_quotes_or_the_default() -> None:
+    steps = compose("texting people", {"A short text": 0.9, "A check-in": 0.85})
+    opening = compose("pulling away", {"Withdrawing from people": 0.9, "Many people know": 0.8})
+
+    assert blocks_of(steps) == {4} and steps.lead == POLICY.answers.kinds["what_to_do"].lead
+    assert blocks_of(opening) == {1} and opening.lead == POLICY.answers.kinds["default"].lead  # no lead is about "context"
 
 
 def test_the_lead_falls_back_when_a_supporting_line_is_of_another_kind() -> None:

@@ -94,12 +94,19 @@ class BlockComposer:
                      suggestions=self.policy.suggestions[:3] if weak else ())
 
     def lead(self, ask: Ask, quoted: Sequence[Passage]) -> str:
-        """The ask's lead if it is true of every quoted block (of one of its kinds), else the default lead."""
+        """The ask's lead if it is true of every quoted block (of one of its kinds); else the lead
+        of the kind of ask the first quoted block answers (``answers.lead_by_block``) if that is
+        true of every quoted block; else the default lead."""
         kinds = self.policy.answers.kinds
-        spec = kinds.get(ask.kind, kinds["default"])
-        blocks = {(p.source, p.section) for p in quoted}
-        honest = all(b in self.blocks and self.blocks[b].kinds & set(spec.true_of) for b in blocks)
-        return spec.lead if honest else kinds["default"].lead
+        blocks = [(p.source, p.section) for p in quoted]
+        honest = lambda spec: all(b in self.blocks and self.blocks[b].kinds & set(spec.true_of) for b in blocks)  # noqa: E731
+        if ask.kind in kinds and ask.kind != "default" and honest(kinds[ask.kind]):
+            return kinds[ask.kind].lead
+        main = self.blocks.get(blocks[0]) if blocks else None
+        for block_kind, ask_kind in self.policy.answers.lead_by_block.items():
+            if main is not None and block_kind in main.kinds and honest(kinds[ask_kind]):
+                return kinds[ask_kind].lead
+        return kinds["default"].lead
 
     def choose(self, retrieval: Retrieval, ask: Ask, usable) -> tuple[list[Passage], list[Passage]]:
         """The passages to quote: the best block, trimmed, and at most one supporting line (the

@@ -147,10 +147,13 @@ class Answers(_Strict):
     # a sentence opening with one of these words leans on the sentence before it ("It means you're
     # hurting."): it is only quoted together with that sentence
     leans_back: list[str] = []
+    # when the ask's own lead is not true of the answer (or no cue named the ask): the lead of the
+    # kind of ask the quoted block answers, by the block's kind, in this order
+    lead_by_block: dict[BlockKind, str] = {}
 
     @model_validator(mode="after")
     def _has_default_and_more(self) -> "Answers":
-        for needed in ("default", "more", self.unstated):
+        for needed in ("default", "more", self.unstated, *self.lead_by_block.values()):
             if needed not in self.kinds:
                 raise ValueError(f"answers.kinds needs a '{needed}' kind")
         return self
