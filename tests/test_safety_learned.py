@@ -119,6 +119,19 @@ def test_a_takeover_on_exemplar_resemblance_alone_needs_the_risk_head(fake_bot):
     assert rails_with(fake_bot, risk=floor / 2, clear=0.95).check(message).category == "crisis"
 
 
+def test_a_takeover_on_resemblance_alone_of_a_message_read_as_medical_needs_a_higher_risk_head(fake_bot):
+    message = "I'm in the bathroom with a razor blade"  # an exemplar, matched by no written pattern
+    floor = fake_bot.policy.thresholds.exemplar_clear_medical_risk_floor
+    assert floor > fake_bot.policy.thresholds.exemplar_clear_risk_floor
+    medical = BARS["medical"]
+
+    assert rails_with(fake_bot, risk=floor, medical=medical).check(message).category == "crisis"
+    doubted = rails_with(fake_bot, risk=floor - 0.05, medical=medical).check(message)
+    assert doubted.category != "crisis" and doubted.risk == "possible"  # 988 stays, with the medical reply
+    assert rails_with(fake_bot, risk=floor - 0.05, medical=medical / 2).check(message).category == "crisis"
+    assert rails_with(fake_bot, risk=floor - 0.05, medical=medical, clear=0.95).check(message).category == "crisis"
+
+
 def test_a_medical_reply_on_exemplar_resemblance_alone_needs_the_medical_head(fake_bot):
     floor = fake_bot.policy.thresholds.exemplar_medical_floor
     assert floor > 0

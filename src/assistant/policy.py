@@ -191,6 +191,7 @@ class Thresholds(_Strict):
     out_of_scope_relevance: float = Field(ge=-1, le=1)
     scope_head_floor: float = Field(default=0.0, ge=0, le=1)
     exemplar_clear_risk_floor: float = Field(default=0.0, ge=0, le=1)
+    exemplar_clear_medical_risk_floor: float = Field(default=0.0, ge=0, le=1)
     exemplar_medical_floor: float = Field(default=0.0, ge=0, le=1)
     unanswered_risk_max_words: int = Field(default=0, ge=0)
     unanswered_risk_clear_floor: float = Field(default=1.0, ge=0, le=1)

@@ -153,8 +153,12 @@ class InputRails:
         # only when the learned risk head agrees; otherwise it is the gentle tier (988, then the
         # answer) unless the clear head raises it: look-alikes and overdose questions resemble the
         # exemplars in wording.
-        if tier == "clear" and learned["risk"] < self.t.exemplar_clear_risk_floor \
-                and not any(h.reason.startswith("pattern:") for h in hits):
+        # A request the medical head reads as one needs a higher floor ("I took a magnesium pill in
+        # juice, can this be harmful?" is near "I just took a whole bottle of pills" in wording):
+        # below it, the gentle tier and the medical reply.
+        medical_like = learned["medical"] >= bar["medical"] and learned["clear"] < bar["clear"]
+        floor = self.t.exemplar_clear_medical_risk_floor if medical_like else self.t.exemplar_clear_risk_floor
+        if tier == "clear" and learned["risk"] < floor and not any(h.reason.startswith("pattern:") for h in hits):
             tier = "possible"
         elif tier == "clear":
             return tier, hits
