@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.compose import BlockComposer, compose_medical, read_ask, render
+from assistant.compose import BlockComposer, read_ask, render
+from assistant.medical_reply import compose_medical
 from assistant.reply import body_text
 from assistant.policy import load_policy
 from assistant.types import Passage, Retrieval, Turn, Unit, Verdict

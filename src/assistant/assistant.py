@@ -18,7 +18,8 @@ from typing import Any, Sequence
 
 from . import protocols
 from .asks import question_before
-from .compose import compose_medical, out_of_scope, read_ask
+from .compose import out_of_scope, read_ask
+from .medical_reply import compose_medical
 from .embeddings import Embedder
 from .errors import AssistantError, StoreUnavailable
 from .finish import finish

@@ -1,7 +1,7 @@
 """Composers the answer-quality figures compare ours against, over the same rails and retrieval.
 
 - ``TodayComposer``: the composition as it was before answers were read by their ask (walk the
-  ranking and keep units close to the best: ``compose.select``, which the medical reply's excerpt
+  ranking and keep units close to the best: ``medical_reply.select``, which the medical reply's excerpt
   still uses; render in article order; lead by the question's intent), so the report can show
   what changed.
 - ``NearestBlockComposer``: "the single nearest section": the one article block (a paragraph,
@@ -22,7 +22,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..compose import article_blocks, out_of_scope, passage_of, render
-from ..compose import select as today_select  # the earlier choice; the medical reply's excerpt still uses it
+from ..medical_reply import select as today_select  # the earlier choice; the medical reply's excerpt still uses it
 from ..policy import INTENT_KIND, Policy
 from ..types import Draft, Retrieval, Turn, Unit, Verdict
 

@@ -1,0 +1,60 @@
+"""The medical reply: decline the advice kindly, then share a short excerpt of the most relevant
+article lines, if any are relevant enough (``select``: one or two lines close to the best one).
+
+Example::
+
+    draft = compose_medical(retrieval, policy, max_words=90)
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .compose import render
+from .policy import Policy
+from .text import words
+from .types import Draft, Passage, Retrieval, opens_list
+
+
+def select(passages: tuple[Passage, ...], max_words: int, max_units: int = 4) -> list[Passage]:
+    """The medical reply's short excerpt: walk the ranking, keep units close to the best one
+    (fused score and dense similarity), not bare lead-ins, not repeats, within the budget."""
+    usable = [p for p in passages if not opens_list(p)]
+    if not usable:
+        return []
+    best = usable[0]
+    best_dense = max((p.dense for p in usable if p.dense is not None), default=None)
+    chosen: list[Passage] = []
+    budget = max_words
+    for p in usable:
+        if len(chosen) >= max_units:
+            break
+        if chosen and p.score < 0.55 * best.score:
+            continue
+        if chosen and best_dense is not None and p.dense is not None and p.dense < best_dense - 0.17:
+            continue
+        if any(_overlap(p.text, c.text) > 0.7 for c in chosen):
+            continue
+        n = len(p.text.split())
+        if n > budget and chosen:
+            continue
+        chosen.append(p)
+        budget -= n
+    return chosen
+
+
+def _overlap(a: str, b: str) -> float:
+    wa, wb = set(words(a)), set(words(b))
+    return len(wa & wb) / max(1, min(len(wa), len(wb)))
+
+
+def compose_medical(retrieval: Retrieval | None, policy: Policy, max_words: int) -> Draft:
+    """Decline the advice kindly, then share the most relevant article lines if there are any."""
+    lead = " ".join(policy.wording.medical_advice.split())
+    if retrieval is None or retrieval.relevance < policy.thresholds.in_scope_relevance:
+        return Draft("medical_advice", lead=lead)
+    chosen = select(retrieval.passages, min(max_words, 60), max_units=2)
+    # an excerpt of one or two lines: a list item is quoted as a line, not as a bullet without its list
+    segments = render([replace(p, kind="sentence") for p in chosen])
+    share = " ".join(policy.wording.medical_advice_share.split())
+    return Draft("medical_advice", segments=segments, lead=f"{lead}\n\n{share}" if segments else lead)
