@@ -232,6 +232,11 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("I stopped going out in March. My friends text and I leave them on read. I used to be fun. Will it always be like this?",
      "hope"),
     ("I stopped going out in March. My friends text and I leave them on read. I used to be the fun one.", "cause"),
+    # a question that names no kind of its own is refined by what the rest of the message is about
+    ("I live in Seattle and I think I need a proper program, not a weekly chat. Where do I even start?", "treatment"),
+    ("My sister won't leave her room and I want to support her. What do I do?", "help_someone"),
+    ("I barely leave bed and I miss my friends. Where do I even begin?", "what_to_do"),
+    ("I feel numb all the time. What do I do?", "what_to_do"),  # only treatment or help for someone refine it
 ])
 def test_the_ask_is_read_from_the_last_question_or_the_gist(message: str, kind: str) -> None:
     assert read_ask(message, POLICY).kind == kind

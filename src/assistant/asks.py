@@ -1,6 +1,7 @@
 """Reading what a message asks: the kind of question, from the policy's cues (``answers.kinds``).
 
-The last question sentence decides, since a story's question usually closes it; a message with
+The last question sentence decides, since a story's question usually closes it (one that names
+no kind of its own, "where do I even start?", is refined by what the rest is about); a message with
 no question is read by its closing sentences, and a story (three sentences or more) that asks
 nothing the cues recognise is the policy's ``unstated`` kind (it wants to understand what it tells).
 
@@ -47,6 +48,12 @@ def read_ask(message: str, policy: Policy) -> Ask:
     questions = _last_questions(message)
     sentences = split_sentences(message)
     story = not questions and len(sentences) >= STORY_SENTENCES
+    if questions and any(p.search(normalize(questions[0])) for p in policy.bare_questions):
+        # "where do I even start?" names no kind of its own: what the rest of the message is about may
+        rest = normalize(message.replace(questions[0], " "))
+        for kind in policy.answers.bare_refines:
+            if any(p.search(rest) for p in cues[kind]):
+                return Ask(kind, questions[0], stated=True)
     for text in questions + sentences[-2:][::-1] + ([] if story else [message]):
         norm = normalize(text)
         for kind, patterns in cues.items():

@@ -150,10 +150,14 @@ class Answers(_Strict):
     # when the ask's own lead is not true of the answer (or no cue named the ask): the lead of the
     # kind of ask the quoted block answers, by the block's kind, in this order
     lead_by_block: dict[BlockKind, str] = {}
+    # a question that names no kind of its own ("where do I even start?"): the rest of the message
+    # is read for one of ``bare_refines`` first, else the bare question's own kind stands
+    bare: list[Text] = []
+    bare_refines: list[str] = []
 
     @model_validator(mode="after")
     def _has_default_and_more(self) -> "Answers":
-        for needed in ("default", "more", self.unstated, *self.lead_by_block.values()):
+        for needed in ("default", "more", self.unstated, *self.lead_by_block.values(), *self.bare_refines):
             if needed not in self.kinds:
                 raise ValueError(f"answers.kinds needs a '{needed}' kind")
         return self
@@ -365,6 +369,10 @@ class Policy:
     def answer_cues(self) -> dict[str, list[re.Pattern[str]]]:
         """Each kind of ask's cues, compiled, in the policy's matching order."""
         return {k: [re.compile(p, re.IGNORECASE) for p in v.cues] for k, v in self.file.answers.kinds.items()}
+
+    @cached_property
+    def bare_questions(self) -> list[re.Pattern[str]]:
+        return [re.compile(p, re.IGNORECASE) for p in self.file.answers.bare]
 
     @property
     def answers(self) -> "Answers":
