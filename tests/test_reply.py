@@ -23,7 +23,7 @@ from assistant.finish import finish
 from assistant.policy import load_policy
 from assistant.reply import references, render_text
 from assistant.reply_html import reply_html
-from assistant.types import CATEGORIES, Draft, Passage
+from assistant.types import CATEGORIES, Draft, Passage, RailHit
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = load_policy(ROOT / "guardrails")
@@ -244,3 +244,15 @@ def test_a_changed_chunker_rebuilds_an_older_index():
     wanted = {"version": 1, "chunker": CHUNKER_VERSION, "model_sha256": "m"}
     assert CHUNKER_VERSION != "units-v2"
     assert plan_ingest(old, wanted, [], [], rebuild=False).rebuild
+
+
+@pytest.mark.parametrize("question, line", [
+    ("my friend stopped answering everyone and i think she's struggling. how can i help her?", "possible_other"),
+    ("how can i help myself when everything feels this heavy", "possible"),
+])
+def test_a_gentle_line_raised_by_the_learned_head_is_worded_for_whom_the_question_is_about(question, line):
+    reply = finish(Draft("answered", lead="Here is what the article says:"), POLICY, question=question, risk="possible",
+                   rails=(RailHit("crisis_possible", "classifier:risk", 0.8),))
+
+    assert reply.crisis == " ".join(getattr(POLICY.crisis, line).split())
+    assert "988" in reply.crisis and "911" in reply.crisis

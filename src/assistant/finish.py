@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from .asks import read_ask
 from .policy import Policy, about_someone_else
 from .reply import body_text, crisis_text, number, references, render_markdown
 from .text import normalize
@@ -94,6 +95,10 @@ def finish(draft: Draft, policy: Policy, *, question: str, risk: RiskTier = "non
     # resemblance in wording, which the other person's words share)
     patterns = [r.reason for r in rails if r.rail.startswith("crisis") and r.reason.startswith("pattern:")]
     someone_else = bool(patterns) and all(about_someone_else(p) for p in patterns)
+    # with no written pattern at all (the learned head or an exemplar raised the tier), a question
+    # about helping someone else gets the line worded for someone worried about another person
+    someone_else = someone_else or (risk == "possible" and not patterns and bool(question)
+                                    and read_ask(question, policy).kind == "help_someone")
     content = ReplyContent(
         crisis=crisis_block(policy, risk, from_history=from_history, question=question, for_someone_else=someone_else),
         notice=_squash(policy.wording.automated_notice) if first_turn and draft.category != "crisis" else "",
