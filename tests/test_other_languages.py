@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from assistant.errors import ConfigError
+from assistant.language import other_language
 from assistant.policy import load_policy
 from assistant.text import normalize, split_sentences
 
@@ -70,6 +71,8 @@ def test_spanish_figures_of_speech_are_not_crisis(fake_bot, message):
 
 @pytest.mark.parametrize("message", [
     "¿Cómo puedo hablar con mi hermana sobre lo que siento?",  # another language
+    "me siento sin esperanza, nada va a cambiar",  # short words shared with English ("me", "a", "sin"): the identifier reads it
+    "je n'en peux plus, tout est noir",
     "ꙮꙮꙮ ꙮꙮ",  # nothing readable
 ])
 def test_a_message_that_cannot_be_read_still_shows_988_and_911(fake_bot, message):
@@ -114,3 +117,14 @@ def test_language_lines_without_988_or_911_stop_start_up(guardrails, change, key
     with pytest.raises(ConfigError) as failure:
         load_policy(guardrails)
     assert "policy.yaml" in str(failure.value) and key in str(failure.value)
+
+
+@pytest.mark.parametrize("message, language", [
+    ("me siento sin esperanza, nada va a cambiar", "es"),
+    ("je n'en peux plus, tout est noir", "fr"),
+    ("why do i ignore messages", None),  # short English chat: the identifier is unsure of it, and it has English-only words
+    ("lol ok", None),  # too short to ask
+    ("idk tbh ngl", None),
+])
+def test_the_language_identifier_names_only_a_plainly_other_language(message, language):
+    assert other_language(message) == language
