@@ -128,3 +128,10 @@ def test_language_lines_without_988_or_911_stop_start_up(guardrails, change, key
 ])
 def test_the_language_identifier_names_only_a_plainly_other_language(message, language):
     assert other_language(message) == language
+
+
+def test_rare_english_words_do_not_make_a_message_another_language(fake_bot):
+    # few of its words are in the model's vocabulary, but the identifier reads it as English
+    reply = fake_bot.ask("How to diagnose Bakers cyst ?")
+
+    assert reply.category != "invalid"

@@ -26,6 +26,7 @@ from functools import lru_cache
 MIN_SCORE = 0.6  # the identifier's score for the other language
 MAX_ENGLISH = 0.1  # ... and English's score among its top three
 MIN_WORDS = 3
+MIN_ENGLISH = 0.5  # plainly_english: the identifier's score for English as its first guess
 # Words only English uses among the commonest: one of them means the message is (also) English.
 ENGLISH_ONLY = frozenset({
     "i", "my", "you", "your", "the", "is", "are", "am", "do", "does", "did", "to", "of", "and", "it", "in", "on", "for",
@@ -59,4 +60,16 @@ def other_language(text: str) -> str | None:
     return top["lang"] if top["lang"] != "en" and top["score"] >= MIN_SCORE and english < MAX_ENGLISH else None
 
 
-__all__ = ["other_language"]
+def plainly_english(text: str) -> bool:
+    """The identifier's first guess is English, at ``MIN_ENGLISH`` or more: a message of rare
+    English words ("How to diagnose Baker's cyst?") is not another language because few of its
+    words are in the model's vocabulary."""
+    clean = " ".join(text.encode("utf-8", "ignore").decode("utf-8").split())[:500]
+    try:
+        guesses = _detector().detect(clean, model="lite", k=1)
+    except (TypeError, ValueError, RuntimeError):
+        return False
+    return bool(guesses) and guesses[0]["lang"] == "en" and guesses[0]["score"] >= MIN_ENGLISH
+
+
+__all__ = ["other_language", "plainly_english"]

@@ -35,7 +35,7 @@ import numpy as np
 
 from .classifier.heads import SafetyClassifier
 from .embeddings import Embedder
-from .language import other_language
+from .language import other_language, plainly_english
 from .policy import EXEMPLAR_LABELS, Policy, about_someone_else
 from .similarity import ExemplarIndex, Similarities, windows
 from .text import Speller, clean, deobfuscate, normalize, words
@@ -321,7 +321,8 @@ class InputRails:
         if not known:
             return "unreadable"
         english_function = sum(t in _FUNCTION_WORDS for t in tokens)
-        if len(tokens) >= 4 and (len(known) < 0.5 * len(tokens) or (not english_function and sum(t in _FOREIGN_WORDS for t in tokens) >= 2)):
+        if len(tokens) >= 4 and (len(known) < 0.5 * len(tokens) or (not english_function and sum(t in _FOREIGN_WORDS for t in tokens) >= 2)) \
+                and not plainly_english(text):  # rare English words ("how to diagnose baker's cyst") are still English
             return "language"
         if other_language(text):  # the language identifier is sure ("me siento sin esperanza")
             return "language"
