@@ -43,16 +43,21 @@ def _detector():
     return LangDetector(LangDetectConfig(model="lite"))  # the bundled small model: never a download
 
 
+def _guesses(text: str, k: int) -> list[dict]:
+    """The identifier's ``k`` best guesses, best first; none when it cannot read the text."""
+    clean = " ".join(text.encode("utf-8", "ignore").decode("utf-8").split())[:500]  # lone surrogates cannot be encoded
+    try:
+        return _detector().detect(clean, model="lite", k=k)
+    except (TypeError, ValueError, RuntimeError):  # a second opinion only: never a reason to fail a reply
+        return []
+
+
 def other_language(text: str) -> str | None:
     """The ISO code of the other language ``text`` is plainly written in, else None."""
     tokens = _WORD.findall(text.lower())
     if len(tokens) < MIN_WORDS or ENGLISH_ONLY.intersection(tokens):
         return None
-    clean = " ".join(text.encode("utf-8", "ignore").decode("utf-8").split())[:500]  # lone surrogates cannot be encoded
-    try:
-        guesses = _detector().detect(clean, model="lite", k=3)
-    except (TypeError, ValueError, RuntimeError):  # a second opinion only: never a reason to fail a reply
-        return None
+    guesses = _guesses(text, k=3)
     if not guesses:
         return None
     top = guesses[0]
@@ -64,11 +69,7 @@ def plainly_english(text: str) -> bool:
     """The identifier's first guess is English, at ``MIN_ENGLISH`` or more: a message of rare
     English words ("How to diagnose Baker's cyst?") is not another language because few of its
     words are in the model's vocabulary."""
-    clean = " ".join(text.encode("utf-8", "ignore").decode("utf-8").split())[:500]
-    try:
-        guesses = _detector().detect(clean, model="lite", k=1)
-    except (TypeError, ValueError, RuntimeError):
-        return False
+    guesses = _guesses(text, k=1)
     return bool(guesses) and guesses[0]["lang"] == "en" and guesses[0]["score"] >= MIN_ENGLISH
 
 
