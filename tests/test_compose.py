@@ -287,3 +287,20 @@ def test_a_supporting_sentence_that_leans_on_the_one_before_it_comes_with_it() -
     assert "It is a way of protecting yourself." in body
     assert "Pulling away is not selfish. [" in body  # what "It" is, in the same line, before it
     assert body.index("Pulling away is not selfish.") < body.index("It is a way of protecting yourself.")
+
+
+def test_a_long_paragraph_quotes_each_sentence_once_with_what_it_leans_on() -> None:
+    units = [Unit("p0", SOURCE, "Some days are long and heavy.", "", 1, 0, "sentence"),
+             Unit("p1", SOURCE, "It can feel as if no one would understand what it is like to be you right now.", "", 1, 1, "sentence"),
+             Unit("p2", SOURCE, "And that feeling makes every message harder to answer than the one before it.", "", 1, 2, "sentence"),
+             Unit("p3", SOURCE, "Many people who live with low mood describe exactly this weight in their own words.", "", 1, 3, "sentence"),
+             Unit("p4", SOURCE, "Naming it out loud, even to one person, can make it a little lighter to carry.", "", 1, 4, "sentence")]
+    composer = BlockComposer(POLICY, lambda: units, {SOURCE: (("Some days", ("context",)),)}, 60)
+    scores = {"p2": 0.9, "p1": 0.8, "p0": 0.7, "p4": 0.1}
+    passages = tuple(sorted((Passage(u.id, SOURCE, u.text, scores[u.id], 1, u.position, "sentence") for u in units if u.id in scores),
+                            key=lambda p: -p.score))
+    draft = composer.answer(Verdict(None, text="why is answering so hard"), Retrieval(passages, "why is answering so hard", 0.8, confidence=0.8))
+
+    quoted = [q.passage.text for s in draft.segments for q in s.quotes]
+    assert len(quoted) == len(set(quoted))  # no sentence twice
+    assert quoted[:3] == [units[0].text, units[1].text, units[2].text]  # "And that feeling" with all it leans on, in order

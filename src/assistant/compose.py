@@ -10,8 +10,10 @@
    questions (``answers.common``) must beat the runner-up by a margin.
 3. Quote the best block as the article wrote it: a list with its lead-in, trimmed to its best
    items; a short paragraph whole. At most one supporting line from one other block, only when
-   the retrieval ranks it above the block's own lines.
-4. Lead: the ask's lead when its ``true_of`` covers every quoted block's kind, else the default.
+   the retrieval ranks it above the block's own lines. A sentence that leans on the one before
+   it ("It means you're hurting.", ``answers.leans_back``) is quoted with it.
+4. Lead: the ask's lead when its ``true_of`` covers every quoted block's kind, else the lead of
+   what the quoted block answers (``answers.lead_by_block``) when that is true of all, else the default.
 5. A follow-up asking for more ("tell me more", "what else") leans on the last question that
    asked something, quotes the next block on its own (the rest of a list keeps its lead-in) and
    never repeats a reply given since that question.
@@ -197,6 +199,8 @@ class BlockComposer:
         else:
             picked = []
             for u in sorted(sentences, key=lambda u: -score(u)):
+                if u in picked:
+                    continue  # already there, with a sentence that leans on it
                 with_before = [a for a in self.antecedents(u, block) if a not in picked] + [u]
                 if score(u) > 0 and all(usable(a) for a in with_before) and _words(picked + with_before) <= self.max_words:
                     picked.extend(with_before)
