@@ -16,7 +16,7 @@ from dataclasses import replace
 from functools import cached_property
 from typing import Any, Sequence
 
-from . import protocols
+from . import language, protocols
 from .asks import question_before
 from .compose import out_of_scope, read_ask
 from .medical_reply import compose_medical
@@ -87,10 +87,11 @@ class Assistant:
                                           settings.max_body_words))
 
     def warm(self) -> "Assistant":
-        """Load indexes, exemplars, regexes and the speller now (one suggested question goes through
+        """Load indexes, exemplars, regexes, the speller and the language identifier now (one suggested question goes through
         the whole pipeline), so a person's first question is as fast as the rest."""
         self.retriever.warm()
         _ = self.rails.exemplars
+        language.warm()
         self.ask(self.policy.suggestions[0])
         return self
 

@@ -120,7 +120,7 @@ class BlockComposer:
         block = ranked[0][1]
         chosen = self.quote_block(block, scores, usable)
         # "more" gets the next block on its own: a line from a third place would make a collage
-        extra = self.supporting_line(retrieval, block, chosen, ask, usable) if ask.kind != "more" else []
+        extra = self.supporting_line(retrieval, scores, block, chosen, ask, usable) if ask.kind != "more" else []
         while extra and _words(chosen + extra) > self.max_words and sum(p.kind == "item" for p in chosen) > MIN_ITEMS:
             chosen.remove(min((p for p in chosen if p.kind == "item"), key=lambda p: p.score))  # room for the better line
         return (chosen, extra) if _words(chosen + extra) <= self.max_words else (chosen, [])
@@ -217,7 +217,8 @@ class BlockComposer:
         ranked = [u for u in sentences if u not in opener and scores.get(u.id, 0.0) >= max(LEAD_IN_SHARE * best, 1e-9)]
         return sorted(opener + ranked, key=lambda u: u.position)
 
-    def supporting_line(self, retrieval: Retrieval, block: Block, chosen: list[Passage], ask: Ask, usable) -> list[Passage]:
+    def supporting_line(self, retrieval: Retrieval, scores: dict[str, float], block: Block, chosen: list[Passage], ask: Ask,
+                        usable) -> list[Passage]:
         """One line from another block (not a common block's): the best line outside the block when
         it scores near the retrieval's best or above everything quoted (the lead then falls back to
         the default if it is not true of that line's block), or, for a short answer, the best line of
@@ -245,8 +246,7 @@ class BlockComposer:
             before = self.antecedents(unit, other)  # "It means you're hurting." goes with what "it" is
             if not all(usable(u) for u in before):
                 return []
-            scored = {q.id: q.score for q in retrieval.passages}
-            return [passage_of(u, scored.get(u.id, 0.0)) for u in before] + [p]
+            return [passage_of(u, scores.get(u.id, 0.0)) for u in before] + [p]
         return []
 
     def antecedents(self, unit: Unit, block: Block) -> list[Unit]:

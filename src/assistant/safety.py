@@ -35,7 +35,7 @@ import numpy as np
 
 from .classifier.heads import SafetyClassifier
 from .embeddings import Embedder
-from .language import other_language, plainly_english
+from .language import ENGLISH_FUNCTION_WORDS, other_language, plainly_english
 from .policy import EXEMPLAR_LABELS, Policy, about_someone_else
 from .similarity import ExemplarIndex, Similarities, windows
 from .text import Speller, clean, deobfuscate, normalize, words
@@ -43,9 +43,7 @@ from .types import RailHit, RiskTier, Turn, Verdict
 
 MEMO_SIZE = 1024  # readings and pattern results of recent texts (a reply needs about ten)
 BENIGN = ("on_topic", "off_topic", "benign_lookalike", "small_talk")
-_FUNCTION_WORDS = {"i", "me", "my", "you", "your", "the", "a", "an", "is", "are", "am", "do", "does", "did", "to", "of", "and",
-                   "it", "in", "on", "for", "with", "what", "why", "how", "when", "can", "not", "don't", "dont", "im", "i'm",
-                   "this", "that", "be", "have", "was", "so", "just", "they", "he", "she", "we", "if", "or", "but", "at", "like"}
+_FUNCTION_WORDS = ENGLISH_FUNCTION_WORDS
 _CHAT_WORDS = {"lol", "lmao", "lmfao", "jk", "nvm", "idk", "ty", "thx", "tysm", "omg", "brb", "ok", "okay", "k", "kk", "haha",
                "hahaha", "hehe", "np", "ya", "yeah", "yep", "nope", "sup", "hmm", "ugh", "rn", "tbh", "u", "r", "ur", "pls", "plz"}
 # Very common words of other languages: several of them and no English function word means another language.
