@@ -70,8 +70,17 @@ def test_sentences_of_one_paragraph_read_as_one_line_and_items_stay_items():
     reply = answered(ITEM, TWO, ONE)  # chosen best first; the body is in article order
     assert [s.kind for s in reply.content.body] == ["line", "item"]
     assert [[q.n for q in s.quotes] for s in reply.content.body] == [[1, 2], [3]]
-    assert reply.body == f"{ONE.text} [1] {TWO.text} [2]\n- {ITEM.text} [3]"
+    assert reply.body == f"{ONE.text} [1] {TWO.text} [2]\n\n- {ITEM.text} [3]"  # another block: set apart
     assert reply.sources == (ONE, TWO, ITEM)
+
+
+def test_a_supporting_line_after_a_list_is_its_own_paragraph_not_part_of_the_last_item():
+    lead_in = passage(4, "Consider:", section=3)
+    item = passage(5, "Writing it out: Journaling can help.", kind="item", section=3, lead_in="Consider:")
+    support = passage(6, "Reaching out may feel terrifying.", section=5)
+    reply = answered(lead_in, item, support)
+    # in Markdown a line right under "- item" would continue that item
+    assert reply.body == f"{lead_in.text} [1]\n- {item.text} [2]\n\n{support.text} [3]"
 
 
 def test_a_list_lead_in_shares_the_number_of_the_sentence_before_it_in_every_form():

@@ -97,9 +97,16 @@ def references(segments: tuple[Segment, ...]) -> tuple[Reference, ...]:
 
 
 def body_text(segments: tuple[Segment, ...]) -> str:
-    """``Reply.body``: one line per segment, each quote followed by its ``[n]``, items as ``- ``."""
-    lines = []
+    """``Reply.body``: one line per segment, each quote followed by its ``[n]``, items as ``- ``.
+    A line from another block (a supporting line) is set apart by a blank line: after a list,
+    Markdown would otherwise read it as part of the list's last item."""
+    lines: list[str] = []
+    block = None
     for seg in segments:
+        here = (seg.quotes[0].passage.source, seg.quotes[0].passage.section)
+        if lines and here != block:
+            lines.append("")
+        block = (seg.quotes[-1].passage.source, seg.quotes[-1].passage.section)
         line = marked(seg.quotes)
         lines.append(f"- {line}" if seg.kind == "item" else line)
     return "\n".join(lines)
