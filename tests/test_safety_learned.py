@@ -119,6 +119,22 @@ def test_a_takeover_on_exemplar_resemblance_alone_needs_the_risk_head(fake_bot):
     assert rails_with(fake_bot, risk=floor / 2, clear=0.95).check(message).category == "crisis"
 
 
+def test_a_longer_message_needs_a_higher_risk_head_for_a_takeover_on_resemblance_alone(fake_bot):
+    t = fake_bot.policy.thresholds
+    at_least, floor = max(t.exemplar_clear_risk_floor_by_length.items())
+    assert floor > t.exemplar_clear_risk_floor
+    # the same exemplar, inside a story of at least that many words
+    message = "I'm in the bathroom with a razor blade. " + " ".join(["Work has been long and tiring this month."] * 4)
+    assert len(message.split()) >= at_least
+    short = "I'm in the bathroom with a razor blade"
+    between = (floor + t.exemplar_clear_risk_floor) / 2
+
+    assert rails_with(fake_bot, risk=between).check(short).category == "crisis"
+    doubted = rails_with(fake_bot, risk=between).check(message)
+    assert (doubted.category, doubted.risk) == (None, "possible")  # the gentle 988 line, then the answer
+    assert rails_with(fake_bot, risk=floor).check(message).category == "crisis"
+
+
 def test_a_takeover_on_resemblance_alone_of_a_message_read_as_medical_needs_a_higher_risk_head(fake_bot):
     message = "I'm in the bathroom with a razor blade"  # an exemplar, matched by no written pattern
     floor = fake_bot.policy.thresholds.exemplar_clear_medical_risk_floor

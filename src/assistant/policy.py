@@ -196,6 +196,8 @@ class Thresholds(_Strict):
     scope_head_floor: float = Field(default=0.0, ge=0, le=1)
     exemplar_clear_risk_floor: float = Field(default=0.0, ge=0, le=1)
     exemplar_clear_medical_risk_floor: float = Field(default=0.0, ge=0, le=1)
+    # a longer message: {at least this many words: the floor} (the highest that applies wins)
+    exemplar_clear_risk_floor_by_length: dict[int, Annotated[float, Field(ge=0, le=1)]] = {}
     exemplar_medical_floor: float = Field(default=0.0, ge=0, le=1)
     unanswered_risk_max_words: int = Field(default=0, ge=0)
     unanswered_risk_clear_floor: float = Field(default=1.0, ge=0, le=1)
@@ -281,7 +283,7 @@ SOMEONE_ELSE = "someone_else"  # a crisis pattern id with this prefix is about a
 def about_someone_else(reason: str) -> bool:
     """Is a rail hit's reason a pattern about another person's safety ("pattern:someone_else_...")?"""
     return reason.startswith(f"pattern:{SOMEONE_ELSE}")
-PATTERN_GROUPS = ("crisis_clear", "crisis_possible", "crisis_escalators", "crisis_mentions", "medical", "medication_request", "about_the_article", "small_talk",
+PATTERN_GROUPS = ("crisis_clear", "crisis_possible", "crisis_escalators", "crisis_mentions", "crisis_denials", "medical", "medication_request", "about_the_article", "small_talk",
                   "rule_bending", "output_block")
 EXEMPLAR_LABELS = ("crisis_clear", "crisis_possible", "medical", "small_talk", "on_topic", "off_topic", "benign_lookalike")
 
@@ -313,6 +315,7 @@ class PatternFile(_Strict):
     crisis_possible: list[Pattern]
     crisis_escalators: list[Pattern] = []  # with a possible-risk signal, one of these makes it clear risk
     crisis_mentions: list[Pattern] = []  # words of risk talked about, not meant: an exemplar-only takeover becomes the gentle tier
+    crisis_denials: list[Pattern] = []  # "i'm not suicidal": with no clear-risk pattern, never a takeover (the gentle tier)
     medical: list[Pattern]
     medication_names: list[Text]
     # ids of medical patterns that ask about a treatment or condition rather than state an act:

@@ -138,13 +138,23 @@ class InputRails:
         """Crisis tier of one message: the tier of the patterns and exemplars (``_risk``), raised by
         the learned classifier when its probability reaches the bar chosen on held-out training
         data (``make rails``). The classifier never lowers a pattern's decision; a takeover on
-        exemplar resemblance alone needs its risk head's agreement."""
+        exemplar resemblance alone needs its risk head's agreement; and a message that says the
+        person is safe is taken over only by a clear-risk pattern."""
         clear = self._patterns("crisis_clear", *self._read(text))
         if clear:  # decided without the model (earlier turns are judged this way too)
             return "clear", clear[:3]
         if sims is None:
             sims, _ = self._similarities(clean(text))
-        tier, hits = self._risk(text, sims)
+        tier, hits = self._learned(*self._risk(text, sims), sims, len(text.split()))
+        # "i'm not suicidal, just really down": said outright, so no takeover without a clear-risk
+        # pattern; the gentle tier keeps the 988 line above the answer.
+        denied = self._patterns("crisis_denials", *self._read(text))
+        if tier == "clear" and denied:
+            return "possible", [RailHit("crisis_possible", h.reason, h.score) for h in hits][:2] + denied[:1]
+        return tier, hits
+
+    def _learned(self, tier: RiskTier, hits: list[RailHit], sims: Similarities, n_words: int) -> tuple[RiskTier, list[RailHit]]:
+        """The tier of patterns and exemplars, checked and raised by the learned heads."""
         learned, bar = sims.learned, self.classifier.thresholds if self.classifier is not None else {}
         if not learned:
             return tier, hits
@@ -155,8 +165,12 @@ class InputRails:
         # A request the medical head reads as one needs a higher floor ("I took a magnesium pill in
         # juice, can this be harmful?" is near "I just took a whole bottle of pills" in wording):
         # below it, the gentle tier and the medical reply.
+        # A longer message needs a higher floor: its every sentence is compared with the exemplars,
+        # so one resembling a crisis message in wording is likelier by chance ("I don't get why I do
+        # this to myself" in a story about turning down invitations).
         medical_like = learned["medical"] >= bar["medical"] and learned["clear"] < bar["clear"]
-        floor = self.t.exemplar_clear_medical_risk_floor if medical_like else self.t.exemplar_clear_risk_floor
+        floor = max([self.t.exemplar_clear_medical_risk_floor if medical_like else self.t.exemplar_clear_risk_floor,
+                     *(f for at_least, f in self.t.exemplar_clear_risk_floor_by_length.items() if n_words >= at_least)])
         if tier == "clear" and learned["risk"] < floor and not any(h.reason.startswith("pattern:") for h in hits):
             tier = "possible"
         elif tier == "clear":
