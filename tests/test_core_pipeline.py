@@ -279,6 +279,18 @@ def test_a_message_that_says_the_person_is_safe_keeps_the_gentle_line_and_is_ans
     assert "988" in reply.crisis and reply.sources
 
 
+def test_a_question_in_other_words_than_the_articles_is_answered_when_the_scope_head_agrees(real_bot):
+    # far from every article sentence (cosine under out_of_scope_relevance), close to a question a passage answers
+    t = real_bot.policy.thresholds
+    message = "my son won't come out of his room, what should i do"
+    retrieval = real_bot.retriever.retrieve(message, history=[])
+    assert retrieval.relevance < t.out_of_scope_relevance <= t.out_of_scope_question_match <= retrieval.confidence
+
+    reply = real_bot.ask(message)
+    assert reply.category == "answered" and reply.sources
+    assert real_bot.ask("can you check if my account is blocked").category == "out_of_scope"
+
+
 def test_a_clear_risk_pattern_is_a_takeover_even_beside_a_denial(real_bot):
     assert real_bot.ask("i'm not suicidal, i just want to die tonight").category == "crisis"
 

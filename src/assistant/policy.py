@@ -193,6 +193,7 @@ class Thresholds(_Strict):
     topic_relevance: float = Field(ge=-1, le=1)
     strong_topic: float = Field(ge=-1, le=1)
     out_of_scope_relevance: float = Field(ge=-1, le=1)
+    out_of_scope_question_match: float = Field(default=1.0, ge=-1, le=1)  # with the scope head at its bar: in, under the above
     scope_head_floor: float = Field(default=0.0, ge=0, le=1)
     exemplar_clear_risk_floor: float = Field(default=0.0, ge=0, le=1)
     exemplar_clear_medical_risk_floor: float = Field(default=0.0, ge=0, le=1)

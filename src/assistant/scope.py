@@ -23,8 +23,12 @@ from .types import Retrieval, Verdict
 def in_scope(verdict: Verdict, retrieval: Retrieval, t: Thresholds) -> bool:
     """Calibrated on the labelled on-topic and off-topic sets (evals/README.md): the best
     article cosine, the vote of on-topic versus off-topic exemplars and, when a classifier is
-    wired, the learned scope head, which can carry a message in or hold a weak vote back."""
-    if retrieval.relevance < t.out_of_scope_relevance:
+    wired, the learned scope head, which can carry a message in or hold a weak vote back (with
+    a close match to a question a passage answers, even under ``out_of_scope_relevance``)."""
+    # Far from every sentence of the article: out, unless the learned scope head says it is about
+    # the article and it is close to a question a passage answers (a parent's question in other words).
+    asked_before = verdict.in_scope is True and retrieval.confidence >= t.out_of_scope_question_match
+    if retrieval.relevance < t.out_of_scope_relevance and not asked_before:
         return False
     # A follow-up leans on the conversation, and someone who may be at risk gets the article's
     # words rather than a refusal; but when the learned heads say the message is about something
