@@ -74,10 +74,12 @@ def test_a_medical_question_outside_the_article_gets_no_article_lines(fake_bot):
     assert reply.disclaimer in reply.answer and reply.contact in reply.answer
 
 
-def _draft(bot, verdict, relevance: float):
+def _draft(bot, verdict, relevance: float, question_match: float | None = None):
     from dataclasses import replace
 
-    retrieval = replace(bot.retriever.retrieve(QUESTION, ()), relevance=relevance)
+    retrieval = bot.retriever.retrieve(QUESTION, ())
+    retrieval = replace(retrieval, relevance=relevance,
+                        confidence=retrieval.confidence if question_match is None else question_match)
     return bot.compose(verdict, retrieval)
 
 
@@ -89,8 +91,12 @@ def test_a_confident_scope_head_carries_a_weakly_matched_question_in(fake_bot):
     assert _draft(fake_bot, Verdict(None, text=QUESTION, topic_margin=-0.1), weak).category == "out_of_scope"
     carried = Verdict(None, text=QUESTION, topic_margin=-0.1, in_scope=True, scope_score=0.9)
     assert _draft(fake_bot, carried, weak).category == "answered"
-    # Not below the floor of relevance that nothing overrides.
-    assert _draft(fake_bot, carried, t.out_of_scope_relevance - 0.01).category == "out_of_scope"
+    # Below the floor of relevance, only with a close match to a question a passage answers.
+    under = t.out_of_scope_relevance - 0.01
+    assert _draft(fake_bot, carried, under, question_match=t.out_of_scope_question_match - 0.01).category == "out_of_scope"
+    assert _draft(fake_bot, carried, under, question_match=t.out_of_scope_question_match).category == "answered"
+    unsure = Verdict(None, text=QUESTION, topic_margin=-0.1, in_scope=False, scope_score=0.5)
+    assert _draft(fake_bot, unsure, under, question_match=0.99).category == "out_of_scope"
 
 
 def test_a_scope_head_far_below_its_bar_holds_back_a_weak_exemplar_vote(fake_bot):
