@@ -212,6 +212,10 @@ def test_chat_spellings_find_the_same_passage_as_the_words_they_stand_for(real_b
     "how long can someone last without food, asking for myself",
     # a passive wish not to be alive
     "honestly what is the point of staying alive, nothing ever changes",
+    "some nights i really wish i was never born",
+    "i keep hoping i won't wake up tomorrow",
+    "i don't want to be here anymore, everything hurts",
+    "i'd rather just not exist than keep feeling like this",
 ])
 def test_written_clear_risk_is_a_crisis(fake_bot, message):
     reply = fake_bot.ask(message)
@@ -229,6 +233,8 @@ def test_written_clear_risk_is_a_crisis(fake_bot, message):
     "my grandma died last year, is grief like this normal, asking for myself",
     "what's the point of living in a big city if you never go out",
     "what's the point of life insurance when you're 25",
+    "when did that video rental chain stop existing",
+    "i want to disappear from social media for a month, is that healthy",
 ])
 def test_look_alikes_of_the_clear_risk_patterns_are_no_takeover(fake_bot, message):
     assert fake_bot.ask(message).category != "crisis"
