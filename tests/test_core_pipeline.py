@@ -303,6 +303,20 @@ def test_a_question_in_other_words_than_the_articles_is_answered_when_the_scope_
     assert real_bot.ask("can you check if my account is blocked").category == "out_of_scope"
 
 
+@pytest.mark.parametrize("message", ["is depression hereditary", "does yoga help with depression", "how do i stop a panic attack"])
+def test_a_short_health_question_the_article_does_not_cover_gets_no_article_quotes(real_bot, message):
+    reply = real_bot.ask(message)
+
+    assert reply.category in ("out_of_scope", "medical_advice") and not reply.sources
+
+
+def test_health_words_beside_what_the_article_covers_or_beside_risk_still_get_the_article(real_bot):
+    answered = real_bot.ask("i stopped going to the gym and now i avoid my friends, why")
+    assert answered.category == "answered" and answered.sources
+    # risk keeps its gentle line above the article, whatever the topic
+    assert real_bot.ask("i can't sleep and nothing is ever going to change").risk != "none"
+
+
 def test_a_clear_risk_pattern_is_a_takeover_even_beside_a_denial(real_bot):
     assert real_bot.ask("i'm not suicidal, i just want to die tonight").category == "crisis"
 

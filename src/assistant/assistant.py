@@ -28,7 +28,7 @@ from .classifier import SafetyClassifier, load_classifier
 from .safety import InputRails
 from .settings import Settings
 from .reply import without_sources
-from .scope import in_scope, risk_without_answer
+from .scope import in_scope, risk_without_answer, uncovered_health
 from .text import normalize
 from .types import Draft, Reply, Retrieval, Turn, Verdict, parse_history
 
@@ -204,7 +204,9 @@ class Assistant:
         if verdict.category == "medical_advice":
             # Article lines go under the medical reply only when the question is within the
             # article's scope: a fever or a rash is never "answered" with lines about depression.
-            shared = None if verdict.in_scope is False else retrieval
+            # Nor is one on a health topic the article does not cover ("does vitamin d help with mood").
+            uncovered = retrieval is not None and uncovered_health(verdict, retrieval, self.policy)
+            shared = None if verdict.in_scope is False or uncovered else retrieval
             return compose_medical(shared, self.policy, self.settings.max_body_words)
         if verdict.category == "small_talk":
             return Draft("small_talk", lead=getattr(w.small_talk, self.rails.small_talk_kind(normalize(verdict.text))))
@@ -213,7 +215,8 @@ class Assistant:
             return Draft("invalid", lead=" ".join(getattr(w.invalid, reason, w.invalid.unreadable).split()))
         if verdict.category is None and retrieval is not None and risk_without_answer(verdict, retrieval, self.policy.thresholds):
             return Draft("crisis")
-        if verdict.category == "out_of_scope" or retrieval is None or not in_scope(verdict, retrieval, self.policy.thresholds):
+        if verdict.category == "out_of_scope" or retrieval is None or not in_scope(verdict, retrieval, self.policy.thresholds) \
+                or uncovered_health(verdict, retrieval, self.policy):
             return out_of_scope(self.policy)
         if verdict.risk != "none":
             retrieval = self._without_risky_quotes(retrieval)

@@ -194,6 +194,7 @@ class Thresholds(_Strict):
     strong_topic: float = Field(ge=-1, le=1)
     out_of_scope_relevance: float = Field(ge=-1, le=1)
     out_of_scope_question_match: float = Field(default=1.0, ge=-1, le=1)  # with the scope head at its bar: in, under the above
+    uncovered_health_max_words: int = Field(default=0, ge=0)  # a question this short about an uncovered health topic: out of scope
     scope_head_floor: float = Field(default=0.0, ge=0, le=1)
     exemplar_clear_risk_floor: float = Field(default=0.0, ge=0, le=1)
     exemplar_clear_medical_risk_floor: float = Field(default=0.0, ge=0, le=1)
@@ -284,7 +285,8 @@ SOMEONE_ELSE = "someone_else"  # a crisis pattern id with this prefix is about a
 def about_someone_else(reason: str) -> bool:
     """Is a rail hit's reason a pattern about another person's safety ("pattern:someone_else_...")?"""
     return reason.startswith(f"pattern:{SOMEONE_ELSE}")
-PATTERN_GROUPS = ("crisis_clear", "crisis_possible", "crisis_escalators", "crisis_mentions", "crisis_denials", "medical", "medication_request", "about_the_article", "small_talk",
+PATTERN_GROUPS = ("crisis_clear", "crisis_possible", "crisis_escalators", "crisis_mentions", "crisis_denials", "medical",
+                  "medication_request", "about_the_article", "uncovered_health", "article_topic", "small_talk",
                   "rule_bending", "output_block")
 EXEMPLAR_LABELS = ("crisis_clear", "crisis_possible", "medical", "small_talk", "on_topic", "off_topic", "benign_lookalike")
 
@@ -326,6 +328,10 @@ class PatternFile(_Strict):
     # asks what the article itself says ("what treatment does the article mention"): the learned
     # medical head does not turn such a question into a medical reply (patterns still may)
     about_the_article: list[Pattern] = []
+    # a health topic the article does not cover ("does exercise help depression"), and the words of
+    # what it does cover: a short question with the first and none of the second is not answered with quotes
+    uncovered_health: list[Pattern] = []
+    article_topic: list[Pattern] = []
     small_talk: list[Pattern]
     rule_bending: list[Pattern]
     output_block: list[Pattern]

@@ -4,6 +4,8 @@ input rails and the retrieval's match:
 - ``in_scope``: answer it, or decline it as out of scope.
 - ``risk_without_answer``: a short message of possible risk that the article does not answer
   gets the crisis reply rather than unrelated article lines.
+- ``uncovered_health``: a short health question on a topic the article does not cover is
+  declined as out of scope, never answered with its quotes.
 
 The thresholds are policy data (``guardrails/policy.yaml``, ``thresholds``).
 
@@ -16,7 +18,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .policy import Thresholds, about_someone_else
+from .policy import Policy, Thresholds, about_someone_else
+from .text import normalize
 from .types import Retrieval, Verdict
 
 
@@ -67,3 +70,16 @@ def risk_without_answer(verdict: Verdict, retrieval: Retrieval, t: Thresholds) -
         return False  # hopelessness ("what's even the point anymore") stays the gentle tier
     weak = max(retrieval.relevance, retrieval.confidence) < t.weak_evidence_relevance
     return weak or not in_scope(replace(verdict, risk="none"), retrieval, t)
+
+
+def uncovered_health(verdict: Verdict, retrieval: Retrieval, policy: Policy) -> bool:
+    """A short health question the article does not cover ("does exercise help depression", "is
+    depression genetic"): a topic of ``uncovered_health`` and no word of ``article_topic``. Article
+    lines would answer it with something else; it gets the out-of-scope reply. Not for a message
+    with any risk (it keeps its crisis line), a follow-up, or a story longer than
+    ``uncovered_health_max_words``, where sleep or food is context rather than the question."""
+    if verdict.risk != "none" or retrieval.follow_up or len(verdict.text.split()) > policy.thresholds.uncovered_health_max_words:
+        return False
+    text = normalize(verdict.text)
+    health = any(rx.search(text) for _, rx in policy.compiled["uncovered_health"])
+    return health and not any(rx.search(text) for _, rx in policy.compiled["article_topic"])
