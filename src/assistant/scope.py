@@ -17,9 +17,10 @@ Example::
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Collection
 
 from .policy import Policy, Thresholds, about_someone_else
-from .text import normalize
+from .text import normalize, words
 from .types import Retrieval, Verdict
 
 
@@ -72,14 +73,17 @@ def risk_without_answer(verdict: Verdict, retrieval: Retrieval, t: Thresholds) -
     return weak or not in_scope(replace(verdict, risk="none"), retrieval, t)
 
 
-def uncovered_health(verdict: Verdict, retrieval: Retrieval, policy: Policy) -> bool:
-    """A short health question the article does not cover ("does exercise help depression", "is
-    depression genetic"): a topic of ``uncovered_health`` and no word of ``article_topic``. Article
-    lines would answer it with something else; it gets the out-of-scope reply. Not for a message
-    with any risk (it keeps its crisis line), a follow-up, or a story longer than
+def uncovered_health(verdict: Verdict, retrieval: Retrieval, policy: Policy, corpus_words: Collection[str]) -> bool:
+    """A short health question the articles do not cover ("does exercise help depression", "is
+    depression genetic"): a topic of ``uncovered_health`` whose words are not in the corpus
+    (``corpus_words``: an article about sleep covers "sleep") and no word of ``article_topic``.
+    Article lines would answer it with something else; it gets the out-of-scope reply. Not for a
+    message with any risk (it keeps its crisis line), a follow-up, or a story longer than
     ``uncovered_health_max_words``, where sleep or food is context rather than the question."""
     if verdict.risk != "none" or retrieval.follow_up or len(verdict.text.split()) > policy.thresholds.uncovered_health_max_words:
         return False
     text = normalize(verdict.text)
-    health = any(rx.search(text) for _, rx in policy.compiled["uncovered_health"])
-    return health and not any(rx.search(text) for _, rx in policy.compiled["article_topic"])
+    if any(rx.search(text) for _, rx in policy.compiled["article_topic"]):
+        return False
+    topics = (m.group(0) for _, rx in policy.compiled["uncovered_health"] for m in rx.finditer(text))
+    return any(not set(words(topic)) <= set(corpus_words) for topic in topics)
