@@ -138,6 +138,21 @@ def test_tell_me_more_gets_the_next_block_never_a_repeat() -> None:
     assert more.lead == POLICY.answers.kinds["more"].lead
 
 
+def test_a_follow_up_answered_by_the_kind_it_asks_for_is_not_weak_evidence() -> None:
+    weak = POLICY.thresholds.weak_evidence_relevance - 0.1  # a few words of a follow-up match little
+    turns = (Turn("user", "why do i pull away from people?"), Turn("assistant", "Pulling away is not selfish. [1]"))
+    steps = {"Small steps are fine": 0.5, "A short text": 0.45, "A check-in": 0.4}
+
+    def draft(message, follow_up):
+        composer = BlockComposer(POLICY, lambda: UNITS, KINDS, 90)
+        found = retrieval(steps, message, relevance=weak, follow_up=follow_up)
+        return composer.answer(Verdict(None, text=message), found, turns if follow_up else ())
+
+    assert draft("ok so what can i do about it", True).lead == POLICY.answers.kinds["what_to_do"].lead
+    # a first question matched this weakly still says so
+    assert draft("what can i do about my landlord", False).lead == " ".join(POLICY.wording.weak_evidence.split())
+
+
 def test_what_else_after_part_of_a_list_gives_the_rest_of_it() -> None:
     turns = (Turn("user", "how do i reconnect"),
              Turn("assistant", "Small steps are fine. Try: [1]\n- A short text: One line or an emoji counts. [2]\n"

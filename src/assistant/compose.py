@@ -91,6 +91,11 @@ class BlockComposer:
         if not chosen:
             return out_of_scope(self.policy)
         weak = max(retrieval.relevance, retrieval.confidence) < self.policy.thresholds.weak_evidence_relevance
+        # A follow-up's few words match little ("ok so what can I do about it"); the block of the
+        # kind it asks for, found with the conversation, is not weak evidence.
+        main = self.blocks.get((chosen[0].source, chosen[0].section))
+        if weak and retrieval.follow_up and ask.stated and main is not None and main.kinds & set(self._prefer(ask)):
+            weak = False
         lead = self.policy.wording.weak_evidence if weak else self.lead(ask, chosen + extra)
         return Draft("answered", segments=render(chosen, then=extra), lead=" ".join(lead.split()),
                      suggestions=self.policy.suggestions[:3] if weak else ())
