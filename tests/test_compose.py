@@ -165,6 +165,21 @@ def test_what_else_after_part_of_a_list_gives_the_rest_of_it() -> None:
     assert body_text(more.segments).startswith("Small steps are fine. Try:")  # the rest of a list keeps its lead-in
 
 
+def test_more_after_all_but_one_item_of_a_list_also_gives_the_block_after_it() -> None:
+    turns = (Turn("user", "what does low mood do to you"),
+             Turn("assistant", "Low mood changes how you see yourself. Its effects include: [1]\n"
+                               "- Tiredness: Even a short reply can feel like a climb. [2]\n"
+                               "- Self-doubt: You may feel you are too much for others. [3]"))
+    scores = {"Tiredness": 0.9, "Self-doubt": 0.8, "Numbness": 0.6, "Pulling away is not selfish": 0.3, "Change comes slowly": 0.2}
+
+    more = compose("tell me more", scores, turns)
+
+    said = body_text(more.segments)
+    assert "Numbness" in said and "Tiredness" not in said and "Self-doubt" not in said
+    # one item is thin: the article goes on with the next block, and no line from a third place
+    assert "Pulling away is not selfish." in said and blocks_of(more) == {2, 3}
+
+
 def test_a_second_more_leans_on_the_question_and_repeats_neither_reply() -> None:
     scores = {"Pulling away is not selfish": 0.9, "It is a way": 0.85, "Self-doubt": 0.6, "Tiredness": 0.55,
               "There is a way through": 0.5, "Withdrawing from people": 0.45}
@@ -176,8 +191,10 @@ def test_a_second_more_leans_on_the_question_and_repeats_neither_reply() -> None
     third = compose("what else", scores, turns)
 
     quoted = [{p.text for p in d.sources} for d in (first, second, third)]
-    assert third.category == "answered" and quoted[2] and not quoted[2] & (quoted[0] | quoted[1])
-    assert len(blocks_of(third)) == 1 and len(blocks_of(second)) == 1  # the next block on its own, no collage
+    # nothing said again but the lead-in of a list whose remaining items follow it
+    lead_ins = {u.text for u in UNITS if u.kind == "sentence" and u.section in {p.section for p in third.sources if p.kind == "item"}}
+    assert third.category == "answered" and quoted[2] - lead_ins and quoted[2] & (quoted[0] | quoted[1]) <= lead_ins
+    assert len(blocks_of(third)) <= 2 and len(blocks_of(second)) <= 2  # whole blocks, never a stray line
     assert third.lead == POLICY.answers.kinds["more"].lead
 
 

@@ -15,8 +15,9 @@
 4. Lead: the ask's lead when its ``true_of`` covers every quoted block's kind, else the lead of
    what the quoted block answers (``answers.lead_by_block``) when that is true of all, else the default.
 5. A follow-up asking for more ("tell me more", "what else") leans on the last question that
-   asked something, quotes the next block on its own (the rest of a list keeps its lead-in) and
-   never repeats a reply given since that question.
+   asked something, quotes the next block on its own (the rest of a list keeps its lead-in; when
+   that rest is a line or two, the block after it comes too) and never repeats a reply given
+   since that question.
 
 ``render`` is the one place chosen passages become body text.
 
@@ -124,8 +125,17 @@ class BlockComposer:
             return [], []
         block = ranked[0][1]
         chosen = self.quote_block(block, scores, usable)
-        # "more" gets the next block on its own: a line from a third place would make a collage
-        extra = self.supporting_line(retrieval, scores, block, chosen, ask, usable) if ask.kind != "more" else []
+        if ask.kind == "more":
+            # "more" gets where the last reply left off; when that is only the rest of a list (one
+            # item under its lead-in), the block after it comes too: two blocks, no stray line.
+            new = [p for p in chosen if usable(next(u for u in block.units if u.id == p.id))]
+            after = [b for _, b in ranked[1:] if (b.source, b.section) in ask.lift]
+            if after and _words(new) < SHORT_BLOCK:
+                more = self.quote_block(after[0], scores, usable)
+                if _words(chosen + more) <= self.max_words:
+                    chosen = sorted(chosen + more, key=lambda p: (p.source, p.position))
+            return chosen, []
+        extra = self.supporting_line(retrieval, scores, block, chosen, ask, usable)
         while extra and _words(chosen + extra) > self.max_words and sum(p.kind == "item" for p in chosen) > MIN_ITEMS:
             chosen.remove(min((p for p in chosen if p.kind == "item"), key=lambda p: p.score))  # room for the better line
         return (chosen, extra) if _words(chosen + extra) <= self.max_words else (chosen, [])
