@@ -125,15 +125,10 @@ class BlockComposer:
             return [], []
         block = ranked[0][1]
         chosen = self.quote_block(block, scores, usable)
-        if ask.kind == "more":
-            # "more" gets where the last reply left off; when that is only the rest of a list (one
-            # item under its lead-in), the block after it comes too: two blocks, no stray line.
-            new = [p for p in chosen if usable(next(u for u in block.units if u.id == p.id))]
-            after = [b for _, b in ranked[1:] if (b.source, b.section) in ask.lift]
-            if after and _words(new) < SHORT_BLOCK:
-                more = self.quote_block(after[0], scores, usable)
-                if _words(chosen + more) <= self.max_words:
-                    chosen = sorted(chosen + more, key=lambda p: (p.source, p.position))
+        if ask.kind == "more":  # where the last reply left off; a thin rest of a list goes on to the block after it
+            after = [self.quote_block(b, scores, usable) for _, b in ranked[1:2] if (b.source, b.section) in ask.lift]
+            if after and _words([p for p in chosen if usable(p)]) < SHORT_BLOCK and _words(chosen + after[0]) <= self.max_words:
+                chosen = sorted(chosen + after[0], key=lambda p: (p.source, p.position))
             return chosen, []
         extra = self.supporting_line(retrieval, scores, block, chosen, ask, usable)
         while extra and _words(chosen + extra) > self.max_words and sum(p.kind == "item" for p in chosen) > MIN_ITEMS:
