@@ -14,6 +14,7 @@ from assistant.compose import render
 from assistant.embeddings import HashEmbedder
 from assistant.protocols import Composer, Retriever, Store
 from assistant.types import Draft, Passage, Retrieval
+from assistant.text import words
 
 
 class ListStore:
@@ -44,6 +45,10 @@ class CannedRetriever:
     @property
     def units(self):
         return self.store.units()
+
+    @property
+    def vocabulary(self):
+        return frozenset(w for u in self.units for w in words(u.text))
 
     def retrieve(self, question, history=(), *, follow_up=None):
         self.asked.append(question)

@@ -29,7 +29,7 @@ from .safety import InputRails
 from .settings import Settings
 from .reply import without_sources
 from .scope import in_scope, risk_without_answer, uncovered_health
-from .text import normalize, words
+from .text import normalize
 from .types import Draft, Reply, Retrieval, Turn, Verdict, parse_history
 
 log = logging.getLogger("assistant")
@@ -133,15 +133,6 @@ class Assistant:
     def allowed_sentences(self) -> set[str]:
         return {u.text for u in self.retriever.units} | set(self.policy.own_wording)
 
-    @property
-    def corpus_words(self) -> frozenset[str]:
-        """Every word of the articles being served (remembered per index generation)."""
-        retriever, known = self.__dict__.get("_corpus_words", (None, frozenset()))
-        if retriever is not self.retriever:
-            known = frozenset(w for u in self.retriever.units for w in words(normalize(u.text)))
-            self.__dict__["_corpus_words"] = (self.retriever, known)
-        return known
-
     def ask(self, question: Any, history: Any = None, *, id: Any = None) -> Reply:
         """Answer one message; never raises: errors become a kind reply with the safety lines."""
         started = time.perf_counter()
@@ -214,7 +205,7 @@ class Assistant:
             # Article lines go under the medical reply only when the question is within the
             # article's scope: a fever or a rash is never "answered" with lines about depression.
             # Nor is one on a health topic the article does not cover ("does vitamin d help with mood").
-            uncovered = retrieval is not None and uncovered_health(verdict, retrieval, self.policy, self.corpus_words)
+            uncovered = retrieval is not None and uncovered_health(verdict, retrieval, self.policy, self.retriever.vocabulary)
             shared = None if verdict.in_scope is False or uncovered else retrieval
             return compose_medical(shared, self.policy, self.settings.max_body_words)
         if verdict.category == "small_talk":
@@ -225,7 +216,7 @@ class Assistant:
         if verdict.category is None and retrieval is not None and risk_without_answer(verdict, retrieval, self.policy.thresholds):
             return Draft("crisis")
         if verdict.category == "out_of_scope" or retrieval is None or not in_scope(verdict, retrieval, self.policy.thresholds) \
-                or uncovered_health(verdict, retrieval, self.policy, self.corpus_words):
+                or uncovered_health(verdict, retrieval, self.policy, self.retriever.vocabulary):
             return out_of_scope(self.policy)
         if verdict.risk != "none":
             retrieval = self._without_risky_quotes(retrieval)

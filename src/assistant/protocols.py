@@ -65,6 +65,11 @@ class Retriever(Protocol):
         """Every unit it can return (the sentences a reply may quote)."""
         ...
 
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """Every word of those units (``text.words``): what the articles talk about."""
+        ...
+
     def retrieve(self, question: str, history: Sequence[Turn] = (), *, follow_up: bool | None = None) -> Retrieval:
         """Passages for ``question``; ``follow_up`` forces (True) or forbids (False) reading it with the previous question."""
         ...

@@ -85,9 +85,13 @@ class HybridRetriever:
         return KeywordIndex(self.units)
 
     @cached_property
+    def vocabulary(self) -> frozenset[str]:
+        """Every word of the articles in the store (their units and list lead-ins)."""
+        return frozenset(w for u in self.units for w in words(f"{u.lead_in} {u.text}"))
+
+    @cached_property
     def speller(self) -> Speller:
-        vocab = {w for u in self.units for w in words(f"{u.lead_in} {u.text}")}
-        return Speller(vocab, self._english)
+        return Speller(set(self.vocabulary), self._english)
 
     @cached_property
     def unit_keys(self) -> dict[int, str]:
