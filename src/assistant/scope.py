@@ -86,4 +86,4 @@ def uncovered_health(verdict: Verdict, retrieval: Retrieval, policy: Policy, cor
     if any(rx.search(text) for _, rx in policy.compiled["article_topic"]):
         return False
     topics = (m.group(0) for _, rx in policy.compiled["uncovered_health"] for m in rx.finditer(text))
-    return any(not set(words(topic)) <= set(corpus_words) for topic in topics)
+    return any(not all(w in corpus_words for w in words(topic)) for topic in topics)
