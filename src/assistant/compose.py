@@ -126,9 +126,10 @@ class BlockComposer:
         block = ranked[0][1]
         chosen = self.quote_block(block, scores, usable)
         if ask.kind == "more":  # where the last reply left off; a thin rest of a list goes on to the block after it
-            after = [self.quote_block(b, scores, usable) for _, b in ranked[1:2] if (b.source, b.section) in ask.lift]
-            if after and _words([p for p in chosen if usable(p)]) < SHORT_BLOCK and _words(chosen + after[0]) <= self.max_words:
-                chosen = sorted(chosen + after[0], key=lambda p: (p.source, p.position))
+            after = ranked[1][1] if len(ranked) > 1 and (ranked[1][1].source, ranked[1][1].section) in ask.lift else None
+            more = self.quote_block(after, scores, usable) if after and _words([p for p in chosen if usable(p)]) < SHORT_BLOCK else []
+            if more and _words(chosen + more) <= self.max_words:
+                chosen = sorted(chosen + more, key=lambda p: (p.source, p.position))
             return chosen, []
         extra = self.supporting_line(retrieval, scores, block, chosen, ask, usable)
         while extra and _words(chosen + extra) > self.max_words and sum(p.kind == "item" for p in chosen) > MIN_ITEMS:

@@ -27,6 +27,7 @@ Example::
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import Sequence
@@ -148,9 +149,9 @@ class InputRails:
         tier, hits = self._learned(*self._risk(text, sims), sims, len(text.split()))
         # "i'm not suicidal, just really down": said outright, so no takeover without a clear-risk
         # pattern; the gentle tier keeps the 988 line above the answer.
-        denied = self._patterns("crisis_denials", *self._read(text))
-        if tier == "clear" and denied:
-            return "possible", [RailHit("crisis_possible", h.reason, h.score) for h in hits][:2] + denied[:1]
+        denied = self._patterns("crisis_denials", *self._read(text)) if tier == "clear" else []
+        if denied:
+            return "possible", [replace(h, rail="crisis_possible") for h in hits][:2] + denied[:1]
         return tier, hits
 
     def _learned(self, tier: RiskTier, hits: list[RailHit], sims: Similarities, n_words: int) -> tuple[RiskTier, list[RailHit]]:

@@ -56,8 +56,9 @@ def risk_without_answer(verdict: Verdict, retrieval: Retrieval, t: Thresholds) -
     won't leave scars"). Quoting the article at it would answer a question about harm with
     unrelated lines; it gets the crisis reply, resources first.
 
-    Not for a message that says the person is safe ("crisis_denials"), risk carried over from earlier messages (the question now may be an ordinary one),
-    worry about someone else (the gentle tier, as the written policy says), a long story (which
+    Not for a message that says the person is safe ("crisis_denials"), risk carried over from
+    earlier messages (the question now may be an ordinary one), worry about someone else (the
+    gentle tier, as the written policy says), a long story (which
     the article may still speak to), or without the learned risk head at its bar (``risk_head``):
     look-alikes ("what is an isopropanol overdose?") resemble the exemplars in wording alone; nor
     below the clear-risk head's floor, where hopelessness without a wish to die stays gentle."""
