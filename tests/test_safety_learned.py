@@ -141,6 +141,32 @@ def test_a_longer_message_needs_a_higher_risk_head_for_a_takeover_on_resemblance
     assert rails_with(fake_bot, risk=floor).check(message).category == "crisis"
 
 
+def test_a_long_message_taken_over_on_a_modest_resemblance_must_also_read_as_risk_whole(fake_bot):
+    """One sentence of a long story, read alone ("I don't get why I do this to myself"), can look
+    like a disclosure: from ``exemplar_clear_whole_from_words`` words, a takeover on a resemblance
+    under ``exemplar_clear_strong_similarity`` also needs the risk head on the whole message."""
+    from assistant.similarity import Similarities
+    from assistant.types import RailHit
+
+    t = fake_bot.policy.thresholds
+    rails = rails_with(fake_bot)
+    labels = ("crisis_clear", "on_topic")
+    modest = t.exemplar_clear_strong_similarity - 0.05
+
+    def tier(whole: float, n_words: int, similarity: float = modest) -> str:
+        sims = Similarities({l: np.array([0.0]) for l in labels}, {l: ["x"] for l in labels})
+        sims.learned = {"risk": 0.95, "clear": 0.0, "medical": 0.0, "topic": 0.5, "risk_whole": whole}
+        hits = [RailHit("crisis_clear", "exemplar:i'm going to off myself", similarity)]
+        return rails._learned("clear", hits, sims, n_words)[0]
+
+    long_, short = t.exemplar_clear_whole_from_words, t.exemplar_clear_whole_from_words - 1
+    low, high = t.exemplar_clear_whole_risk_floor - 0.1, t.exemplar_clear_whole_risk_floor
+    assert tier(low, long_) == "possible"  # the gentle 988 line, then the answer
+    assert tier(high, long_) == "clear"
+    assert tier(low, short) == "clear"  # a shorter message is judged by its windows alone
+    assert tier(low, long_, similarity=t.exemplar_clear_strong_similarity) == "clear"  # a close resemblance stands
+
+
 def test_a_takeover_on_resemblance_alone_of_a_message_read_as_medical_needs_a_higher_risk_head(fake_bot):
     message = "I'm in the bathroom with a razor blade"  # an exemplar, matched by no written pattern
     floor = fake_bot.policy.thresholds.exemplar_clear_medical_risk_floor

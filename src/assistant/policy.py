@@ -198,6 +198,9 @@ class Thresholds(_Strict):
     scope_head_floor: float = Field(default=0.0, ge=0, le=1)
     exemplar_clear_risk_floor: float = Field(default=0.0, ge=0, le=1)
     exemplar_clear_medical_risk_floor: float = Field(default=0.0, ge=0, le=1)
+    exemplar_clear_whole_from_words: int = Field(default=10**6, ge=1)  # from this length, an exemplar-only takeover also needs:
+    exemplar_clear_whole_risk_floor: float = Field(default=0.0, ge=0, le=1)  # the risk head on the whole message at this,
+    exemplar_clear_strong_similarity: float = Field(default=1.0, ge=-1, le=1)  # or the exemplar resemblance at this
     # a longer message: {at least this many words: the floor} (the highest that applies wins)
     exemplar_clear_risk_floor_by_length: dict[int, Annotated[float, Field(ge=0, le=1)]] = {}
     exemplar_medical_floor: float = Field(default=0.0, ge=0, le=1)

@@ -132,7 +132,7 @@ class InputRails:
         if self.classifier is not None:
             p = self.classifier.scores(vectors[: len(judged)], judged)
             sims.learned = ({d: float(np.max(p[d])) for d in ("risk", "clear", "medical")}
-                            | {"topic": float(np.mean(p["topic"][: len(pieces)]))})
+                            | {"topic": float(np.mean(p["topic"][: len(pieces)])), "risk_whole": float(p["risk"][-1])})
         return sims, pieces
 
     def risk(self, text: str, sims: Similarities | None = None) -> tuple[RiskTier, list[RailHit]]:
@@ -159,20 +159,20 @@ class InputRails:
         learned, bar = sims.learned, self.classifier.thresholds if self.classifier is not None else {}
         if not learned:
             return tier, hits
-        # A takeover that rests on resemblance to exemplars alone, with no written pattern, stands
-        # only when the learned risk head agrees; otherwise it is the gentle tier (988, then the
-        # answer) unless the clear head raises it: look-alikes and overdose questions resemble the
-        # exemplars in wording.
-        # A request the medical head reads as one needs a higher floor ("I took a magnesium pill in
-        # juice, can this be harmful?" is near "I just took a whole bottle of pills" in wording):
-        # below it, the gentle tier and the medical reply.
-        # A longer message needs a higher floor: its every sentence is compared with the exemplars,
-        # so one resembling a crisis message in wording is likelier by chance ("I don't get why I do
-        # this to myself" in a story about turning down invitations).
+        # A takeover on resemblance to exemplars alone (no written pattern) stands only when the risk
+        # head agrees, else it is the gentle tier unless the clear head raises it: look-alikes resemble
+        # the exemplars in wording. A medical-looking request needs a higher floor ("I took a magnesium
+        # pill in juice, can this be harmful?" is near "I just took a whole bottle of pills").
+        # A longer message needs a higher floor, since each of its sentences is compared with the
+        # exemplars; from ``exemplar_clear_whole_from_words`` a modest resemblance must also read as
+        # risk whole ("I don't get why I do this to myself" in a story about turning down invitations).
         medical_like = learned["medical"] >= bar["medical"] and learned["clear"] < bar["clear"]
         floor = max([self.t.exemplar_clear_medical_risk_floor if medical_like else self.t.exemplar_clear_risk_floor,
                      *(f for at_least, f in self.t.exemplar_clear_risk_floor_by_length.items() if n_words >= at_least)])
-        if tier == "clear" and learned["risk"] < floor and not any(h.reason.startswith("pattern:") for h in hits):
+        t = self.t
+        whole_doubts = n_words >= t.exemplar_clear_whole_from_words and learned.get("risk_whole", 1.0) < \
+            t.exemplar_clear_whole_risk_floor and max((h.score for h in hits), default=0.0) < t.exemplar_clear_strong_similarity
+        if tier == "clear" and (learned["risk"] < floor or whole_doubts) and not any(h.reason.startswith("pattern:") for h in hits):
             tier = "possible"
         elif tier == "clear":
             return tier, hits

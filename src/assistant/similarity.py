@@ -81,7 +81,8 @@ class Similarities:
         self.per_window = per_window
         self.nearest = nearest
         # The learned classifier's probabilities for the message (set by ``InputRails._similarities``):
-        # risk, clear and medical from the highest window, topic from the mean; empty without one.
+        # risk, clear and medical from the highest window, topic from the mean, and ``risk_whole``
+        # from the message read whole; empty without one.
         self.learned: dict[str, float] = {}
 
     def __getitem__(self, label: str) -> tuple[float, int, str]:
