@@ -167,6 +167,22 @@ def test_a_long_message_taken_over_on_a_modest_resemblance_must_also_read_as_ris
     assert tier(low, long_, similarity=t.exemplar_clear_strong_similarity) == "clear"  # a close resemblance stands
 
 
+@pytest.mark.parametrize("sentences", [3, 12])  # a short message is one of its own windows; a long one is not
+def test_the_whole_message_risk_is_read_from_the_message_itself_not_its_last_window(fake_bot, sentences):
+    class ByLength:  # the longest text judged (the whole message) scores 0.9, every shorter window 0.1
+        thresholds = BARS
+
+        def scores(self, vectors, texts):
+            longest = max(len(t) for t in texts)
+            return {d: np.array([0.9 if len(t) == longest else 0.1 for t in texts]) for d in ("risk", "clear", "medical", "topic")}
+
+    base = fake_bot.rails
+    rails = InputRails(base.policy, base.embedder, base.english, max_chars=base.max_chars, classifier=ByLength())
+    message = " ".join(["Work has been long and tiring this month."] * (sentences - 1) + ["I keep turning people down."])
+    sims, _ = rails._similarities(message)
+    assert sims.learned["risk_whole"] == pytest.approx(0.9)
+
+
 def test_a_takeover_on_resemblance_alone_of_a_message_read_as_medical_needs_a_higher_risk_head(fake_bot):
     message = "I'm in the bathroom with a razor blade"  # an exemplar, matched by no written pattern
     floor = fake_bot.policy.thresholds.exemplar_clear_medical_risk_floor

@@ -131,8 +131,9 @@ class InputRails:
         sims = self.exemplars.scores(vectors[: len(pieces)])
         if self.classifier is not None:
             p = self.classifier.scores(vectors[: len(judged)], judged)
+            whole = judged.index(read)  # a short message is its own first window; a long one was added last
             sims.learned = ({d: float(np.max(p[d])) for d in ("risk", "clear", "medical")}
-                            | {"topic": float(np.mean(p["topic"][: len(pieces)])), "risk_whole": float(p["risk"][-1])})
+                            | {"topic": float(np.mean(p["topic"][: len(pieces)])), "risk_whole": float(p["risk"][whole])})
         return sims, pieces
 
     def risk(self, text: str, sims: Similarities | None = None) -> tuple[RiskTier, list[RailHit]]:
@@ -163,9 +164,8 @@ class InputRails:
         # head agrees, else it is the gentle tier unless the clear head raises it: look-alikes resemble
         # the exemplars in wording. A medical-looking request needs a higher floor ("I took a magnesium
         # pill in juice, can this be harmful?" is near "I just took a whole bottle of pills").
-        # A longer message needs a higher floor, since each of its sentences is compared with the
-        # exemplars; from ``exemplar_clear_whole_from_words`` a modest resemblance must also read as
-        # risk whole ("I don't get why I do this to myself" in a story about turning down invitations).
+        # A longer message needs a higher floor (each sentence is compared), and a modest resemblance must
+        # also read as risk whole ("I don't get why I do this to myself" in a story of turned-down invitations).
         medical_like = learned["medical"] >= bar["medical"] and learned["clear"] < bar["clear"]
         floor = max([self.t.exemplar_clear_medical_risk_floor if medical_like else self.t.exemplar_clear_risk_floor,
                      *(f for at_least, f in self.t.exemplar_clear_risk_floor_by_length.items() if n_words >= at_least)])
