@@ -122,6 +122,23 @@ def test_the_lead_falls_back_when_a_supporting_line_is_of_another_kind() -> None
     assert draft.lead == POLICY.answers.kinds["default"].lead
 
 
+def test_a_short_paragraph_the_lead_is_true_of_completes_the_block_whole() -> None:
+    # "why": the symptoms list answers it, and the short reassuring paragraph among the runners-up
+    # goes with it whole, not a lone line the retrieval ranks well below its best
+    draft = compose("why am i so tired around people?", {"Tiredness": 0.9, "Self-doubt": 0.6, "Pulling away is not selfish": 0.5})
+
+    body = body_text(draft.segments)
+    assert blocks_of(draft) == {2, 3} and body.endswith("Pulling away is not selfish. [4] It is a way of protecting yourself. [5]")
+    assert draft.lead == POLICY.answers.kinds["cause"].lead
+
+
+def test_a_line_near_the_retrievals_best_keeps_its_place_over_a_short_paragraph() -> None:
+    draft = compose("why am i so tired around people?", {"Tiredness": 0.9, "Many people know": 0.88,
+                                                         "Pulling away is not selfish": 0.5})
+
+    assert blocks_of(draft) == {1, 2} and "Pulling away" not in body_text(draft.segments)
+
+
 def test_tell_me_more_gets_the_next_block_never_a_repeat() -> None:
     first = compose("why do i pull away from people?", {"Pulling away is not selfish": 0.9, "It is a way": 0.8, "Self-doubt": 0.5})
     turns = (Turn("user", "why do i pull away from people?"), Turn("assistant", f"{first.lead}\n{body_text(first.segments)}"))

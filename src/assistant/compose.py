@@ -1,25 +1,26 @@
 """Compose a grounded answer to what was asked, in the article's own structure.
 
-1. Read the ask (``asks.read_ask``): the kind of question (cause, what to do, help for someone,
-   is this normal, will it get better, treatment, ...) from the policy's cues, matched on the
-   message's last question sentences first, then on the whole message (its gist).
-2. Rank the article's blocks (a paragraph, or a list with its lead-in paragraph) by the
-   retrieval scores of their units, lifting blocks whose kind answers this ask; when a cue named
-   the kind (or the message is a follow-up), such a block the retrieval found stands at least at
-   ``PREFER_FLOOR`` of the best one ("what can I do?" gets the steps). A block that wins for most
-   questions (``answers.common``) must beat the runner-up by a margin.
-3. Quote the best block as the article wrote it: a list with its lead-in, trimmed to its best
-   items; a short paragraph whole. At most one supporting line from one other block, only when
-   the retrieval ranks it above the block's own lines. A sentence that leans on the one before
-   it ("It means you're hurting.", ``answers.leans_back``) is quoted with it.
-4. Lead: the ask's lead when its ``true_of`` covers every quoted block's kind, else the lead of
-   what the quoted block answers (``answers.lead_by_block``) when that is true of all, else the default.
-5. A follow-up asking for more ("tell me more", "what else") leans on the last question that
-   asked something, quotes the next block on its own (the rest of a list keeps its lead-in; when
-   that rest is a line or two, the block after it comes too) and never repeats a reply given
-   since that question.
+1. Read the ask (``asks.read_ask``): its kind (cause, what to do, help for someone, is this normal,
+   will it get better, treatment, ...) from the policy's cues, on the last question sentences first.
+2. Rank the article's blocks (a paragraph, or a list with its lead-in) by their units' retrieval
+   scores, lifting blocks of a kind that answers the ask; when a cue named the kind (or in a
+   follow-up) such a block stands at least at ``PREFER_FLOOR`` of the best. A block that wins for
+   most questions (``answers.common``) must beat the runner-up by a margin.
+3. Quote the best block as written: a list with its lead-in, trimmed to its best items; a short
+   paragraph whole. Then one more part from one other block: a line the retrieval ranks near its
+   best, else a short paragraph among the runners-up that the ask's lead is true of, quoted whole
+   ("These reactions aren't failures—they're symptoms." after the reasons), else a line ranked
+   above the block's own. A sentence that leans on the one before it ("It means you're hurting.",
+   ``answers.leans_back``) is quoted with it.
+4. Lead: the ask's lead when its ``true_of`` covers every quoted block, else the lead of what the
+   first block answers (``answers.lead_by_block``) when true of all, else the default.
+5. "Tell me more" leans on the last question that asked something and quotes the next block on its
+   own (the rest of a list keeps its lead-in; a thin rest brings the block after it), never
+   repeating a reply given since that question.
 
-``render`` is the one place chosen passages become body text.
+``render`` is the one place chosen passages become body text. Longer than 300 lines: ranking,
+quoting and the follow-up step share the composer's block index and policy, and split apart each
+part would take both as arguments.
 
 Example::
 
@@ -50,6 +51,8 @@ SHORT_PARAGRAPH = 60  # words: a paragraph this short is quoted whole
 LEAD_IN_SHARE = 0.6  # another sentence of the lead-in paragraph is kept when it scores this share of the block's best
 SUPPORT_SHARE = 0.9  # a supporting line scores at least this share of the retrieval's best unit (or above all quoted)
 SHORT_BLOCK = 30  # words: an answer this short may take a supporting line from another block that answers the ask
+SHORT_COMPANION = 25  # words: a paragraph this short, of a kind the ask's lead is true of, may go with the block whole
+COMPANION_RANKS = 2  # ... when it is among the next this many blocks
 
 
 def said(reply: str, unit: Unit) -> bool:
@@ -132,9 +135,23 @@ class BlockComposer:
                 chosen = sorted(chosen + more, key=lambda p: (p.source, p.position))
             return chosen, []
         extra = self.supporting_line(retrieval, scores, block, chosen, ask, usable)
+        companion = self.companion(ranked[1:1 + COMPANION_RANKS], ask, scores, usable)
+        if companion and not (extra and max(p.score for p in extra) >= SUPPORT_SHARE * retrieval.passages[0].score):
+            extra = companion  # a line near the retrieval's best says more than a short paragraph; a weaker one, less
         while extra and _words(chosen + extra) > self.max_words and sum(p.kind == "item" for p in chosen) > MIN_ITEMS:
             chosen.remove(min((p for p in chosen if p.kind == "item"), key=lambda p: p.score))  # room for the better line
         return (chosen, extra) if _words(chosen + extra) <= self.max_words else (chosen, [])
+
+    def companion(self, runners_up: Sequence[tuple[float, Block]], ask: Ask, scores: dict[str, float], usable) -> list[Passage]:
+        """A short paragraph (``SHORT_COMPANION`` words at most) of a kind the ask's lead is true of,
+        among the runners-up, quoted whole: the article's "These reactions aren't failures—they're
+        symptoms." after its list of reasons, or "Pushing people away doesn't mean you're broken. ..." after an answer."""
+        true_of = set(self.policy.answers.kinds.get(ask.kind, self.policy.answers.kinds["default"]).true_of)
+        for _, other in runners_up:
+            if not other.items and other.kinds & true_of and not self._is_common(other) \
+                    and all(usable(u) for u in other.units) and _words(other.units) <= SHORT_COMPANION:
+                return [passage_of(u, scores.get(u.id, 0.0)) for u in other.units]
+        return []
 
     def _where_it_left_off(self, reply: str, usable) -> frozenset[tuple[str, int]]:
         """The blocks that carry on from the last reply: a list it quoted only part of, and the
