@@ -155,6 +155,19 @@ def test_tell_me_more_gets_the_next_block_never_a_repeat() -> None:
     assert more.lead == POLICY.answers.kinds["more"].lead
 
 
+def test_a_follow_up_keeps_the_lead_of_what_it_asks_now_over_a_line_from_the_question_before() -> None:
+    # "so what can I do?" after a "why": retrieved with the earlier question, the symptom line scores
+    # near the best, but the steps answer what is asked now, under their own lead
+    turns = (Turn("user", "why am i so tired around people?"), Turn("assistant", "Low mood changes how you see yourself. [1]"))
+    scores = {"A short text": 0.9, "A check-in": 0.85, "Tiredness": 0.88}
+
+    follow_up = compose("so what can i do?", scores, turns)
+    fresh = compose("so what can i do?", scores)
+
+    assert blocks_of(follow_up) == {4} and follow_up.lead == POLICY.answers.kinds["what_to_do"].lead
+    assert blocks_of(fresh) == {2, 4}  # asked on its own, the line near the best may still support the steps
+
+
 def test_a_follow_up_answered_by_the_kind_it_asks_for_is_not_weak_evidence() -> None:
     weak = POLICY.thresholds.weak_evidence_relevance - 0.1  # a few words of a follow-up match little
     turns = (Turn("user", "why do i pull away from people?"), Turn("assistant", "Pulling away is not selfish. [1]"))

@@ -10,8 +10,9 @@
    paragraph whole. Then one more part from one other block: a line the retrieval ranks near its
    best, else a short paragraph among the runners-up that the ask's lead is true of, quoted whole
    ("These reactions aren't failures—they're symptoms." after the reasons), else a line ranked
-   above the block's own. A sentence that leans on the one before it ("It means you're hurting.",
-   ``answers.leans_back``) is quoted with it.
+   above the block's own; in a follow-up that names its kind, only one its lead is still true of.
+   A sentence that leans on the one before it ("It means you're hurting.", ``answers.leans_back``)
+   is quoted with it.
 4. Lead: the ask's lead when its ``true_of`` covers every quoted block, else the lead of what the
    first block answers (``answers.lead_by_block``) when true of all, else the default.
 5. "Tell me more" leans on the last question that asked something and quotes the next block on its
@@ -138,6 +139,10 @@ class BlockComposer:
         companion = self.companion(ranked[1:1 + COMPANION_RANKS], ask, scores, usable)
         if companion and not (extra and max(p.score for p in extra) >= SUPPORT_SHARE * retrieval.passages[0].score):
             extra = companion  # a line near the retrieval's best says more than a short paragraph; a weaker one, less
+        # A follow-up is retrieved with the question before it, so its best lines may answer that one:
+        # what it asks for now ("so what can I do?") keeps its lead.
+        if extra and retrieval.follow_up and ask.stated and self.lead(ask, chosen + extra) != self.lead(ask, chosen):
+            extra = companion if companion and self.lead(ask, chosen + companion) == self.lead(ask, chosen) else []
         while extra and _words(chosen + extra) > self.max_words and sum(p.kind == "item" for p in chosen) > MIN_ITEMS:
             chosen.remove(min((p for p in chosen if p.kind == "item"), key=lambda p: p.score))  # room for the better line
         return (chosen, extra) if _words(chosen + extra) <= self.max_words else (chosen, [])
