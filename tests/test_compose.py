@@ -366,3 +366,55 @@ def test_a_long_paragraph_quotes_each_sentence_once_with_what_it_leans_on() -> N
     quoted = [q.passage.text for s in draft.segments for q in s.quotes]
     assert len(quoted) == len(set(quoted))  # no sentence twice
     assert quoted[:3] == [units[0].text, units[1].text, units[2].text]  # "And that feeling" with all it leans on, in order
+
+
+# A list, the short paragraph that points back at it, then a list of another kind.
+FOLLOWED = [
+    (1, "sentence", "Pulling away has reasons."),
+    (1, "sentence", "Common ones:"),
+    (1, "item", "Fear: They might leave if they knew."),
+    (1, "item", "Exhaustion: Company takes energy you do not have."),
+    (2, "sentence", "These reactions are not failures, they are symptoms."),
+    (3, "sentence", "Help comes in many forms:"),
+    (3, "item", "Residential care for safety and a steady routine."),
+    (3, "item", "Day programmes for daily support."),
+]
+FOLLOWED_KINDS = {SOURCE: (("Pulling away has reasons", ("reasons",)), ("These reactions", ("reassurance",)),
+                           ("Help comes", ("treatment",)))}
+FOLLOWED_UNITS = [Unit(f"f{i}", SOURCE, text, text, section, i, kind) for i, (section, kind, text) in enumerate(FOLLOWED)]
+
+
+def compose_followed(message: str, scores: dict[str, float]):
+    passages = []
+    for start, score in scores.items():
+        u = next(u for u in FOLLOWED_UNITS if u.text.startswith(start))
+        passages.append(Passage(u.id, SOURCE, u.text, score, u.section, u.position, u.kind))
+    passages.sort(key=lambda p: -p.score)
+    composer = BlockComposer(POLICY, lambda: FOLLOWED_UNITS, FOLLOWED_KINDS, 90)
+    return composer.answer(Verdict(None, text=message), Retrieval(tuple(passages), message, 0.8, confidence=0.8))
+
+
+def test_the_paragraph_that_points_back_at_the_block_goes_with_it_over_a_stray_line_of_another_kind() -> None:
+    # "why": the reasons answer it; the treatment item ranks near the retrieval's best but says nothing the
+    # person said and would turn the lead to the default, so the article's own next words go instead
+    draft = compose_followed("why do i keep cancelling on my sister", {"Exhaustion": 1.0, "Residential care": 0.95, "Fear": 0.7})
+
+    body = body_text(draft.segments)
+    assert blocks_of(draft) == {1, 2} and body.endswith("These reactions are not failures, they are symptoms. [4]")
+    assert draft.lead == POLICY.answers.kinds["cause"].lead
+
+
+def test_a_stray_line_that_echoes_the_persons_own_words_keeps_its_place() -> None:
+    draft = compose_followed("why do i keep cancelling, would residential care with a steady routine help",
+                             {"Exhaustion": 1.0, "Residential care": 0.95, "Fear": 0.7})
+
+    assert blocks_of(draft) == {1, 3} and "These reactions" not in body_text(draft.segments)
+
+
+def test_the_paragraph_after_a_block_goes_with_it_only_when_it_points_back_and_the_lead_is_true_of_it() -> None:
+    # a steps ask: "These reactions..." is reassurance, which the steps lead is not true of
+    draft = compose_followed("how do i stop cancelling", {"Exhaustion": 1.0, "Fear": 0.7})
+    assert "These reactions" not in body_text(draft.segments)
+    # the treatment list is last: nothing points back at it
+    draft = compose_followed("what kinds of care are there", {"Day programmes": 1.0, "Residential care": 0.9})
+    assert blocks_of(draft) == {3}

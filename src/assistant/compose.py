@@ -7,10 +7,13 @@
    follow-up) such a block stands at least at ``PREFER_FLOOR`` of the best. A block that wins for
    most questions (``answers.common``) must beat the runner-up by a margin.
 3. Quote the best block as written: a list with its lead-in, trimmed to its best items; a short
-   paragraph whole. Then one more part from one other block: a line the retrieval ranks near its
-   best, else a short paragraph among the runners-up that the ask's lead is true of, quoted whole
-   ("These reactions aren't failures—they're symptoms." after the reasons), else a line ranked
-   above the block's own; in a follow-up that names its kind, only one its lead is still true of.
+   paragraph whole. Then one more part from one other block: first the short paragraph the article
+   puts right after the block when it points back at it ("These reactions aren't failures—they're
+   symptoms." after the reasons) and the ask's lead is true of it; a line the retrieval ranks near
+   its best keeps its place over it only when the lead stays true or the line repeats the person's
+   own words. Else a line ranked near the best, else a short paragraph among the runners-up that the
+   lead is true of, quoted whole, else a line ranked above the block's own; in a follow-up that
+   names its kind, only one its lead is still true of.
    A sentence that leans on the one before it ("It means you're hurting.", ``answers.leans_back``)
    is quoted with it.
 4. Lead: the ask's lead when its ``true_of`` covers every quoted block, else the lead of what the
@@ -37,7 +40,9 @@ from typing import Callable, Sequence
 
 from .asks import Ask, question_before, read_ask
 from .blocks import Block, BlockKinds, article_blocks, passage_of
+from .language import ENGLISH_FUNCTION_WORDS
 from .policy import Policy
+from .queries import content_words
 from .reply import segments_of
 from .text import normalize, words
 from .types import Draft, Passage, Retrieval, Segment, Turn, Unit, Verdict, opens_list
@@ -54,6 +59,8 @@ SUPPORT_SHARE = 0.9  # a supporting line scores at least this share of the retri
 SHORT_BLOCK = 30  # words: an answer this short may take a supporting line from another block that answers the ask
 SHORT_COMPANION = 25  # words: a paragraph this short, of a kind the ask's lead is true of, may go with the block whole
 COMPANION_RANKS = 2  # ... when it is among the next this many blocks
+SHORT_FOLLOWER = 40  # words: the paragraph right after the block that points back at it ("These ...") goes with it whole
+ECHO_WORDS = 2  # ... in place of a line that would change the lead, unless that line repeats this many of the person's words
 
 
 def said(reply: str, unit: Unit) -> bool:
@@ -136,8 +143,13 @@ class BlockComposer:
                 chosen = sorted(chosen + more, key=lambda p: (p.source, p.position))
             return chosen, []
         extra = self.supporting_line(retrieval, scores, block, chosen, ask, usable)
-        companion = self.companion(ranked[1:1 + COMPANION_RANKS], ask, scores, usable)
-        if companion and not (extra and max(p.score for p in extra) >= SUPPORT_SHARE * retrieval.passages[0].score):
+        follower = self.follower(block, ask, scores, usable)
+        companion = follower or self.companion(ranked[1:1 + COMPANION_RANKS], ask, scores, usable)
+        if follower and extra and self.lead(ask, chosen + extra) != self.lead(ask, chosen) \
+                and not self.echoes(retrieval.query.split(" | ")[0], extra):
+            extra = follower  # the article's own next words, rather than a line that would change the lead and says
+            # nothing the person said ("Severe depression treatment centers..." for a mother who stopped calling)
+        elif companion and not (extra and max(p.score for p in extra) >= SUPPORT_SHARE * retrieval.passages[0].score):
             extra = companion  # a line near the retrieval's best says more than a short paragraph; a weaker one, less
         # A follow-up is retrieved with the question before it, so its best lines may answer that one:
         # what it asks for now ("so what can I do?") keeps its lead.
@@ -157,6 +169,33 @@ class BlockComposer:
                     and all(usable(u) for u in other.units) and _words(other.units) <= SHORT_COMPANION:
                 return [passage_of(u, scores.get(u.id, 0.0)) for u in other.units]
         return []
+
+    def echoes(self, message: str, lines: Sequence[Passage]) -> bool:
+        """Do the lines repeat at least ``ECHO_WORDS`` of the person's own content words (not counting
+        the words of the article's title, which every line is about)? "Emotional numbness: It can be
+        hard to feel anything at all, even love." echoes "i dont feel anything anymore, not even love"."""
+        said = content_words(message) - self.title_words - ENGLISH_FUNCTION_WORDS
+        return len(said & set().union(*(content_words(p.text) for p in lines))) >= ECHO_WORDS
+
+    @cached_property
+    def title_words(self) -> set[str]:
+        return set().union(*(content_words(u.title) for u in (self._units() if callable(self._units) else self._units)))
+
+    def follower(self, block: Block, ask: Ask, scores: dict[str, float], usable) -> list[Passage]:
+        """The short paragraph (``SHORT_FOLLOWER`` words at most) that the article puts right after
+        ``block`` and that opens by pointing back at it ("These reactions aren't failures—they're
+        symptoms." after the reasons, "This is not a character flaw. ..." after the tug-of-war),
+        when the ask's lead is true of it: the article's own next words, so the two read as one passage."""
+        blocks = list(self.blocks.values())
+        at = blocks.index(block)
+        after = blocks[at + 1] if at + 1 < len(blocks) else None
+        true_of = set(self.policy.answers.kinds.get(ask.kind, self.policy.answers.kinds["default"]).true_of)
+        if after is None or after.source != block.source or after.items or not after.kinds & true_of \
+                or next(iter(words(after.units[0].text)), "") not in self.leans_back:
+            return []
+        if not all(usable(u) for u in after.units) or _words(after.units) > SHORT_FOLLOWER:
+            return []
+        return [passage_of(u, scores.get(u.id, 0.0)) for u in after.units]
 
     def _where_it_left_off(self, reply: str, usable) -> frozenset[tuple[str, int]]:
         """The blocks that carry on from the last reply: a list it quoted only part of, and the
