@@ -299,6 +299,8 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("My sister won't leave her room and I want to support her. What do I do?", "help_someone"),
     ("I barely leave bed and I miss my friends. Where do I even begin?", "what_to_do"),
     ("I feel numb all the time. What do I do?", "what_to_do"),  # only treatment or help for someone refine it
+    ("how can i be there for her?", "help_someone"),
+    ("i havent talked to my best friend in months and she keeps texting. how do i reach out to her?", "what_to_do"),
 ])
 def test_the_ask_is_read_from_the_last_question_or_the_gist(message: str, kind: str) -> None:
     assert read_ask(message, POLICY).kind == kind
