@@ -300,6 +300,8 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("I barely leave bed and I miss my friends. Where do I even begin?", "what_to_do"),
     ("I feel numb all the time. What do I do?", "what_to_do"),  # only treatment or help for someone refine it
     ("how can i be there for her?", "help_someone"),
+    ("and if that doesnt work?", "treatment"),  # the article's next step after its small ones: more structured support
+    ("what if none of that helps", "treatment"),
     ("i havent talked to my best friend in months and she keeps texting. how do i reach out to her?", "what_to_do"),
 ])
 def test_the_ask_is_read_from_the_last_question_or_the_gist(message: str, kind: str) -> None:
