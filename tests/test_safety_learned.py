@@ -167,6 +167,31 @@ def test_a_long_message_taken_over_on_a_modest_resemblance_must_also_read_as_ris
     assert tier(low, long_, similarity=t.exemplar_clear_strong_similarity) == "clear"  # a close resemblance stands
 
 
+def test_a_short_message_taken_over_on_resemblance_alone_must_resemble_closely(fake_bot):
+    """A few words resemble an exemplar by a word or two ("what is my plan for the day"): under
+    ``exemplar_clear_short_below_words`` words, a takeover on resemblance alone needs the exemplar
+    resemblance at ``exemplar_clear_short_similarity``; an escalator pattern still decides."""
+    from assistant.similarity import Similarities
+    from assistant.types import RailHit
+
+    t = fake_bot.policy.thresholds
+    rails = rails_with(fake_bot)
+    labels = ("crisis_clear", "on_topic")
+
+    def tier(similarity: float, n_words: int, *extra: RailHit) -> str:
+        sims = Similarities({l: np.array([0.0]) for l in labels}, {l: ["x"] for l in labels})
+        sims.learned = {"risk": 0.95, "clear": 0.0, "medical": 0.0, "topic": 0.5, "risk_whole": 0.95}
+        hits = [RailHit("crisis_clear", "exemplar:i have a plan to end it", similarity), *extra]
+        return rails._learned("clear", hits, sims, n_words)[0]
+
+    short = t.exemplar_clear_short_below_words - 1
+    loose, close = t.exemplar_clear_short_similarity - 0.03, t.exemplar_clear_short_similarity
+    assert tier(loose, short) == "possible"  # the gentle 988 line, then the answer
+    assert tier(close, short) == "clear"
+    assert tier(loose, t.exemplar_clear_short_below_words) == "clear"  # from that length, the other checks judge
+    assert tier(loose, short, RailHit("crisis_clear", "escalated:pattern:tonight", 1.0)) == "clear"
+
+
 @pytest.mark.parametrize("sentences", [3, 12])  # a short message is one of its own windows; a long one is not
 def test_the_whole_message_risk_is_read_from_the_message_itself_not_its_last_window(fake_bot, sentences):
     class ByLength:  # the longest text judged (the whole message) scores 0.9, every shorter window 0.1

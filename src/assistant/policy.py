@@ -201,6 +201,8 @@ class Thresholds(_Strict):
     exemplar_clear_whole_from_words: int = Field(default=10**6, ge=1)  # from this length, an exemplar-only takeover also needs:
     exemplar_clear_whole_risk_floor: float = Field(default=0.0, ge=0, le=1)  # the risk head on the whole message at this,
     exemplar_clear_strong_similarity: float = Field(default=1.0, ge=-1, le=1)  # or the exemplar resemblance at this
+    exemplar_clear_short_below_words: int = Field(default=0, ge=0)  # under this length, an exemplar-only takeover needs
+    exemplar_clear_short_similarity: float = Field(default=-1.0, ge=-1, le=1)  # the exemplar resemblance at this
     # a longer message: {at least this many words: the floor} (the highest that applies wins)
     exemplar_clear_risk_floor_by_length: dict[int, Annotated[float, Field(ge=0, le=1)]] = {}
     exemplar_medical_floor: float = Field(default=0.0, ge=0, le=1)

@@ -160,19 +160,19 @@ class InputRails:
         learned, bar = sims.learned, self.classifier.thresholds if self.classifier is not None else {}
         if not learned:
             return tier, hits
-        # A takeover on resemblance to exemplars alone (no written pattern) stands only when the risk
-        # head agrees, else it is the gentle tier unless the clear head raises it: look-alikes resemble
-        # the exemplars in wording. A medical-looking request needs a higher floor ("I took a magnesium
-        # pill in juice, can this be harmful?" is near "I just took a whole bottle of pills").
-        # A longer message needs a higher floor (each sentence is compared), and a modest resemblance must
-        # also read as risk whole ("I don't get why I do this to myself" in a story of turned-down invitations).
+        # A takeover on resemblance to exemplars alone (no pattern) needs the risk head at a floor, higher for a medical-looking
+        # request and a longer message; a long one must also read as risk whole and a short one resemble closely (policy.yaml
+        # says why). Else it is the gentle tier unless the clear head raises it: look-alikes resemble exemplars in wording.
         medical_like = learned["medical"] >= bar["medical"] and learned["clear"] < bar["clear"]
         floor = max([self.t.exemplar_clear_medical_risk_floor if medical_like else self.t.exemplar_clear_risk_floor,
                      *(f for at_least, f in self.t.exemplar_clear_risk_floor_by_length.items() if n_words >= at_least)])
-        t = self.t
+        t, resemblance = self.t, max((h.score for h in hits if h.reason.startswith("exemplar:")), default=0.0)
         whole_doubts = n_words >= t.exemplar_clear_whole_from_words and learned.get("risk_whole", 1.0) < \
             t.exemplar_clear_whole_risk_floor and max((h.score for h in hits), default=0.0) < t.exemplar_clear_strong_similarity
-        if tier == "clear" and (learned["risk"] < floor or whole_doubts) and not any(h.reason.startswith("pattern:") for h in hits):
+        short_doubts = n_words < t.exemplar_clear_short_below_words and resemblance < t.exemplar_clear_short_similarity \
+            and not any("pattern:" in h.reason for h in hits)
+        if tier == "clear" and (learned["risk"] < floor or whole_doubts or short_doubts) \
+                and not any(h.reason.startswith("pattern:") for h in hits):
             tier = "possible"
         elif tier == "clear":
             return tier, hits
