@@ -225,3 +225,15 @@ def test_the_real_heads_decide_invented_messages_as_the_policy_says(real_rails, 
 def test_the_real_scope_head_leans_on_topic_only_for_the_articles_subject(real_rails, inside, outside):
     assert real_rails.in_scope(real_rails._similarities(inside)[0]) is True
     assert real_rails.in_scope(real_rails._similarities(outside)[0]) is False
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("message", [
+    # on-topic stories of 12 to 30 words (written for this test): one sentence alone may resemble a
+    # clear-risk exemplar in wording ("I read it" / "before i do it"), the whole message does not
+    "My sister texts me every day asking how I am. I read it and just can't reply. I love her, so why do I do this?",
+    "My roommate keeps knocking on my door to check on me and I pretend to be asleep. Why do I do that to her?",
+    "I haven't answered a single message in two weeks. I look at my phone and put it down again. How do I start?",
+])
+def test_an_on_topic_story_is_not_taken_over_for_one_sentence_that_resembles_risk(real_rails, message):
+    assert real_rails.check(message).category != "crisis"
