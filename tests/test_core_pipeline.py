@@ -216,6 +216,7 @@ def test_chat_spellings_find_the_same_passage_as_the_words_they_stand_for(real_b
     "i keep hoping i won't wake up tomorrow",
     "i don't want to be here anymore, everything hurts",
     "i'd rather just not exist than keep feeling like this",
+    "some mornings i'm honestly gutted that i'm still alive",
 ])
 def test_written_clear_risk_is_a_crisis(fake_bot, message):
     reply = fake_bot.ask(message)
@@ -235,6 +236,7 @@ def test_written_clear_risk_is_a_crisis(fake_bot, message):
     "what's the point of life insurance when you're 25",
     "when did that video rental chain stop existing",
     "i want to disappear from social media for a month, is that healthy",
+    "so annoyed that i'm still here at the office waiting for the printer",
 ])
 def test_look_alikes_of_the_clear_risk_patterns_are_no_takeover(fake_bot, message):
     assert fake_bot.ask(message).category != "crisis"
