@@ -141,23 +141,29 @@ def test_a_longer_message_needs_a_higher_risk_head_for_a_takeover_on_resemblance
     assert rails_with(fake_bot, risk=floor).check(message).category == "crisis"
 
 
+def exemplar_takeover_tier(rails, similarity: float, n_words: int, whole: float = 0.95, extra=()) -> str:
+    """The tier ``_learned`` gives a clear-risk takeover on one exemplar resemblance (plus ``extra`` hits),
+    with a risk head of 0.95 on the windows and ``whole`` on the whole message."""
+    from assistant.similarity import Similarities
+    from assistant.types import RailHit
+
+    labels = ("crisis_clear", "on_topic")
+    sims = Similarities({l: np.array([0.0]) for l in labels}, {l: ["x"] for l in labels})
+    sims.learned = {"risk": 0.95, "clear": 0.0, "medical": 0.0, "topic": 0.5, "risk_whole": whole}
+    hits = [RailHit("crisis_clear", "exemplar:i'm going to off myself", similarity), *extra]
+    return rails._learned("clear", hits, sims, n_words)[0]
+
+
 def test_a_long_message_taken_over_on_a_modest_resemblance_must_also_read_as_risk_whole(fake_bot):
     """One sentence of a long story, read alone ("I don't get why I do this to myself"), can look
     like a disclosure: from ``exemplar_clear_whole_from_words`` words, a takeover on a resemblance
     under ``exemplar_clear_strong_similarity`` also needs the risk head on the whole message."""
-    from assistant.similarity import Similarities
-    from assistant.types import RailHit
-
     t = fake_bot.policy.thresholds
     rails = rails_with(fake_bot)
-    labels = ("crisis_clear", "on_topic")
     modest = t.exemplar_clear_strong_similarity - 0.05
 
     def tier(whole: float, n_words: int, similarity: float = modest) -> str:
-        sims = Similarities({l: np.array([0.0]) for l in labels}, {l: ["x"] for l in labels})
-        sims.learned = {"risk": 0.95, "clear": 0.0, "medical": 0.0, "topic": 0.5, "risk_whole": whole}
-        hits = [RailHit("crisis_clear", "exemplar:i'm going to off myself", similarity)]
-        return rails._learned("clear", hits, sims, n_words)[0]
+        return exemplar_takeover_tier(rails, similarity, n_words, whole=whole)
 
     long_, short = t.exemplar_clear_whole_from_words, t.exemplar_clear_whole_from_words - 1
     low, high = t.exemplar_clear_whole_risk_floor - 0.1, t.exemplar_clear_whole_risk_floor
@@ -171,18 +177,13 @@ def test_a_short_message_taken_over_on_resemblance_alone_must_resemble_closely(f
     """A few words resemble an exemplar by a word or two ("what is my plan for the day"): under
     ``exemplar_clear_short_below_words`` words, a takeover on resemblance alone needs the exemplar
     resemblance at ``exemplar_clear_short_similarity``; an escalator pattern still decides."""
-    from assistant.similarity import Similarities
     from assistant.types import RailHit
 
     t = fake_bot.policy.thresholds
     rails = rails_with(fake_bot)
-    labels = ("crisis_clear", "on_topic")
 
     def tier(similarity: float, n_words: int, *extra: RailHit) -> str:
-        sims = Similarities({l: np.array([0.0]) for l in labels}, {l: ["x"] for l in labels})
-        sims.learned = {"risk": 0.95, "clear": 0.0, "medical": 0.0, "topic": 0.5, "risk_whole": 0.95}
-        hits = [RailHit("crisis_clear", "exemplar:i have a plan to end it", similarity), *extra]
-        return rails._learned("clear", hits, sims, n_words)[0]
+        return exemplar_takeover_tier(rails, similarity, n_words, extra=extra)
 
     short = t.exemplar_clear_short_below_words - 1
     loose, close = t.exemplar_clear_short_similarity - 0.03, t.exemplar_clear_short_similarity

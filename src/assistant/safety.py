@@ -170,9 +170,9 @@ class InputRails:
         whole_doubts = n_words >= t.exemplar_clear_whole_from_words and learned.get("risk_whole", 1.0) < \
             t.exemplar_clear_whole_risk_floor and max((h.score for h in hits), default=0.0) < t.exemplar_clear_strong_similarity
         short_doubts = n_words < t.exemplar_clear_short_below_words and resemblance < t.exemplar_clear_short_similarity \
-            and not any("pattern:" in h.reason for h in hits)
-        if tier == "clear" and (learned["risk"] < floor or whole_doubts or short_doubts) \
-                and not any(h.reason.startswith("pattern:") for h in hits):
+            and not any(h.reason.startswith("escalated:") for h in hits)
+        written = any(h.reason.startswith("pattern:") for h in hits)
+        if tier == "clear" and not written and (learned["risk"] < floor or whole_doubts or short_doubts):
             tier = "possible"
         elif tier == "clear":
             return tier, hits
