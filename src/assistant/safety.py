@@ -168,7 +168,7 @@ class InputRails:
                      *(f for at_least, f in self.t.exemplar_clear_risk_floor_by_length.items() if n_words >= at_least)])
         t, resemblance = self.t, max((h.score for h in hits if h.reason.startswith("exemplar:")), default=0.0)
         whole_doubts = n_words >= t.exemplar_clear_whole_from_words and learned.get("risk_whole", 1.0) < \
-            t.exemplar_clear_whole_risk_floor and resemblance < t.exemplar_clear_strong_similarity
+            t.exemplar_clear_whole_risk_floor and max((h.score for h in hits), default=0.0) < t.exemplar_clear_strong_similarity
         short_doubts = n_words < t.exemplar_clear_short_below_words and resemblance < t.exemplar_clear_short_similarity \
             and not any(h.reason.startswith("escalated:") for h in hits)
         written = any(h.reason.startswith("pattern:") for h in hits)
