@@ -158,6 +158,8 @@ def test_a_long_message_taken_over_on_a_modest_resemblance_must_also_read_as_ris
     """One sentence of a long story, read alone ("I don't get why I do this to myself"), can look
     like a disclosure: from ``exemplar_clear_whole_from_words`` words, a takeover on a resemblance
     under ``exemplar_clear_strong_similarity`` also needs the risk head on the whole message."""
+    from assistant.types import RailHit
+
     t = fake_bot.policy.thresholds
     rails = rails_with(fake_bot)
     modest = t.exemplar_clear_strong_similarity - 0.05
@@ -171,6 +173,10 @@ def test_a_long_message_taken_over_on_a_modest_resemblance_must_also_read_as_ris
     assert tier(high, long_) == "clear"
     assert tier(low, short) == "clear"  # a shorter message is judged by its windows alone
     assert tier(low, long_, similarity=t.exemplar_clear_strong_similarity) == "clear"  # a close resemblance stands
+    # a time, means or decision that escalated the resemblance confirms it: "... doesn't matter, I won't
+    # be around next week anyway" after a question stays a takeover however the whole message reads
+    next_week = (RailHit("crisis_clear", "escalated:pattern:time_soon", 1.0),)
+    assert exemplar_takeover_tier(rails, modest, long_, whole=low, extra=next_week) == "clear"
 
 
 def test_a_short_message_taken_over_on_resemblance_alone_must_resemble_closely(fake_bot):
