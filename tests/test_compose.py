@@ -133,8 +133,9 @@ def test_a_short_paragraph_the_lead_is_true_of_completes_the_block_whole() -> No
 
 
 def test_a_line_near_the_retrievals_best_keeps_its_place_over_a_short_paragraph() -> None:
-    draft = compose("why am i so tired around people?", {"Tiredness": 0.9, "Many people know": 0.88,
-                                                         "Pulling away is not selfish": 0.5})
+    # a message that names no kind of ask: no lead to keep true, so the line near the best stays
+    draft = compose("so tired around people lately", {"Tiredness": 0.9, "Many people know": 0.88,
+                                                      "Pulling away is not selfish": 0.5})
 
     assert blocks_of(draft) == {1, 2} and "Pulling away" not in body_text(draft.segments)
 
@@ -165,7 +166,20 @@ def test_a_follow_up_keeps_the_lead_of_what_it_asks_now_over_a_line_from_the_que
     fresh = compose("so what can i do?", scores)
 
     assert blocks_of(follow_up) == {4} and follow_up.lead == POLICY.answers.kinds["what_to_do"].lead
-    assert blocks_of(fresh) == {2, 4}  # asked on its own, the line near the best may still support the steps
+    # asked on its own too: a line that would change the lead and repeats none of the person's words stays out
+    assert blocks_of(fresh) == {4} and fresh.lead == POLICY.answers.kinds["what_to_do"].lead
+
+
+def test_a_line_that_would_change_the_asks_lead_goes_with_the_answer_only_when_it_repeats_the_persons_words() -> None:
+    scores = {"A short text": 0.9, "A check-in": 0.85, "Tiredness": 0.88}
+
+    echoed = compose("how can i cope when replying to even a short message is impossible?", scores)
+    other = compose("how can i cope with all this?", scores)
+
+    # "short" and "replying" (as "reply") are the person's own words: the line goes with the steps,
+    # and the lead falls back to one true of both blocks
+    assert blocks_of(echoed) == {2, 4} and echoed.lead != POLICY.answers.kinds["what_to_do"].lead
+    assert blocks_of(other) == {4} and other.lead == POLICY.answers.kinds["what_to_do"].lead
 
 
 def test_a_follow_up_answered_by_the_kind_it_asks_for_is_not_weak_evidence() -> None:
@@ -353,6 +367,23 @@ def test_a_supporting_sentence_that_leans_on_the_one_before_it_comes_with_it() -
     assert "It is a way of protecting yourself." in body
     assert "Pulling away is not selfish. [" in body  # what "It" is, in the same line, before it
     assert body.index("Pulling away is not selfish.") < body.index("It is a way of protecting yourself.")
+
+
+def test_a_sentence_whose_second_word_points_back_is_quoted_with_the_one_before_it() -> None:
+    units = [Unit("q0", SOURCE, "Reaching out can feel frightening at first.", "", 1, 0, "sentence"),
+             Unit("q1", SOURCE, "Support makes the way back possible.", "", 1, 1, "sentence"),
+             Unit("q2", SOURCE, "Pulling back is a symptom, not a failing.", "", 2, 2, "sentence"),
+             Unit("q3", SOURCE, "Noticing them is where the way back begins.", "", 2, 3, "sentence")]
+    composer = BlockComposer(POLICY, lambda: units, {SOURCE: (("Reaching out", ("hope",)), ("Pulling back", ("reassurance",)))}, 60)
+    scores = {"q1": 0.9, "q0": 0.5, "q3": 0.86, "q2": 0.1}
+    passages = tuple(sorted((Passage(u.id, SOURCE, u.text, scores[u.id], u.section, u.position, "sentence") for u in units),
+                            key=lambda p: -p.score))
+    message = "is a way back even possible"
+    draft = composer.answer(Verdict(None, text=message), Retrieval(passages, message, 0.8, confidence=0.8))
+
+    quoted = [q.passage.text for s in draft.segments for q in s.quotes]
+    assert units[3].text in quoted  # near the best, so it supports the answer ...
+    assert quoted.index(units[2].text) == quoted.index(units[3].text) - 1  # ... with what "them" is, right before it
 
 
 def test_a_long_paragraph_quotes_each_sentence_once_with_what_it_leans_on() -> None:

@@ -12,10 +12,11 @@
    symptoms." after the reasons) and the ask's lead is true of it; a line the retrieval ranks near
    its best keeps its place over it only when the lead stays true or the line repeats the person's
    own words. Else a line ranked near the best, else a short paragraph among the runners-up that the
-   lead is true of, quoted whole, else a line ranked above the block's own; in a follow-up that
-   names its kind, only one its lead is still true of.
-   A sentence that leans on the one before it ("It means you're hurting.", ``answers.leans_back``)
-   is quoted with it.
+   lead is true of, quoted whole, else a line ranked above the block's own. When a cue named the
+   ask, only a line its lead is still true of, unless the line repeats the person's own words
+   (compared by stem: "failing" and "failed"); in a follow-up, only one its lead is true of.
+   A sentence that leans on the one before it ("It means you're hurting.", ``answers.leans_back``;
+   "Recognizing them is...", ``answers.leans_back_second``) is quoted with it.
 4. Lead: the ask's lead when its ``true_of`` covers every quoted block, else the lead of what the
    first block answers (``answers.lead_by_block``) when true of all, else the default.
 5. "Tell me more" leans on the last question that asked something and quotes the next block on its
@@ -80,6 +81,7 @@ class BlockComposer:
         self.max_words = max_words
         self.common = {normalize(c) for c in policy.answers.common}
         self.leans_back = {normalize(w) for w in policy.answers.leans_back}
+        self.leans_back_second = {normalize(w) for w in policy.answers.leans_back_second}
 
     @cached_property
     def blocks(self) -> dict[tuple[str, int], Block]:
@@ -151,9 +153,12 @@ class BlockComposer:
             # nothing the person said ("Severe depression treatment centers..." for a mother who stopped calling)
         elif companion and not (extra and max(p.score for p in extra) >= SUPPORT_SHARE * retrieval.passages[0].score):
             extra = companion  # a line near the retrieval's best says more than a short paragraph; a weaker one, less
+        # What a cue named keeps its lead ("The article suggests a few small steps:" over the steps, not
+        # the default over steps and a symptom line), unless the line repeats the person's own words.
         # A follow-up is retrieved with the question before it, so its best lines may answer that one:
-        # what it asks for now ("so what can I do?") keeps its lead.
-        if extra and retrieval.follow_up and ask.stated and self.lead(ask, chosen + extra) != self.lead(ask, chosen):
+        # what it asks for now ("so what can I do?") keeps its lead even then.
+        if extra and ask.stated and self.lead(ask, chosen + extra) != self.lead(ask, chosen) \
+                and (retrieval.follow_up or not self.echoes(retrieval.query.split(" | ")[0], extra)):
             extra = companion if companion and self.lead(ask, chosen + companion) == self.lead(ask, chosen) else []
         while extra and _words(chosen + extra) > self.max_words and sum(p.kind == "item" for p in chosen) > MIN_ITEMS:
             chosen.remove(min((p for p in chosen if p.kind == "item"), key=lambda p: p.score))  # room for the better line
@@ -174,12 +179,21 @@ class BlockComposer:
         """Do the lines repeat at least ``ECHO_WORDS`` of the person's own content words (not counting
         the words of the article's title, which every line is about)? "Emotional numbness: It can be
         hard to feel anything at all, even love." echoes "i dont feel anything anymore, not even love"."""
-        said = content_words(message) - self.title_words - ENGLISH_FUNCTION_WORDS
-        return len(said & set().union(*(content_words(p.text) for p in lines))) >= ECHO_WORDS
+        said = self._stems(content_words(message) - ENGLISH_FUNCTION_WORDS) - self.title_words
+        return len(said & set().union(*(self._stems(content_words(p.text)) for p in lines))) >= ECHO_WORDS
+
+    @cached_property
+    def _stemmer(self):
+        import Stemmer  # PyStemmer, which bm25s uses too: "failing" and "failed" are one word here
+
+        return Stemmer.Stemmer("english")
+
+    def _stems(self, words_: set[str]) -> set[str]:
+        return set(self._stemmer.stemWords(sorted(words_)))
 
     @cached_property
     def title_words(self) -> set[str]:
-        return set().union(*(content_words(u.title) for u in (self._units() if callable(self._units) else self._units)))
+        return self._stems(set().union(*(content_words(u.title) for u in (self._units() if callable(self._units) else self._units))))
 
     def follower(self, block: Block, ask: Ask, scores: dict[str, float], usable) -> list[Passage]:
         """The short paragraph (``SHORT_FOLLOWER`` words at most) that the article puts right after
@@ -321,6 +335,13 @@ class BlockComposer:
             return [passage_of(u, scores.get(u.id, 0.0)) for u in before] + [p]
         return []
 
+    def leans_on_before(self, text: str) -> bool:
+        """Does the sentence lean on the one before it: it opens with a word of ``answers.leans_back``
+        ("It means you're hurting.") or its second word is one of ``answers.leans_back_second``
+        ("Recognizing them is the first step toward healing.")?"""
+        opening = list(words(text))[:2]
+        return bool(opening) and (opening[0] in self.leans_back or (len(opening) > 1 and opening[1] in self.leans_back_second))
+
     def antecedents(self, unit: Unit, block: Block) -> list[Unit]:
         """The sentences before ``unit`` in its paragraph that it leans on, nearest last: while a
         sentence opens with a word of ``answers.leans_back`` ("It", "And", "These", ...), the one
@@ -331,7 +352,7 @@ class BlockComposer:
         before = [s for s in block.sentences if s.position < unit.position]
         needed: list[Unit] = []
         current = unit
-        while before and next(iter(words(current.text)), "") in self.leans_back:
+        while before and self.leans_on_before(current.text):
             current = before.pop()
             needed.insert(0, current)
         return needed

@@ -147,6 +147,7 @@ class Answers(_Strict):
     # a sentence opening with one of these words leans on the sentence before it ("It means you're
     # hurting."): it is only quoted together with that sentence
     leans_back: list[str] = []
+    leans_back_second: list[str] = []
     # when the ask's own lead is not true of the answer (or no cue named the ask): the lead of the
     # kind of ask the quoted block answers, by the block's kind, in this order
     lead_by_block: dict[BlockKind, str] = {}
