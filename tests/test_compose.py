@@ -317,6 +317,8 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("and if that doesnt work?", "treatment"),  # the article's next step after its small ones: more structured support
     ("what if none of that helps", "treatment"),
     ("i havent talked to my best friend in months and she keeps texting. how do i reach out to her?", "what_to_do"),
+    ("my son is 15 and hides in his room all day and wont talk to us. what do we do", "what_to_do"),  # "we" asks too
+    ("we keep fighting about me never going out, what should we do", "what_to_do"),
 ])
 def test_the_ask_is_read_from_the_last_question_or_the_gist(message: str, kind: str) -> None:
     assert read_ask(message, POLICY).kind == kind
