@@ -371,6 +371,21 @@ def test_a_supporting_sentence_that_leans_on_the_one_before_it_comes_with_it() -
     assert body.index("Pulling away is not selfish.") < body.index("It is a way of protecting yourself.")
 
 
+def test_an_article_without_block_kinds_is_not_passed_over_for_blocks_that_have_them() -> None:
+    # a second article with no blocks.yaml: its blocks have no kinds, so none is "preferred" by the ask
+    sleep = Unit("s0", "sleep.md", "Poor sleep and low mood feed each other.", "", 1, 0, "sentence")
+    units = [*UNITS, sleep]
+    composer = BlockComposer(POLICY, lambda: units, KINDS, 90)
+    scores = {sleep.id: 0.9, BY_TEXT["Low mood changes how you see yourself."].id: 0.7}
+    passages = tuple(sorted((Passage(u.id, u.source, u.text, scores[u.id], u.section, u.position, u.kind) for u in units
+                             if u.id in scores), key=lambda p: -p.score))
+    message = "why can't i sleep when my mood is low?"
+    draft = composer.answer(Verdict(None, text=message), Retrieval(passages, message, 0.8, confidence=0.8))
+
+    assert draft.sources[0].source == "sleep.md"  # the best match leads, under a lead that claims nothing of it
+    assert draft.lead == POLICY.answers.kinds["default"].lead
+
+
 def test_a_sentence_whose_second_word_points_back_is_quoted_with_the_one_before_it() -> None:
     units = [Unit("q0", SOURCE, "Reaching out can feel frightening at first.", "", 1, 0, "sentence"),
              Unit("q1", SOURCE, "Support makes the way back possible.", "", 1, 1, "sentence"),

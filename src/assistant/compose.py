@@ -228,7 +228,7 @@ class BlockComposer:
         return ask.prefer or tuple(self.policy.answers.kinds.get(ask.kind, self.policy.answers.kinds["default"]).prefer)
 
     def rank_blocks(self, scores: dict[str, float], ask: Ask, usable, follow_up: bool = False) -> list[tuple[float, Block]]:
-        """Blocks by their units' scores, those of a kind the ask prefers lifted. In a follow-up, whose
+        """Blocks by their units' scores, those of a kind the ask prefers (or of no known kind) lifted. In a follow-up, whose
         words lean on the earlier question, a preferred block stands at least at ``PREFER_FLOOR`` of
         the best block ("so what do I do?" after a "why" answer still gets the steps)."""
         prefer = set(self._prefer(ask))
@@ -247,7 +247,8 @@ class BlockComposer:
             lifted = (block.source, block.section) in ask.lift
             if lifted:  # "more": where the last reply left off comes first, the retrieval ranks among those
                 ranked.append((max(score, top) * (1 + PREFER_BOOST) ** 2 + score, block))
-            elif block.kinds & prefer:
+            elif block.kinds & prefer or not block.kinds:
+                # an article with no block kinds (no blocks.yaml) competes as if preferred, not passed over
                 # floored only when the retrieval found it at all: another article's steps may not fit;
                 # the small raw-score term orders preferred blocks that the floor made equal
                 ranked.append(((max(score, floor) if score > 0 else 0.0) * (1 + PREFER_BOOST) + 1e-3 * score, block))
