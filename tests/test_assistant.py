@@ -73,6 +73,9 @@ class RecordingComposer:
         self.calls.append(verdict.intent)
         return Draft("answered", segments=render(list(retrieval.passages[:1])))
 
+    def with_antecedents(self, passage):
+        return [passage]
+
 
 @pytest.fixture
 def wired(fake_bot):

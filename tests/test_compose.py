@@ -353,6 +353,15 @@ def test_the_composer_puts_the_answering_block_before_its_support() -> None:
     assert positions[-1] == 4 and positions[:-1] == sorted(positions[:-1]) and min(positions[:-1]) > 4
 
 
+def test_the_medical_reply_quotes_a_sentence_with_the_one_it_leans_on() -> None:
+    found = retrieval({"It is a way of protecting": 0.9, "Numbness": 0.85}, "is that depression?")
+    composer = BlockComposer(POLICY, lambda: UNITS, KINDS, 90)
+
+    quoted = body_text(compose_medical(found, POLICY, 90, composer.with_antecedents).segments)
+
+    assert quoted.index("Pulling away is not selfish.") < quoted.index("It is a way of protecting yourself.")  # what "It" is
+
+
 def test_the_medical_reply_quotes_a_list_item_as_a_line_not_as_a_bullet_without_its_list() -> None:
     draft = compose_medical(retrieval({"Numbness": 0.9, "Withdrawing from people": 0.85}, "is that depression?"), POLICY, 90)
 

@@ -207,7 +207,7 @@ class Assistant:
             # Nor is one on a health topic the article does not cover ("does vitamin d help with mood").
             uncovered = retrieval is not None and uncovered_health(verdict, retrieval, self.policy, self.retriever.vocabulary)
             shared = None if verdict.in_scope is False or uncovered else retrieval
-            return compose_medical(shared, self.policy, self.settings.max_body_words)
+            return compose_medical(shared, self.policy, self.settings.max_body_words, self.composer.with_antecedents)
         if verdict.category == "small_talk":
             return Draft("small_talk", lead=getattr(w.small_talk, self.rails.small_talk_kind(normalize(verdict.text))))
         if verdict.category == "invalid":

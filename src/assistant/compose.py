@@ -339,9 +339,17 @@ class BlockComposer:
     def leans_on_before(self, text: str) -> bool:
         """Does the sentence lean on the one before it: it opens with a word of ``answers.leans_back``
         ("It means you're hurting.") or its second word is one of ``answers.leans_back_second``
-        ("Recognizing them is the first step toward healing.")?"""
+        ("Recognizing them is the first step toward healing.")? Never quoted without that sentence."""
         opening = list(words(text))[:2]
         return bool(opening) and (opening[0] in self.leans_back or (len(opening) > 1 and opening[1] in self.leans_back_second))
+
+    def with_antecedents(self, passage: Passage) -> list[Passage]:
+        """For the medical reply's excerpt: the passage with the sentences before it in its paragraph
+        that it leans on (``antecedents``), in article order. A paragraph's opening sentence that points
+        back at the block before it ("These reactions aren't failures...") is quoted alone, as here."""
+        block = self.blocks.get((passage.source, passage.section))
+        unit = next((u for u in block.units if u.id == passage.id), None) if block is not None else None
+        return [passage_of(u, 0.0) for u in self.antecedents(unit, block)] + [passage] if unit is not None else [passage]
 
     def antecedents(self, unit: Unit, block: Block) -> list[Unit]:
         """The sentences before ``unit`` in its paragraph that it leans on, nearest last: while a

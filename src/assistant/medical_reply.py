@@ -9,6 +9,7 @@ Example::
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Callable
 
 from .compose import render
 from .policy import Policy
@@ -16,9 +17,12 @@ from .text import words
 from .types import Draft, Passage, Retrieval, opens_list
 
 
-def select(passages: tuple[Passage, ...], max_words: int, max_units: int = 4) -> list[Passage]:
+def select(passages: tuple[Passage, ...], max_words: int, max_units: int = 4,
+           with_antecedents: Callable[[Passage], list[Passage]] | None = None) -> list[Passage]:
     """The medical reply's short excerpt: walk the ranking, keep units close to the best one
-    (fused score and dense similarity), not bare lead-ins, not repeats, within the budget."""
+    (fused score and dense similarity), not bare lead-ins, not repeats, within the budget. A sentence
+    that leans on the one before it in its paragraph ("It means you're hurting.") comes with what it
+    leans on (``with_antecedents``, the composer's)."""
     usable = [p for p in passages if not opens_list(p)]
     if not usable:
         return []
@@ -35,10 +39,13 @@ def select(passages: tuple[Passage, ...], max_words: int, max_units: int = 4) ->
             continue
         if any(_overlap(p.text, c.text) > 0.7 for c in chosen):
             continue
-        n = len(p.text.split())
+        group = with_antecedents(p) if with_antecedents is not None else [p]
+        if not group or any(g.id == c.id for g in group for c in chosen):
+            continue  # part of it is already quoted
+        n = sum(len(g.text.split()) for g in group)
         if n > budget and chosen:
             continue
-        chosen.append(p)
+        chosen.extend(group)
         budget -= n
     return chosen
 
@@ -48,12 +55,13 @@ def _overlap(a: str, b: str) -> float:
     return len(wa & wb) / max(1, min(len(wa), len(wb)))
 
 
-def compose_medical(retrieval: Retrieval | None, policy: Policy, max_words: int) -> Draft:
+def compose_medical(retrieval: Retrieval | None, policy: Policy, max_words: int,
+                    with_antecedents: Callable[[Passage], list[Passage]] | None = None) -> Draft:
     """Decline the advice kindly, then share the most relevant article lines if there are any."""
     lead = " ".join(policy.wording.medical_advice.split())
     if retrieval is None or retrieval.relevance < policy.thresholds.in_scope_relevance:
         return Draft("medical_advice", lead=lead)
-    chosen = select(retrieval.passages, min(max_words, 60), max_units=2)
+    chosen = select(retrieval.passages, min(max_words, 60), max_units=2, with_antecedents=with_antecedents)
     # an excerpt of one or two lines: a list item is quoted as a line, not as a bullet without its list
     segments = render([replace(p, kind="sentence") for p in chosen])
     share = " ".join(policy.wording.medical_advice_share.split())

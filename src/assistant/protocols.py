@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
     from .store import Hit
-    from .types import Draft, Retrieval, Turn, Unit, Verdict
+    from .types import Draft, Passage, Retrieval, Turn, Unit, Verdict
 
 
 @runtime_checkable
@@ -91,6 +91,12 @@ class Composer(Protocol):
     def answer(self, verdict: Verdict, retrieval: Retrieval, turns: Sequence[Turn] = ()) -> Draft:
         """An ``answered`` draft (its segments quote the passages, each with its citation number),
         or ``out_of_scope`` when no passage is usable. ``verdict`` says what the rails read (intent, risk)."""
+        ...
+
+    def with_antecedents(self, passage: Passage) -> list[Passage]:
+        """The passage with the sentences it leans on ("It means you're hurting." needs the one before
+        it), in article order, or nothing if they are not to be had; the medical reply's excerpt
+        quotes what this gives. A composer that knows no article structure returns ``[passage]``."""
         ...
 
 

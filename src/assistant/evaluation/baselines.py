@@ -24,7 +24,7 @@ import numpy as np
 from ..compose import article_blocks, out_of_scope, passage_of, render
 from ..medical_reply import select as today_select  # the earlier choice; the medical reply's excerpt still uses it
 from ..policy import INTENT_KIND, Policy
-from ..types import Draft, Retrieval, Turn, Unit, Verdict
+from ..types import Draft, Passage, Retrieval, Turn, Unit, Verdict
 
 class TodayComposer:
     """The earlier composition, frozen (its leads are the policy's leads of the same wording)."""
@@ -45,6 +45,9 @@ class TodayComposer:
         return Draft("answered", segments=render(chosen), lead=" ".join(lead.split()),
                      suggestions=self.policy.suggestions[:3] if weak else ())
 
+    def with_antecedents(self, passage: Passage) -> list[Passage]:
+        return [passage]  # frozen: the earlier medical excerpt quoted each line alone
+
 
 class NearestBlockComposer:
     """The one block whose text is nearest to the question (cosine of the embeddings), whole."""
@@ -62,3 +65,6 @@ class NearestBlockComposer:
         block = self.blocks[int(np.argmax(self.vecs @ q))]
         return Draft("answered", segments=render([passage_of(u) for u in block.units]),
                      lead=" ".join(self.policy.answers.kinds["default"].lead.split()))
+
+    def with_antecedents(self, passage: Passage) -> list[Passage]:
+        return [passage]
