@@ -297,6 +297,8 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("how do i start replying to texts again", "what_to_do"),
     ("is it selfish to avoid everyone", "normal"),
     ("will this ever get better", "hope"),
+    ("honestly nothing can fix this", "hope"),  # hopelessness is answered with the article's hope
+    ("everything feels pointless", "hope"),
     ("what kinds of treatment are there", "treatment"),
     ("my brother stopped calling us. how can i help him?", "help_someone"),
     ("how can i support a friend who keeps cancelling on me", "help_someone"),
