@@ -312,7 +312,8 @@ class InputRails:
             medical = self._medical(norm, sims)
         topic = sims["on_topic"][0] - sims["off_topic"][0]
         intent = self.intent(norm)
-        small = self._small_talk(norm, sims)
+        written = any(h.reason.startswith("pattern:") for h in rails)  # "thanks. i'm just tired of living" is not small talk
+        small = None if written else self._small_talk(norm, sims)
         if small and not medical:
             return Verdict("small_talk", tier, tuple(rails + [small]), text, topic, intent)
         if medical:
