@@ -193,7 +193,8 @@ class BlockComposer:
 
     @cached_property
     def title_words(self) -> set[str]:
-        return self._stems(set().union(*(content_words(u.title) for u in (self._units() if callable(self._units) else self._units))))
+        units = self._units() if callable(self._units) else self._units
+        return self._stems(set().union(*(content_words(u.title) for u in units)))
 
     def follower(self, block: Block, ask: Ask, scores: dict[str, float], usable) -> list[Passage]:
         """The short paragraph (``SHORT_FOLLOWER`` words at most) that the article puts right after
@@ -228,9 +229,9 @@ class BlockComposer:
         return ask.prefer or tuple(self.policy.answers.kinds.get(ask.kind, self.policy.answers.kinds["default"]).prefer)
 
     def rank_blocks(self, scores: dict[str, float], ask: Ask, usable, follow_up: bool = False) -> list[tuple[float, Block]]:
-        """Blocks by their units' scores, those of a kind the ask prefers (or of no known kind) lifted. In a follow-up, whose
-        words lean on the earlier question, a preferred block stands at least at ``PREFER_FLOOR`` of
-        the best block ("so what do I do?" after a "why" answer still gets the steps)."""
+        """Blocks by their units' scores, those of a kind the ask prefers (or of no known kind) lifted.
+        In a follow-up, whose words lean on the earlier question, a preferred block stands at least at
+        ``PREFER_FLOOR`` of the best block ("so what do I do?" after a "why" answer still gets the steps)."""
         prefer = set(self._prefer(ask))
         raw: list[tuple[float, Block]] = []
         for block in self.blocks.values():
