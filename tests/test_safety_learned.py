@@ -74,6 +74,20 @@ def test_a_medical_question_outside_the_article_gets_no_article_lines(fake_bot):
     assert reply.disclaimer in reply.answer and reply.contact in reply.answer
 
 
+@pytest.mark.parametrize("medical, topic, declined", [(0.65, 0.4, True), (0.3, 0.4, False), (0.65, 0.9, False)])
+def test_a_health_question_both_heads_put_outside_the_article_is_declined(fake_bot, medical, topic, declined):
+    # the medical head leans toward it (under its bar, so no medical reply) and the scope head puts it
+    # outside the article (under its bar, above the floor that declines on its own): out of scope
+    t = fake_bot.policy.thresholds
+    assert medical < BARS["medical"] and t.scope_head_floor < topic
+    bot = copy.copy(fake_bot)
+    bot.rails = rails_with(fake_bot, medical=medical, topic=topic)
+    reply = bot.ask(QUESTION)
+
+    assert (reply.category == "out_of_scope") is declined
+    assert reply.disclaimer in reply.answer and reply.contact in reply.answer
+
+
 def _draft(bot, verdict, relevance: float, question_match: float | None = None):
     from dataclasses import replace
 

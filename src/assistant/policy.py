@@ -197,6 +197,7 @@ class Thresholds(_Strict):
     out_of_scope_question_match: float = Field(default=1.0, ge=-1, le=1)  # with the scope head at its bar: in, under the above
     uncovered_health_max_words: int = Field(default=0, ge=0)  # a question this short about an uncovered health topic: out of scope
     scope_head_floor: float = Field(default=0.0, ge=0, le=1)
+    health_outside_medical_floor: float = Field(default=1.0, ge=0, le=1)  # medical head here + scope head under its bar: out
     exemplar_clear_risk_floor: float = Field(default=0.0, ge=0, le=1)
     exemplar_clear_medical_risk_floor: float = Field(default=0.0, ge=0, le=1)
     exemplar_clear_whole_from_words: int = Field(default=10**6, ge=1)  # from this length, an exemplar-only takeover also needs:

@@ -193,12 +193,12 @@ class InputRails:
     def learned_fields(self, sims: Similarities) -> dict[str, bool | float | None]:
         """The learned heads' ``Verdict`` fields (all None without a classifier): the scope head's
         probability and whether it reaches its bar, whether the risk head reaches its bar, and the
-        clear-risk head's probability (compared with policy floors after retrieval, ``scope.py``)."""
+        clear-risk and medical heads' probabilities (compared with policy floors after retrieval, ``scope.py``)."""
         if not sims.learned or self.classifier is None:
-            return {"in_scope": None, "scope_score": None, "risk_head": None, "clear_score": None}
+            return {"in_scope": None, "scope_score": None, "risk_head": None, "clear_score": None, "medical_score": None}
         score, bar = sims.learned["topic"], self.classifier.thresholds
-        return {"in_scope": score >= bar["topic"], "scope_score": score,
-                "risk_head": sims.learned["risk"] >= bar["risk"], "clear_score": sims.learned["clear"]}
+        return {"in_scope": score >= bar["topic"], "scope_score": score, "risk_head": sims.learned["risk"] >= bar["risk"],
+                "clear_score": sims.learned["clear"], "medical_score": sims.learned["medical"]}
 
     def _risk(self, text: str, sims: Similarities) -> tuple[RiskTier, list[RailHit]]:
         """Crisis tier of one message with no clear-risk pattern (``risk`` checks those first),

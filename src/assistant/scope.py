@@ -34,6 +34,11 @@ def in_scope(verdict: Verdict, retrieval: Retrieval, t: Thresholds) -> bool:
     asked_before = verdict.in_scope is True and retrieval.confidence >= t.out_of_scope_question_match
     if retrieval.relevance < t.out_of_scope_relevance and not asked_before:
         return False
+    # A health question the article does not cover, as both learned heads read it: the medical head
+    # leans toward it (under its bar) and the scope head puts it outside the article.
+    if verdict.risk == "none" and verdict.in_scope is False and verdict.medical_score is not None \
+            and verdict.medical_score >= t.health_outside_medical_floor:
+        return False
     # A follow-up leans on the conversation, and someone who may be at risk gets the article's
     # words rather than a refusal; but when the learned heads say the message is about something
     # else and not about risk ("what is an isopropanol overdose?", "show me the date"), a

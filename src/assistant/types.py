@@ -106,6 +106,7 @@ class Verdict:
     scope_score: float | None = None  # that head's probability (None without a classifier)
     risk_head: bool | None = None  # the learned risk head reaches its bar (None without a classifier)
     clear_score: float | None = None  # the learned clear-risk head's probability (None without a classifier)
+    medical_score: float | None = None  # the learned medical head's probability (None without a classifier)
 
 
 @dataclass(frozen=True)
