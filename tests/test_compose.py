@@ -296,6 +296,8 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("why do i keep cancelling plans", "cause"),
     ("how do i start replying to texts again", "what_to_do"),
     ("is it selfish to avoid everyone", "normal"),
+    ("is it ok to take a break from people when depressed", "normal"),
+    ("is it bad that i feel relieved when plans get cancelled", "normal"),
     ("will this ever get better", "hope"),
     ("honestly nothing can fix this", "hope"),  # hopelessness is answered with the article's hope
     ("everything feels pointless", "hope"),
@@ -395,6 +397,23 @@ def test_an_article_without_block_kinds_is_not_passed_over_for_blocks_that_have_
 
     assert draft.sources[0].source == "sleep.md"  # the best match leads, under a lead that claims nothing of it
     assert draft.lead == POLICY.answers.kinds["default"].lead
+
+
+def test_a_lists_lead_in_that_leans_back_comes_with_what_it_leans_on() -> None:
+    units = [Unit("r0", SOURCE, "Pulling away is not selfish.", "", 1, 0, "sentence"),
+             Unit("r1", SOURCE, "It is a way to stay safe when everything hurts.", "", 1, 1, "sentence"),
+             Unit("r2", SOURCE, "Common reasons include:", "", 1, 2, "sentence"),
+             Unit("r3", SOURCE, "Fear: They might leave if they knew.", "", 1, 3, "item"),
+             Unit("r4", SOURCE, "Exhaustion: Company takes energy you do not have.", "", 1, 4, "item")]
+    composer = BlockComposer(POLICY, lambda: units, {SOURCE: (("Pulling away", ("reasons",)),)}, 90)
+    scores = {"r3": 0.9, "r4": 0.8, "r1": 0.7, "r2": 0.3, "r0": 0.05}
+    passages = tuple(sorted((Passage(u.id, SOURCE, u.text, scores[u.id], 1, u.position, u.kind) for u in units),
+                            key=lambda p: -p.score))
+    message = "why do i pull away"
+    draft = composer.answer(Verdict(None, text=message), Retrieval(passages, message, 0.8, confidence=0.8))
+
+    quoted = [q.passage.text for s in draft.segments for q in s.quotes]
+    assert quoted[:3] == [units[0].text, units[1].text, units[2].text]  # what "It" is, then the lead-in, then the items
 
 
 def test_a_sentence_whose_second_word_points_back_is_quoted_with_the_one_before_it() -> None:

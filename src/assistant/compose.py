@@ -279,6 +279,8 @@ class BlockComposer:
             # the opening sentence goes with its items even when an earlier reply quoted it ("tell me
             # more" after part of a list): items alone would read as an orphan list
             lead_in = self._lead_in(block.sentences, sentences, scores, best=max(score(u) for u in block.units if usable(u)))
+            # "It's a protective instinct..." opens the list's lead-in with what "It" is ("Pushing people away isn't selfish.")
+            lead_in = sorted({a for u in lead_in for a in [*self.antecedents(u, block), u]}, key=lambda u: u.position)
             while len(keep) > MIN_ITEMS and _words(lead_in + keep) > HARD_MAX_WORDS:
                 keep.remove(min(keep, key=score))
             picked = lead_in + keep
