@@ -63,6 +63,16 @@ def blocks_of(draft) -> set[int]:
     return {p.section for p in draft.sources}
 
 
+def answer_from(units: list[Unit], kinds, scores: dict[str, float], message: str, max_words: int = 90):
+    """The composer's draft for ``message`` over an article of its own (``units``), the retrieval
+    scoring the units whose ids are keys of ``scores``; and the texts it quotes, in order."""
+    composer = BlockComposer(POLICY, lambda: units, kinds, max_words)
+    passages = tuple(sorted((Passage(u.id, u.source, u.text, scores[u.id], u.section, u.position, u.kind) for u in units
+                             if u.id in scores), key=lambda p: -p.score))
+    draft = composer.answer(Verdict(None, text=message), Retrieval(passages, message, 0.8, confidence=0.8))
+    return draft, [q.passage.text for s in draft.segments for q in s.quotes]
+
+
 def test_a_list_is_quoted_with_its_lead_in_in_article_order() -> None:
     draft = compose("how can i start talking to my friends again?",
                     {"A check-in": 0.9, "A short text": 0.8, "Writing": 0.6, "Small steps": 0.3})
@@ -387,13 +397,9 @@ def test_a_supporting_sentence_that_leans_on_the_one_before_it_comes_with_it() -
 def test_an_article_without_block_kinds_is_not_passed_over_for_blocks_that_have_them() -> None:
     # a second article with no blocks.yaml: its blocks have no kinds, so none is "preferred" by the ask
     sleep = Unit("s0", "sleep.md", "Poor sleep and low mood feed each other.", "", 1, 0, "sentence")
-    units = [*UNITS, sleep]
-    composer = BlockComposer(POLICY, lambda: units, KINDS, 90)
     scores = {sleep.id: 0.9, BY_TEXT["Low mood changes how you see yourself."].id: 0.7}
-    passages = tuple(sorted((Passage(u.id, u.source, u.text, scores[u.id], u.section, u.position, u.kind) for u in units
-                             if u.id in scores), key=lambda p: -p.score))
-    message = "why can't i sleep when my mood is low?"
-    draft = composer.answer(Verdict(None, text=message), Retrieval(passages, message, 0.8, confidence=0.8))
+
+    draft, _ = answer_from([*UNITS, sleep], KINDS, scores, "why can't i sleep when my mood is low?")
 
     assert draft.sources[0].source == "sleep.md"  # the best match leads, under a lead that claims nothing of it
     assert draft.lead == POLICY.answers.kinds["default"].lead
@@ -405,14 +411,10 @@ def test_a_lists_lead_in_that_leans_back_comes_with_what_it_leans_on() -> None:
              Unit("r2", SOURCE, "Common reasons include:", "", 1, 2, "sentence"),
              Unit("r3", SOURCE, "Fear: They might leave if they knew.", "", 1, 3, "item"),
              Unit("r4", SOURCE, "Exhaustion: Company takes energy you do not have.", "", 1, 4, "item")]
-    composer = BlockComposer(POLICY, lambda: units, {SOURCE: (("Pulling away", ("reasons",)),)}, 90)
     scores = {"r3": 0.9, "r4": 0.8, "r1": 0.7, "r2": 0.3, "r0": 0.05}
-    passages = tuple(sorted((Passage(u.id, SOURCE, u.text, scores[u.id], 1, u.position, u.kind) for u in units),
-                            key=lambda p: -p.score))
-    message = "why do i pull away"
-    draft = composer.answer(Verdict(None, text=message), Retrieval(passages, message, 0.8, confidence=0.8))
 
-    quoted = [q.passage.text for s in draft.segments for q in s.quotes]
+    _, quoted = answer_from(units, {SOURCE: (("Pulling away", ("reasons",)),)}, scores, "why do i pull away")
+
     assert quoted[:3] == [units[0].text, units[1].text, units[2].text]  # what "It" is, then the lead-in, then the items
 
 
@@ -421,14 +423,10 @@ def test_a_sentence_whose_second_word_points_back_is_quoted_with_the_one_before_
              Unit("q1", SOURCE, "Support makes the way back possible.", "", 1, 1, "sentence"),
              Unit("q2", SOURCE, "Pulling back is a symptom, not a failing.", "", 2, 2, "sentence"),
              Unit("q3", SOURCE, "Noticing them is where the way back begins.", "", 2, 3, "sentence")]
-    composer = BlockComposer(POLICY, lambda: units, {SOURCE: (("Reaching out", ("hope",)), ("Pulling back", ("reassurance",)))}, 60)
-    scores = {"q1": 0.9, "q0": 0.5, "q3": 0.86, "q2": 0.1}
-    passages = tuple(sorted((Passage(u.id, SOURCE, u.text, scores[u.id], u.section, u.position, "sentence") for u in units),
-                            key=lambda p: -p.score))
-    message = "is a way back even possible"
-    draft = composer.answer(Verdict(None, text=message), Retrieval(passages, message, 0.8, confidence=0.8))
+    kinds = {SOURCE: (("Reaching out", ("hope",)), ("Pulling back", ("reassurance",)))}
 
-    quoted = [q.passage.text for s in draft.segments for q in s.quotes]
+    _, quoted = answer_from(units, kinds, {"q1": 0.9, "q0": 0.5, "q3": 0.86, "q2": 0.1}, "is a way back even possible", 60)
+
     assert units[3].text in quoted  # near the best, so it supports the answer ...
     assert quoted.index(units[2].text) == quoted.index(units[3].text) - 1  # ... with what "them" is, right before it
 
