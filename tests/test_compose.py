@@ -437,13 +437,10 @@ def test_a_long_paragraph_quotes_each_sentence_once_with_what_it_leans_on() -> N
              Unit("p2", SOURCE, "And that feeling makes every message harder to answer than the one before it.", "", 1, 2, "sentence"),
              Unit("p3", SOURCE, "Many people who live with low mood describe exactly this weight in their own words.", "", 1, 3, "sentence"),
              Unit("p4", SOURCE, "Naming it out loud, even to one person, can make it a little lighter to carry.", "", 1, 4, "sentence")]
-    composer = BlockComposer(POLICY, lambda: units, {SOURCE: (("Some days", ("context",)),)}, 60)
     scores = {"p2": 0.9, "p1": 0.8, "p0": 0.7, "p4": 0.1}
-    passages = tuple(sorted((Passage(u.id, SOURCE, u.text, scores[u.id], 1, u.position, "sentence") for u in units if u.id in scores),
-                            key=lambda p: -p.score))
-    draft = composer.answer(Verdict(None, text="why is answering so hard"), Retrieval(passages, "why is answering so hard", 0.8, confidence=0.8))
 
-    quoted = [q.passage.text for s in draft.segments for q in s.quotes]
+    _, quoted = answer_from(units, {SOURCE: (("Some days", ("context",)),)}, scores, "why is answering so hard", 60)
+
     assert len(quoted) == len(set(quoted))  # no sentence twice
     assert quoted[:3] == [units[0].text, units[1].text, units[2].text]  # "And that feeling" with all it leans on, in order
 
