@@ -124,19 +124,16 @@ def test_a_possible_risk_answer_opens_with_988_and_still_answers(fake_bot):
 
 
 @pytest.mark.parametrize("message", [
+    # others better off without me, in any wording
     "sometimes i think theyd all be better off if i just wasnt in the picture. how do i reconnect?",
     "my kids would be fine if i wasnt around anymore",
     "honestly my wife would be better off without me in her life",
+    # hopelessness in a few words and nothing else
+    "i'm beyond saving",
+    "no one can fix this",
+    "everything is pointless",
 ])
-def test_others_better_off_without_me_in_any_wording_gets_the_gentle_988_line(fake_bot, message):
-    reply = fake_bot.ask(message)
-
-    assert reply.risk in ("possible", "clear")
-    assert_crisis_first(reply)
-
-
-@pytest.mark.parametrize("message", ["i'm beyond saving", "no one can fix this", "everything is pointless"])
-def test_hopelessness_in_a_few_words_gets_the_988_line(fake_bot, message):
+def test_possible_risk_in_any_wording_gets_the_gentle_988_line(fake_bot, message):
     reply = fake_bot.ask(message)
 
     assert reply.risk in ("possible", "clear")

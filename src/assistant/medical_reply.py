@@ -40,7 +40,7 @@ def select(passages: tuple[Passage, ...], max_words: int, max_units: int = 4,
         if any(_overlap(p.text, c.text) > 0.7 for c in chosen):
             continue
         group = with_antecedents(p) if with_antecedents is not None else [p]
-        if not group or any(g.id == c.id for g in group for c in chosen):
+        if any(g.id == c.id for g in group for c in chosen):
             continue  # part of it is already quoted
         n = sum(len(g.text.split()) for g in group)
         if n > budget and chosen:

@@ -95,8 +95,8 @@ class Composer(Protocol):
 
     def with_antecedents(self, passage: Passage) -> list[Passage]:
         """The passage with the sentences it leans on ("It means you're hurting." needs the one before
-        it), in article order, or nothing if they are not to be had; the medical reply's excerpt
-        quotes what this gives. A composer that knows no article structure returns ``[passage]``."""
+        it), in article order; the medical reply's excerpt quotes what this gives. A composer that
+        knows no article structure returns ``[passage]``."""
         ...
 
 

@@ -67,6 +67,11 @@ def _cue_word(word: str) -> bool:
     return any(rx.search(word) for _, rx in _SMALL_TALK_KIND)
 
 
+def _written(hits: Sequence[RailHit], kind: str = "pattern") -> bool:
+    """Did a written pattern (``kind="escalated"``: an escalator) decide any of these hits?"""
+    return any(h.reason.startswith(f"{kind}:") for h in hits)
+
+
 class InputRails:
     """Classifies a message before retrieval; see the module docstring for the order."""
 
@@ -168,11 +173,11 @@ class InputRails:
                      *(f for at_least, f in self.t.exemplar_clear_risk_floor_by_length.items() if n_words >= at_least)])
         t, resemblance = self.t, max((h.score for h in hits if h.reason.startswith("exemplar:")), default=0.0)
         whole_doubts = n_words >= t.exemplar_clear_whole_from_words and learned.get("risk_whole", 1.0) < \
-            t.exemplar_clear_whole_risk_floor and max((h.score for h in hits), default=0.0) < t.exemplar_clear_strong_similarity
-        short_doubts = n_words < t.exemplar_clear_short_below_words and resemblance < t.exemplar_clear_short_similarity \
-            and not any(h.reason.startswith("escalated:") for h in hits)
-        written = any(h.reason.startswith("pattern:") for h in hits)
-        if tier == "clear" and not written and (learned["risk"] < floor or whole_doubts or short_doubts):
+            t.exemplar_clear_whole_risk_floor and resemblance < t.exemplar_clear_strong_similarity
+        short_doubts = n_words < t.exemplar_clear_short_below_words and resemblance < t.exemplar_clear_short_similarity
+        # a time, means or decision that escalated the resemblance confirms it, at any length and however the whole reads
+        doubts = learned["risk"] < floor or (not _written(hits, "escalated") and (whole_doubts or short_doubts))
+        if tier == "clear" and not _written(hits) and doubts:
             tier = "possible"
         elif tier == "clear":
             return tier, hits
@@ -312,8 +317,7 @@ class InputRails:
             medical = self._medical(norm, sims)
         topic = sims["on_topic"][0] - sims["off_topic"][0]
         intent = self.intent(norm)
-        written = any(h.reason.startswith("pattern:") for h in rails)  # "thanks. i'm just tired of living" is not small talk
-        small = None if written else self._small_talk(norm, sims)
+        small = None if _written(rails) else self._small_talk(norm, sims)  # "thanks. i'm just tired of living" is not small talk
         if small and not medical:
             return Verdict("small_talk", tier, tuple(rails + [small]), text, topic, intent)
         if medical:
