@@ -177,10 +177,17 @@ class BlockComposer:
 
     def echoes(self, message: str, lines: Sequence[Passage]) -> bool:
         """Do the lines repeat at least ``ECHO_WORDS`` of the person's own content words (not counting
-        the words of the article's title, which every line is about)? "Emotional numbness: It can be
-        hard to feel anything at all, even love." echoes "i dont feel anything anymore, not even love"."""
-        said = self._stems(content_words(message) - ENGLISH_FUNCTION_WORDS) - self.title_words
+        the words of the article's title, which every line is about, nor English stop words: "from
+        everyone" is no echo)? "Emotional numbness: It can be hard to feel anything at all, even
+        love." echoes "i dont feel anything anymore, not even love"."""
+        said = self._stems(content_words(message) - ENGLISH_FUNCTION_WORDS - self._stop_words) - self.title_words
         return len(said & set().union(*(self._stems(content_words(p.text)) for p in lines))) >= ECHO_WORDS
+
+    @cached_property
+    def _stop_words(self) -> frozenset[str]:
+        from bm25s.stopwords import STOPWORDS_EN_PLUS  # NLTK's English list, which bm25s ships
+
+        return frozenset(STOPWORDS_EN_PLUS)
 
     @cached_property
     def _stemmer(self):
