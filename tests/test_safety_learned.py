@@ -155,15 +155,15 @@ def test_a_longer_message_needs_a_higher_risk_head_for_a_takeover_on_resemblance
     assert rails_with(fake_bot, risk=floor).check(message).category == "crisis"
 
 
-def exemplar_takeover_tier(rails, similarity: float, n_words: int, whole: float = 0.95, extra=()) -> str:
+def exemplar_takeover_tier(rails, similarity: float, n_words: int, whole: float = 0.95, extra=(), risk: float = 0.95) -> str:
     """The tier ``_learned`` gives a clear-risk takeover on one exemplar resemblance (plus ``extra`` hits),
-    with a risk head of 0.95 on the windows and ``whole`` on the whole message."""
+    with a risk head of ``risk`` on the windows and ``whole`` on the whole message."""
     from assistant.similarity import Similarities
     from assistant.types import RailHit
 
     labels = ("crisis_clear", "on_topic")
     sims = Similarities({l: np.array([0.0]) for l in labels}, {l: ["x"] for l in labels})
-    sims.learned = {"risk": 0.95, "clear": 0.0, "medical": 0.0, "topic": 0.5, "risk_whole": whole}
+    sims.learned = {"risk": risk, "clear": 0.0, "medical": 0.0, "topic": 0.5, "risk_whole": whole}
     hits = [RailHit("crisis_clear", "exemplar:i'm going to off myself", similarity), *extra]
     return rails._learned("clear", hits, sims, n_words)[0]
 
@@ -191,6 +191,26 @@ def test_a_long_message_taken_over_on_a_modest_resemblance_must_also_read_as_ris
     # be around next week anyway" after a question stays a takeover however the whole message reads
     next_week = (RailHit("crisis_clear", "escalated:pattern:time_soon", 1.0),)
     assert exemplar_takeover_tier(rails, modest, long_, whole=low, extra=next_week) == "clear"
+
+
+def test_a_resemblance_escalated_by_a_time_word_needs_the_risk_head_at_its_floor(fake_bot):
+    """"im not going to dinner tonight" is near "tonight is the night" in wording, and "tonight"
+    escalates it: with no written risk pattern the takeover needs the learned risk head at
+    ``exemplar_escalated_risk_floor``, else the message keeps the gentle 988 line."""
+    from assistant.types import RailHit
+
+    t = fake_bot.policy.thresholds
+    assert t.exemplar_escalated_risk_floor > t.exemplar_clear_risk_floor  # else this test says nothing
+    rails = rails_with(fake_bot)
+    tonight = (RailHit("crisis_clear", "escalated:pattern:time_soon", 1.0),)
+    close = t.exemplar_clear_short_similarity  # close enough for a short message on its own
+
+    def tier(risk: float, extra=tonight) -> str:
+        return exemplar_takeover_tier(rails, close, 6, extra=extra, risk=risk)
+
+    assert tier(t.exemplar_escalated_risk_floor - 0.05) == "possible"
+    assert tier(t.exemplar_escalated_risk_floor) == "clear"
+    assert tier(t.exemplar_escalated_risk_floor - 0.05, extra=()) == "clear"  # without the escalator, its usual floor
 
 
 def test_a_short_message_taken_over_on_resemblance_alone_must_resemble_closely(fake_bot):

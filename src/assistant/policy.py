@@ -199,6 +199,7 @@ class Thresholds(_Strict):
     scope_head_floor: float = Field(default=0.0, ge=0, le=1)
     health_outside_medical_floor: float = Field(default=1.0, ge=0, le=1)  # medical head here + scope head under its bar: out
     exemplar_clear_risk_floor: float = Field(default=0.0, ge=0, le=1)
+    exemplar_escalated_risk_floor: float = Field(default=0.0, ge=0, le=1)
     exemplar_clear_medical_risk_floor: float = Field(default=0.0, ge=0, le=1)
     exemplar_clear_whole_from_words: int = Field(default=10**6, ge=1)  # from this length, an exemplar-only takeover also needs:
     exemplar_clear_whole_risk_floor: float = Field(default=0.0, ge=0, le=1)  # the risk head on the whole message at this,

@@ -169,8 +169,11 @@ class InputRails:
         # request and a longer message; a long one must also read as risk whole and a short one resemble closely (policy.yaml
         # says why). Else it is the gentle tier unless the clear head raises it: look-alikes resemble exemplars in wording.
         medical_like = learned["medical"] >= bar["medical"] and learned["clear"] < bar["clear"]
+        # A resemblance that a time, means or decision escalated needs the head at its own floor: "im not going to
+        # dinner tonight" is near "tonight is the night" in wording only.
         floor = max([self.t.exemplar_clear_medical_risk_floor if medical_like else self.t.exemplar_clear_risk_floor,
-                     *(f for at_least, f in self.t.exemplar_clear_risk_floor_by_length.items() if n_words >= at_least)])
+                     *(f for at_least, f in self.t.exemplar_clear_risk_floor_by_length.items() if n_words >= at_least),
+                     self.t.exemplar_escalated_risk_floor if _written(hits, "escalated") else 0.0])
         t, resemblance = self.t, max((h.score for h in hits if h.reason.startswith("exemplar:")), default=0.0)
         whole_doubts = n_words >= t.exemplar_clear_whole_from_words and learned.get("risk_whole", 1.0) < \
             t.exemplar_clear_whole_risk_floor and resemblance < t.exemplar_clear_strong_similarity
