@@ -453,8 +453,8 @@ FOLLOWED = [
     (1, "item", "Exhaustion: Company takes energy you do not have."),
     (2, "sentence", "These reactions are not failures, they are symptoms."),
     (3, "sentence", "Help comes in many forms:"),
-    (3, "item", "Residential care for safety and a steady routine."),
-    (3, "item", "Day programmes for daily support."),
+    (3, "item", "Residential care: safety and a steady routine."),
+    (3, "item", "Day programmes: daily support."),
 ]
 FOLLOWED_KINDS = {SOURCE: (("Pulling away has reasons", ("reasons",)), ("These reactions", ("reassurance",)),
                            ("Help comes", ("treatment",)))}
@@ -486,6 +486,21 @@ def test_a_stray_line_that_echoes_the_persons_own_words_keeps_its_place() -> Non
                              {"Exhaustion": 1.0, "Residential care": 0.95, "Fear": 0.7})
 
     assert blocks_of(draft) == {1, 3} and "These reactions" not in body_text(draft.segments)
+
+
+def test_a_list_item_that_is_only_a_phrase_is_never_quoted_away_from_its_list() -> None:
+    # "Inpatient treatment depression programs for safety and stabilization." alone, under a hope
+    # answer, says nothing of what it is; a labelled item ("Fear: ...") or one with a subject may stand alone
+    units = [Unit("h0", SOURCE, "There is a way through this.", "", 1, 0, "sentence"),
+             Unit("t0", SOURCE, "Options include:", "", 2, 1, "sentence"),
+             Unit("t1", SOURCE, "Residential programmes for safety and a steady routine.", "", 2, 2, "item"),
+             Unit("t2", SOURCE, "You can ask a doctor about day programmes.", "", 2, 3, "item")]
+    kinds = {SOURCE: (("There is a way", ("hope",)), ("Options include", ("treatment",)))}
+
+    _, quoted = answer_from(units, kinds, {"h0": 1.0, "t1": 0.98}, "is there a way through", 60)
+    assert quoted == [units[0].text]
+    _, quoted = answer_from(units, kinds, {"h0": 1.0, "t2": 0.98}, "is there a way through", 60)
+    assert quoted == [units[0].text, units[3].text]
 
 
 def test_the_paragraph_after_a_block_goes_with_it_only_when_it_points_back_and_the_lead_is_true_of_it() -> None:

@@ -331,8 +331,8 @@ class BlockComposer:
             if other is None or other is block or (other.items and p.kind != "item"):
                 continue  # a list's lead-in is no line on its own
             unit = next((u for u in other.units if u.id == p.id), None)
-            if unit is None or not usable(unit) or self._is_common(other):
-                continue
+            if unit is None or not usable(unit) or self._is_common(other) or (unit.kind == "item" and not _stands_alone(unit.text)):
+                continue  # "Inpatient treatment depression programs for safety and stabilization." says what it is only in its list
             # (near) the retrieval's best line, or one above all quoted that the lead is also true of
             near_best = p.score >= SUPPORT_SHARE * retrieval.passages[0].score or (
                 p.score >= top_chosen and bool(other.kinds & set(spec.true_of)))
@@ -381,6 +381,18 @@ def _replies_since(turns: Sequence[Turn], question: str) -> list[str]:
     """The assistant's replies after the person's last message ``question``."""
     start = max((i for i, t in enumerate(turns) if t.role == "user" and t.content == question), default=-1)
     return [t.content for t in turns[start + 1:] if t.role == "assistant"]
+
+
+_SUBJECTS = frozenset({"i", "you", "we", "they", "he", "she", "it"})
+
+
+def _stands_alone(item: str) -> bool:
+    """Can a list item be quoted on its own, away from its list? Yes when it has a label ("Low
+    self-worth: You may feel...") or opens with a subject ("You want help—but worry it means
+    you've failed."); not a bare phrase ("Inpatient treatment depression programs for safety and
+    stabilization."), which says what it is only under the sentence that opens its list."""
+    head, colon, _ = item.partition(":")
+    return (bool(colon) and len(head.split()) <= 4) or next(iter(words(item)), "") in _SUBJECTS
 
 
 def _words(parts: Sequence[Unit | Passage]) -> int:
