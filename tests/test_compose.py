@@ -510,3 +510,16 @@ def test_the_paragraph_after_a_block_goes_with_it_only_when_it_points_back_and_t
     # the treatment list is last: nothing points back at it
     draft = compose_followed("what kinds of care are there", {"Day programmes": 1.0, "Residential care": 0.9})
     assert blocks_of(draft) == {3}
+
+
+def test_the_closing_notice_is_never_quoted_as_an_answer() -> None:
+    # "Remember: ... not medical advice ... contact us" answers no question about the topic, and
+    # every reply already closes with the disclaimer and the contact
+    units = [Unit("r0", SOURCE, "Pulling away protects you from more hurt.", "", 1, 0, "sentence"),
+             Unit("n0", SOURCE, "Remember: this is general information, not medical advice.", "", 2, 1, "sentence"),
+             Unit("n1", SOURCE, "You can call us for help any time.", "", 2, 2, "sentence")]
+    kinds = {SOURCE: (("Pulling away", ("reasons",)), ("Remember", ("notice",)))}
+    assert "notice" in POLICY.answers.unquoted_kinds
+
+    _, quoted = answer_from(units, kinds, {"n1": 1.0, "n0": 0.9, "r0": 0.4}, "pulling away from everyone", 60)
+    assert quoted == [units[0].text]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-from .text import normalize
+from .text import normalize, words
 from .types import Passage, Unit
 
 
@@ -53,3 +53,20 @@ def article_blocks(units: Sequence[Unit], block_kinds: BlockKinds) -> dict[tuple
 def passage_of(unit: Unit, score: float = 0.0) -> Passage:
     return Passage(unit.id, unit.source, unit.text, score, unit.section, unit.position, unit.kind, unit.lead_in,
                    title=unit.title, publisher=unit.publisher)
+
+
+def said(reply: str, unit: Unit) -> bool:
+    """Did the earlier reply quote this unit (compared without quote style, case or spacing)?"""
+    return bool(reply) and " ".join(normalize(unit.text).split()) in " ".join(normalize(reply).split())
+
+
+_SUBJECTS = frozenset({"i", "you", "we", "they", "he", "she", "it"})
+
+
+def stands_alone(item: str) -> bool:
+    """Can a list item be quoted on its own, away from its list? Yes when it has a label ("Low
+    self-worth: You may feel...") or opens with a subject ("You want help—but worry it means
+    you've failed."); not a bare phrase ("Inpatient treatment depression programs for safety and
+    stabilization."), which says what it is only under the sentence that opens its list."""
+    head, colon, _ = item.partition(":")
+    return (bool(colon) and len(head.split()) <= 4) or next(iter(words(item)), "") in _SUBJECTS

@@ -5,7 +5,8 @@
 2. Rank the article's blocks (a paragraph, or a list with its lead-in) by their units' retrieval
    scores, lifting blocks of a kind that answers the ask; when a cue named the kind (or in a
    follow-up) such a block stands at least at ``PREFER_FLOOR`` of the best. A block that wins for
-   most questions (``answers.common``) must beat the runner-up by a margin.
+   most questions (``answers.common``) must beat the runner-up by a margin; the closing notice
+   (``answers.unquoted_kinds``) is never quoted, since every reply closes with its disclaimer and contact.
 3. Quote the best block as written: a list with its lead-in, trimmed to its best items; a short
    paragraph whole. Then one more part from one other block: first the short paragraph the article
    puts right after the block when it points back at it ("These reactions aren't failures—they're
@@ -40,7 +41,7 @@ from dataclasses import replace
 from typing import Callable, Sequence
 
 from .asks import Ask, question_before, read_ask
-from .blocks import Block, BlockKinds, article_blocks, passage_of
+from .blocks import Block, BlockKinds, article_blocks, passage_of, said, stands_alone
 from .language import ENGLISH_FUNCTION_WORDS
 from .policy import Policy
 from .queries import content_words
@@ -64,11 +65,6 @@ SHORT_FOLLOWER = 40  # words: the paragraph right after the block that points ba
 ECHO_WORDS = 2  # ... in place of a line that would change the lead, unless that line repeats this many of the person's words
 
 
-def said(reply: str, unit: Unit) -> bool:
-    """Did the earlier reply quote this unit (compared without quote style, case or spacing)?"""
-    return bool(reply) and " ".join(normalize(unit.text).split()) in " ".join(normalize(reply).split())
-
-
 class BlockComposer:
     """The default ``Composer`` (``protocols.py``): chooses and frames the article lines for one
     answered question, word for word with citations; see the module docstring."""
@@ -82,6 +78,7 @@ class BlockComposer:
         self.common = {normalize(c) for c in policy.answers.common}
         self.leans_back = {normalize(w) for w in policy.answers.leans_back}
         self.leans_back_second = {normalize(w) for w in policy.answers.leans_back_second}
+        self.unquoted = frozenset(policy.answers.unquoted_kinds)
 
     @cached_property
     def blocks(self) -> dict[tuple[str, int], Block]:
@@ -242,8 +239,8 @@ class BlockComposer:
         prefer = set(self._prefer(ask))
         raw: list[tuple[float, Block]] = []
         for block in self.blocks.values():
-            if not any(usable(u) for u in (block.items or block.units)):
-                continue  # nothing left to say but a list's lead-in
+            if not any(usable(u) for u in (block.items or block.units)) or self._unquoted(block):
+                continue  # nothing left to say but a list's lead-in; or the closing notice, which the reply's own lines say
             got = sorted((scores.get(u.id, 0.0) for u in block.units if usable(u)), reverse=True)
             raw.append((got[0] + SECOND_UNIT * (got[1] if len(got) > 1 else 0.0), block))
         top = max((score for score, _ in raw), default=0.0)
@@ -267,6 +264,10 @@ class BlockComposer:
                 and ranked[0][0] < (1 + self.policy.answers.common_margin) * ranked[1][0]:
             ranked = [ranked[1], ranked[0], *ranked[2:]]
         return ranked
+
+    def _unquoted(self, block: Block) -> bool:
+        """A block of a kind the policy never quotes (``answers.unquoted_kinds``: the closing notice)."""
+        return bool(block.kinds) and block.kinds <= self.unquoted
 
     def _is_common(self, block: Block) -> bool:
         """A block that fits most questions: listed as common, or of a kind that must win by a margin."""
@@ -328,10 +329,10 @@ class BlockComposer:
         prefer = set(self._prefer(ask))
         for p in retrieval.passages:
             other = self.blocks.get((p.source, p.section))
-            if other is None or other is block or (other.items and p.kind != "item"):
+            if other is None or other is block or (other.items and p.kind != "item") or self._unquoted(other):
                 continue  # a list's lead-in is no line on its own
             unit = next((u for u in other.units if u.id == p.id), None)
-            if unit is None or not usable(unit) or self._is_common(other) or (unit.kind == "item" and not _stands_alone(unit.text)):
+            if unit is None or not usable(unit) or self._is_common(other) or (unit.kind == "item" and not stands_alone(unit.text)):
                 continue  # "Inpatient treatment depression programs for safety and stabilization." says what it is only in its list
             # (near) the retrieval's best line, or one above all quoted that the lead is also true of
             near_best = p.score >= SUPPORT_SHARE * retrieval.passages[0].score or (
@@ -381,18 +382,6 @@ def _replies_since(turns: Sequence[Turn], question: str) -> list[str]:
     """The assistant's replies after the person's last message ``question``."""
     start = max((i for i, t in enumerate(turns) if t.role == "user" and t.content == question), default=-1)
     return [t.content for t in turns[start + 1:] if t.role == "assistant"]
-
-
-_SUBJECTS = frozenset({"i", "you", "we", "they", "he", "she", "it"})
-
-
-def _stands_alone(item: str) -> bool:
-    """Can a list item be quoted on its own, away from its list? Yes when it has a label ("Low
-    self-worth: You may feel...") or opens with a subject ("You want help—but worry it means
-    you've failed."); not a bare phrase ("Inpatient treatment depression programs for safety and
-    stabilization."), which says what it is only under the sentence that opens its list."""
-    head, colon, _ = item.partition(":")
-    return (bool(colon) and len(head.split()) <= 4) or next(iter(words(item)), "") in _SUBJECTS
 
 
 def _words(parts: Sequence[Unit | Passage]) -> int:
