@@ -523,3 +523,16 @@ def test_the_closing_notice_is_never_quoted_as_an_answer() -> None:
 
     _, quoted = answer_from(units, kinds, {"n1": 1.0, "n0": 0.9, "r0": 0.4}, "pulling away from everyone", 60)
     assert quoted == [units[0].text]
+
+
+def test_a_block_that_points_back_comes_after_the_block_it_points_at_when_nothing_supports_it() -> None:
+    # "These symptoms make it incredibly difficult..." quoted alone leaves "these symptoms" unsaid
+    units = [Unit("s0", SOURCE, "Low mood changes how you relate to others. It often brings:", "", 1, 0, "sentence"),
+             Unit("s1", SOURCE, "Fatigue: Replying takes everything you have.", "", 1, 1, "item"),
+             Unit("s2", SOURCE, "Numbness: Little reaches you.", "", 1, 2, "item"),
+             Unit("s3", SOURCE, "These changes make friendships hard to keep, even close ones.", "", 2, 3, "sentence"),
+             Unit("h0", SOURCE, "Small steps are fine.", "", 3, 4, "sentence")]
+    kinds = {SOURCE: (("Low mood", ("symptoms",)), ("These changes", ("symptoms",)), ("Small steps", ("steps",)))}
+
+    _, quoted = answer_from(units, kinds, {"s3": 1.0, "s1": 0.3, "s2": 0.2}, "what does low mood do to friendships", 60)
+    assert quoted == [units[0].text, units[1].text, units[2].text, units[3].text]  # the article's passage, in order

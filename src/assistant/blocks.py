@@ -1,5 +1,6 @@
 """Article blocks as the composer sees them: a paragraph, or a list with its lead-in paragraph,
-with the kinds the article's companion ``<article>.blocks.yaml`` gives it.
+with the kinds the article's companion ``<article>.blocks.yaml`` gives it; and ``render``, the
+one place chosen passages become body segments.
 
 Example::
 
@@ -8,11 +9,15 @@ Example::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Mapping, Sequence
 
+from .reply import segments_of
 from .text import normalize, words
-from .types import Passage, Unit
+from .types import Draft, Passage, Segment, Unit
+
+if TYPE_CHECKING:
+    from .policy import Policy
 
 
 @dataclass(frozen=True)
@@ -63,10 +68,25 @@ def said(reply: str, unit: Unit) -> bool:
 _SUBJECTS = frozenset({"i", "you", "we", "they", "he", "she", "it"})
 
 
-def stands_alone(item: str) -> bool:
-    """Can a list item be quoted on its own, away from its list? Yes when it has a label ("Low
-    self-worth: You may feel...") or opens with a subject ("You want help—but worry it means
-    you've failed."); not a bare phrase ("Inpatient treatment depression programs for safety and
-    stabilization."), which says what it is only under the sentence that opens its list."""
-    head, colon, _ = item.partition(":")
-    return (bool(colon) and len(head.split()) <= 4) or next(iter(words(item)), "") in _SUBJECTS
+def stands_alone(unit: Unit) -> bool:
+    """Can this unit be quoted on its own, away from its list? A sentence can; a list item when it
+    has a label ("Low self-worth: You may feel...") or opens with a subject ("You want help—but
+    worry it means you've failed."); not a bare phrase ("Inpatient treatment depression programs
+    for safety and stabilization."), which says what it is only under the sentence that opens its list."""
+    if unit.kind != "item":
+        return True
+    head, colon, _ = unit.text.partition(":")
+    return (bool(colon) and len(head.split()) <= 4) or next(iter(words(unit.text)), "") in _SUBJECTS
+
+
+def render(chosen: list[Passage], then: Sequence[Passage] = ()) -> tuple[Segment, ...]:
+    """Body segments in article order, then ``then`` (a supporting line goes after the block it
+    supports, wherever the article has it), each quote numbered in that order (``reply.py``
+    writes them out). A supporting list item is quoted as a line of its own: as a bullet it would
+    read as one more item of the list above it."""
+    in_order = lambda ps: sorted(ps, key=lambda p: (p.source, p.position))  # noqa: E731
+    return segments_of(in_order(chosen) + [replace(p, kind="sentence") for p in in_order(then)])
+
+
+def out_of_scope(policy: Policy) -> Draft:
+    return Draft("out_of_scope", lead=" ".join(policy.wording.out_of_scope.split()), suggestions=policy.suggestions[:3])

@@ -17,16 +17,18 @@
    ask, only a line its lead is still true of, unless the line repeats the person's own words
    (compared by stem: "failing" and "failed"); in a follow-up, only one its lead is true of.
    A sentence that leans on the one before it ("It means you're hurting.", ``answers.leans_back``;
-   "Recognizing them is...", ``answers.leans_back_second``) is quoted with it.
+   "Recognizing them is...", ``answers.leans_back_second``) is quoted with it; with no supporting
+   line, a block that opens by pointing back ("These symptoms make it...") comes after the block it
+   points at.
 4. Lead: the ask's lead when its ``true_of`` covers every quoted block, else the lead of what the
    first block answers (``answers.lead_by_block``) when true of all, else the default.
 5. "Tell me more" leans on the last question that asked something and quotes the next block on its
    own (the rest of a list keeps its lead-in; a thin rest brings the block after it), never
    repeating a reply given since that question.
 
-``render`` is the one place chosen passages become body text. Longer than 300 lines: ranking,
-quoting and the follow-up step share the composer's block index and policy, and split apart each
-part would take both as arguments.
+``render`` (``blocks.py``) is the one place chosen passages become body text. Longer than 300
+lines: ranking, quoting and the follow-up step share the composer's block index and policy, and
+split apart each part would take both as arguments.
 
 Example::
 
@@ -37,17 +39,15 @@ Example::
 from __future__ import annotations
 
 from functools import cached_property
-from dataclasses import replace
 from typing import Callable, Sequence
 
 from .asks import Ask, question_before, read_ask
-from .blocks import Block, BlockKinds, article_blocks, passage_of, said, stands_alone
+from .blocks import Block, BlockKinds, article_blocks, out_of_scope, passage_of, render, said, stands_alone
 from .language import ENGLISH_FUNCTION_WORDS
 from .policy import Policy
 from .queries import content_words
-from .reply import segments_of
 from .text import normalize, words
-from .types import Draft, Passage, Retrieval, Segment, Turn, Unit, Verdict, opens_list
+from .types import Draft, Passage, Retrieval, Turn, Unit, Verdict, opens_list
 
 HARD_MAX_WORDS = 120  # a whole list with its lead-in may use up to this; nothing goes beyond it
 PREFER_BOOST = 0.5  # a block of a kind that answers the ask: score x (1 + this)
@@ -137,7 +137,8 @@ class BlockComposer:
         chosen = self.quote_block(block, scores, usable)
         if ask.kind == "more":  # where the last reply left off; a thin rest of a list goes on to the block after it
             after = ranked[1][1] if len(ranked) > 1 and (ranked[1][1].source, ranked[1][1].section) in ask.lift else None
-            more = self.quote_block(after, scores, usable) if after and _words([p for p in chosen if usable(p)]) < SHORT_BLOCK else []
+            thin = _words([p for p in chosen if usable(p)]) < SHORT_BLOCK
+            more = self.quote_block(after, scores, usable) if after and thin else []
             if more and _words(chosen + more) <= self.max_words:
                 chosen = sorted(chosen + more, key=lambda p: (p.source, p.position))
             return chosen, []
@@ -157,6 +158,15 @@ class BlockComposer:
         if extra and ask.stated and self.lead(ask, chosen + extra) != self.lead(ask, chosen) \
                 and (retrieval.follow_up or not self.echoes(retrieval.query.split(" | ")[0], extra)):
             extra = companion if companion and self.lead(ask, chosen + companion) == self.lead(ask, chosen) else []
+        before = self.pointed_at(block, usable) if not extra else None
+        if before is not None:
+            # with no line to support it, a block that opens by pointing back at the one before it ("These
+            # symptoms make it incredibly difficult...") comes after that block, trimmed to fit: the article's passage
+            earlier = self.quote_block(before, scores, usable)
+            while sum(p.kind == "item" for p in earlier) > MIN_ITEMS and _words(earlier + chosen) > self.max_words:
+                earlier.remove(min((p for p in earlier if p.kind == "item"), key=lambda p: p.score))
+            if _words(earlier + chosen) <= self.max_words:
+                return earlier + chosen, []
         while extra and _words(chosen + extra) > self.max_words and sum(p.kind == "item" for p in chosen) > MIN_ITEMS:
             chosen.remove(min((p for p in chosen if p.kind == "item"), key=lambda p: p.score))  # room for the better line
         return (chosen, extra) if _words(chosen + extra) <= self.max_words else (chosen, [])
@@ -215,6 +225,18 @@ class BlockComposer:
         if not all(usable(u) for u in after.units) or _words(after.units) > SHORT_FOLLOWER:
             return []
         return [passage_of(u, scores.get(u.id, 0.0)) for u in after.units]
+
+    def pointed_at(self, block: Block, usable) -> Block | None:
+        """The block right before ``block`` in its article when ``block`` opens by pointing back at
+        it ("These symptoms make it...", "These reactions aren't failures..."), usable and quotable."""
+        blocks = list(self.blocks.values())
+        at = blocks.index(block)
+        prev = blocks[at - 1] if at > 0 else None
+        if prev is None or prev.source != block.source or self._unquoted(prev) or not block.sentences \
+                or block.units[0].kind == "item" or next(iter(words(block.units[0].text)), "") not in self.leans_back \
+                or not any(usable(u) for u in (prev.items or prev.units)):
+            return None
+        return prev
 
     def _where_it_left_off(self, reply: str, usable) -> frozenset[tuple[str, int]]:
         """The blocks that carry on from the last reply: a list it quoted only part of, and the
@@ -332,8 +354,8 @@ class BlockComposer:
             if other is None or other is block or (other.items and p.kind != "item") or self._unquoted(other):
                 continue  # a list's lead-in is no line on its own
             unit = next((u for u in other.units if u.id == p.id), None)
-            if unit is None or not usable(unit) or self._is_common(other) or (unit.kind == "item" and not stands_alone(unit.text)):
-                continue  # "Inpatient treatment depression programs for safety and stabilization." says what it is only in its list
+            if unit is None or not usable(unit) or self._is_common(other) or not stands_alone(unit):
+                continue  # "Inpatient treatment depression programs for safety and stabilization." is only in its list
             # (near) the retrieval's best line, or one above all quoted that the lead is also true of
             near_best = p.score >= SUPPORT_SHARE * retrieval.passages[0].score or (
                 p.score >= top_chosen and bool(other.kinds & set(spec.true_of)))
@@ -386,17 +408,3 @@ def _replies_since(turns: Sequence[Turn], question: str) -> list[str]:
 
 def _words(parts: Sequence[Unit | Passage]) -> int:
     return sum(len(p.text.split()) for p in parts)
-
-
-def render(chosen: list[Passage], then: Sequence[Passage] = ()) -> tuple[Segment, ...]:
-    """Body segments in article order, then ``then`` (a supporting line goes after the block it
-    supports, wherever the article has it), each quote numbered in that order (``reply.py``
-    writes them out). A supporting list item is quoted as a line of its own: as a bullet it would
-    read as one more item of the list above it."""
-    in_order = lambda ps: sorted(ps, key=lambda p: (p.source, p.position))  # noqa: E731
-    return segments_of(in_order(chosen) + [replace(p, kind="sentence") for p in in_order(then)])
-
-
-def out_of_scope(policy: Policy) -> Draft:
-    return Draft("out_of_scope", lead=" ".join(policy.wording.out_of_scope.split()), suggestions=policy.suggestions[:3])
-
