@@ -148,6 +148,12 @@ def test_words_of_risk_are_never_answered_as_small_talk(fake_bot, message):
     assert_crisis_first(reply)
 
 
+@pytest.mark.parametrize("message", ["r u a therapist", "r u human"])
+def test_chat_shorthand_about_the_assistant_is_answered_as_small_talk(fake_bot, message):
+    # read for disguised words, "r u a" is one spaced-out word; as typed it asks who the assistant is
+    assert fake_bot.ask(message).category == "small_talk"
+
+
 @pytest.mark.parametrize("message", ["this app is useless lol", "nothing can help with the noise from next door?"])
 def test_useless_and_nothing_helps_about_other_things_are_not_risk(fake_bot, message):
     assert fake_bot.ask(message).risk == "none"

@@ -320,7 +320,8 @@ class InputRails:
             medical = self._medical(norm, sims)
         topic = sims["on_topic"][0] - sims["off_topic"][0]
         intent = self.intent(norm)
-        small = None if _written(rails) else self._small_talk(norm, sims)  # "thanks. i'm just tired of living" is not small talk
+        # "thanks. i'm just tired of living" is not small talk; "r u a therapist" is, as typed (read, "r u a" is one spaced word)
+        small = None if _written(rails) else self._small_talk(norm, sims, typed=text.casefold())
         if small and not medical:
             return Verdict("small_talk", tier, tuple(rails + [small]), text, topic, intent)
         if medical:
@@ -355,11 +356,10 @@ class InputRails:
         kept = [p for p in pieces if not any(rx.search(normalize(p)) for _, rx in self.policy.compiled["rule_bending"])]
         return clean(" ".join(kept))
 
-    def _small_talk(self, norm: str, sims: dict) -> RailHit | None:
-        bare = re.sub(r"[^\w\s']", " ", norm).strip()
-        bare = re.sub(r"\s+", " ", bare)
+    def _small_talk(self, norm: str, sims: dict, typed: str = "") -> RailHit | None:
+        bare, typed = (re.sub(r"\s+", " ", re.sub(r"[^\w\s']", " ", t)).strip() for t in (norm, typed))
         for pid, rx in self.policy.compiled["small_talk"]:
-            if rx.search(bare) or rx.search(norm):
+            if rx.search(bare) or rx.search(norm) or (typed and rx.search(typed)):
                 return RailHit("small_talk", f"pattern:{pid}", 1.0)
         score, _, ex = sims["small_talk"]
         others = max(sims[l][0] for l in EXEMPLAR_LABELS if l != "small_talk")
