@@ -494,13 +494,16 @@ def test_a_list_item_that_is_only_a_phrase_is_never_quoted_away_from_its_list() 
     units = [Unit("h0", SOURCE, "There is a way through this.", "", 1, 0, "sentence"),
              Unit("t0", SOURCE, "Options include:", "", 2, 1, "sentence"),
              Unit("t1", SOURCE, "Residential programmes for safety and a steady routine.", "", 2, 2, "item"),
-             Unit("t2", SOURCE, "You can ask a doctor about day programmes.", "", 2, 3, "item")]
+             Unit("t2", SOURCE, "You can ask a doctor about day programmes.", "", 2, 3, "item"),
+             Unit("t3", SOURCE, "Fear of rejection or judgment: They might leave.", "", 2, 4, "item")]
     kinds = {SOURCE: (("There is a way", ("hope",)), ("Options include", ("treatment",)))}
 
     _, quoted = answer_from(units, kinds, {"h0": 1.0, "t1": 0.98}, "is there a way through", 60)
     assert quoted == [units[0].text]
     _, quoted = answer_from(units, kinds, {"h0": 1.0, "t2": 0.98}, "is there a way through", 60)
     assert quoted == [units[0].text, units[3].text]
+    _, quoted = answer_from(units, kinds, {"h0": 1.0, "t3": 0.98}, "is there a way through", 60)
+    assert quoted == [units[0].text, units[4].text]  # a label of five words is a label
 
 
 def test_the_paragraph_after_a_block_goes_with_it_only_when_it_points_back_and_the_lead_is_true_of_it() -> None:
@@ -512,17 +515,20 @@ def test_the_paragraph_after_a_block_goes_with_it_only_when_it_points_back_and_t
     assert blocks_of(draft) == {3}
 
 
-def test_the_closing_notice_is_never_quoted_as_an_answer() -> None:
-    # "Remember: ... not medical advice ... contact us" answers no question about the topic, and
-    # every reply already closes with the disclaimer and the contact
+def test_the_closing_notice_answers_only_when_it_clearly_beats_the_rest() -> None:
+    # every reply already closes with the disclaimer and the contact: the notice that says the same
+    # ("Remember: ... You can call us ...") is quoted only when it wins by the margin of margin_kinds
     units = [Unit("r0", SOURCE, "Pulling away protects you from more hurt.", "", 1, 0, "sentence"),
              Unit("n0", SOURCE, "Remember: this is general information, not medical advice.", "", 2, 1, "sentence"),
              Unit("n1", SOURCE, "You can call us for help any time.", "", 2, 2, "sentence")]
     kinds = {SOURCE: (("Pulling away", ("reasons",)), ("Remember", ("notice",)))}
-    assert "notice" in POLICY.answers.unquoted_kinds
+    assert "notice" in POLICY.answers.margin_kinds
+    edge = 1 + POLICY.answers.common_margin / 2
 
-    _, quoted = answer_from(units, kinds, {"n1": 1.0, "n0": 0.9, "r0": 0.4}, "pulling away from everyone", 60)
-    assert quoted == [units[0].text]
+    _, quoted = answer_from(units, kinds, {"n1": edge * 0.5, "r0": 0.5}, "pulling away from everyone", 60)
+    assert quoted[0] == units[0].text
+    _, quoted = answer_from(units, kinds, {"n1": 1.0, "r0": 0.2}, "pulling away from everyone", 60)
+    assert quoted[0] == units[1].text
 
 
 def test_a_block_that_points_back_comes_after_the_block_it_points_at_when_nothing_supports_it() -> None:

@@ -76,7 +76,7 @@ def stands_alone(unit: Unit) -> bool:
     if unit.kind != "item":
         return True
     head, colon, _ = unit.text.partition(":")
-    return (bool(colon) and len(head.split()) <= 4) or next(iter(words(unit.text)), "") in _SUBJECTS
+    return (bool(colon) and len(head.split()) <= 6) or next(iter(words(unit.text)), "") in _SUBJECTS
 
 
 def render(chosen: list[Passage], then: Sequence[Passage] = ()) -> tuple[Segment, ...]:

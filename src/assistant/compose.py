@@ -5,8 +5,8 @@
 2. Rank the article's blocks (a paragraph, or a list with its lead-in) by their units' retrieval
    scores, lifting blocks of a kind that answers the ask; when a cue named the kind (or in a
    follow-up) such a block stands at least at ``PREFER_FLOOR`` of the best. A block that wins for
-   most questions (``answers.common``) must beat the runner-up by a margin; the closing notice
-   (``answers.unquoted_kinds``) is never quoted, since every reply closes with its disclaimer and contact.
+   most questions (``answers.common``), or is of a kind that fits any question (``margin_kinds``:
+   "If this feels familiar...", the closing notice), must beat the runner-up by a margin.
 3. Quote the best block as written: a list with its lead-in, trimmed to its best items; a short
    paragraph whole. Then one more part from one other block: first the short paragraph the article
    puts right after the block when it points back at it ("These reactions aren't failures—they're
@@ -78,7 +78,6 @@ class BlockComposer:
         self.common = {normalize(c) for c in policy.answers.common}
         self.leans_back = {normalize(w) for w in policy.answers.leans_back}
         self.leans_back_second = {normalize(w) for w in policy.answers.leans_back_second}
-        self.unquoted = frozenset(policy.answers.unquoted_kinds)
 
     @cached_property
     def blocks(self) -> dict[tuple[str, int], Block]:
@@ -232,7 +231,7 @@ class BlockComposer:
         blocks = list(self.blocks.values())
         at = blocks.index(block)
         prev = blocks[at - 1] if at > 0 else None
-        if prev is None or prev.source != block.source or self._unquoted(prev) or not block.sentences \
+        if prev is None or prev.source != block.source or not block.sentences \
                 or block.units[0].kind == "item" or next(iter(words(block.units[0].text)), "") not in self.leans_back \
                 or not any(usable(u) for u in (prev.items or prev.units)):
             return None
@@ -261,8 +260,8 @@ class BlockComposer:
         prefer = set(self._prefer(ask))
         raw: list[tuple[float, Block]] = []
         for block in self.blocks.values():
-            if not any(usable(u) for u in (block.items or block.units)) or self._unquoted(block):
-                continue  # nothing left to say but a list's lead-in; or the closing notice, which the reply's own lines say
+            if not any(usable(u) for u in (block.items or block.units)):
+                continue  # nothing left to say but a list's lead-in
             got = sorted((scores.get(u.id, 0.0) for u in block.units if usable(u)), reverse=True)
             raw.append((got[0] + SECOND_UNIT * (got[1] if len(got) > 1 else 0.0), block))
         top = max((score for score, _ in raw), default=0.0)
@@ -286,10 +285,6 @@ class BlockComposer:
                 and ranked[0][0] < (1 + self.policy.answers.common_margin) * ranked[1][0]:
             ranked = [ranked[1], ranked[0], *ranked[2:]]
         return ranked
-
-    def _unquoted(self, block: Block) -> bool:
-        """A block of a kind the policy never quotes (``answers.unquoted_kinds``: the closing notice)."""
-        return bool(block.kinds) and block.kinds <= self.unquoted
 
     def _is_common(self, block: Block) -> bool:
         """A block that fits most questions: listed as common, or of a kind that must win by a margin."""
@@ -351,7 +346,7 @@ class BlockComposer:
         prefer = set(self._prefer(ask))
         for p in retrieval.passages:
             other = self.blocks.get((p.source, p.section))
-            if other is None or other is block or (other.items and p.kind != "item") or self._unquoted(other):
+            if other is None or other is block or (other.items and p.kind != "item"):
                 continue  # a list's lead-in is no line on its own
             unit = next((u for u in other.units if u.id == p.id), None)
             if unit is None or not usable(unit) or self._is_common(other) or not stands_alone(unit):
