@@ -529,6 +529,10 @@ def test_the_closing_notice_answers_only_when_it_clearly_beats_the_rest() -> Non
     assert quoted[0] == units[0].text
     _, quoted = answer_from(units, kinds, {"n1": 1.0, "r0": 0.2}, "pulling away from everyone", 60)
     assert quoted[0] == units[1].text
+    # a line of it may still support an answer ("You can contact THIRA Health at ..."), unlike a framing line
+    assert "notice" not in POLICY.answers.no_support_kinds and "framing" in POLICY.answers.no_support_kinds
+    _, quoted = answer_from(units, kinds, {"r0": 1.0, "n1": 0.95}, "pulling away from everyone", 60)
+    assert quoted == [units[0].text, units[2].text]
 
 
 def test_a_block_that_points_back_comes_after_the_block_it_points_at_when_nothing_supports_it() -> None:

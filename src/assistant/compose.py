@@ -176,7 +176,7 @@ class BlockComposer:
         symptoms." after its list of reasons, or "Pushing people away doesn't mean you're broken. ..." after an answer."""
         true_of = set(self.policy.answers.kinds.get(ask.kind, self.policy.answers.kinds["default"]).true_of)
         for _, other in runners_up:
-            if not other.items and other.kinds & true_of and not self._is_common(other) \
+            if not other.items and other.kinds & true_of and not self._is_common(other, as_support=True) \
                     and all(usable(u) for u in other.units) and _words(other.units) <= SHORT_COMPANION:
                 return [passage_of(u, scores.get(u.id, 0.0)) for u in other.units]
         return []
@@ -286,10 +286,12 @@ class BlockComposer:
             ranked = [ranked[1], ranked[0], *ranked[2:]]
         return ranked
 
-    def _is_common(self, block: Block) -> bool:
-        """A block that fits most questions: listed as common, or of a kind that must win by a margin."""
+    def _is_common(self, block: Block, as_support: bool = False) -> bool:
+        """A block that fits most questions: listed as common, or of a kind that must win by a margin
+        (as a supporting line: of a kind in ``answers.no_support_kinds``, the framing line)."""
         opening = normalize(block.units[0].text)
-        return any(opening.startswith(c) for c in self.common) or bool(block.kinds & set(self.policy.answers.margin_kinds))
+        kinds = self.policy.answers.no_support_kinds if as_support else self.policy.answers.margin_kinds
+        return any(opening.startswith(c) for c in self.common) or bool(block.kinds & set(kinds))
 
     def quote_block(self, block: Block, scores: dict[str, float], usable) -> list[Passage]:
         """A list with its lead-in, trimmed to its best items; a short paragraph whole; else its best sentences."""
@@ -349,7 +351,7 @@ class BlockComposer:
             if other is None or other is block or (other.items and p.kind != "item"):
                 continue  # a list's lead-in is no line on its own
             unit = next((u for u in other.units if u.id == p.id), None)
-            if unit is None or not usable(unit) or self._is_common(other) or not stands_alone(unit):
+            if unit is None or not usable(unit) or self._is_common(other, as_support=True) or not stands_alone(unit):
                 continue  # "Inpatient treatment depression programs for safety and stabilization." is only in its list
             # (near) the retrieval's best line, or one above all quoted that the lead is also true of
             near_best = p.score >= SUPPORT_SHARE * retrieval.passages[0].score or (

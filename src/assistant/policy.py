@@ -143,6 +143,7 @@ class Answers(_Strict):
     unstated: str = "default"  # the kind of a story that asks nothing the cues recognise
     common: list[Text] = []
     margin_kinds: list[BlockKind] = []  # blocks of these kinds must win by ``common_margin`` too
+    no_support_kinds: list[BlockKind] = []  # ... and lines of these kinds are never a supporting line
     common_margin: float = Field(0.3, ge=0, le=2)
     # a sentence opening with one of these words leans on the sentence before it ("It means you're
     # hurting."): it is only quoted together with that sentence
