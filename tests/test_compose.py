@@ -384,6 +384,20 @@ def test_the_medical_reply_quotes_a_list_item_as_a_line_not_as_a_bullet_without_
     assert not any(line.startswith("- ") for line in lines)
 
 
+def test_the_medical_reply_quotes_an_item_that_is_only_a_phrase_under_the_sentence_that_opens_its_list() -> None:
+    # "Inpatient treatment depression programs for safety and stabilization." alone says nothing of what it is
+    units = [Unit("t0", SOURCE, "For deeper lows, more structure can help.", "", 1, 0, "sentence"),
+             Unit("t1", SOURCE, "These options include:", "", 1, 1, "sentence"),
+             Unit("t2", SOURCE, "Residential programmes for safety and a steady routine.", "", 1, 2, "item")]
+    composer = BlockComposer(POLICY, lambda: units, {SOURCE: (("For deeper", ("treatment",)),)}, 90)
+    found = Retrieval((Passage("t2", SOURCE, units[2].text, 0.9, 1, 2, "item"),), "do i need residential care", 0.8,
+                      confidence=0.8)
+
+    lines = body_text(compose_medical(found, POLICY, 90, composer.with_antecedents).segments).splitlines()
+    assert lines[0].startswith("For deeper lows, more structure can help. These options include:")
+    assert lines[1].startswith("- Residential programmes")  # an item of the list it opens
+
+
 def test_a_supporting_sentence_that_leans_on_the_one_before_it_comes_with_it() -> None:
     draft = compose("what can i do about pulling away?",
                     {"A short text": 0.9, "It is a way of protecting": 0.88, "A check-in": 0.8, "Small steps": 0.3})

@@ -375,10 +375,14 @@ class BlockComposer:
 
     def with_antecedents(self, passage: Passage) -> list[Passage]:
         """For the medical reply's excerpt: the passage with the sentences before it in its paragraph
-        that it leans on (``antecedents``), in article order. A paragraph's opening sentence that points
-        back at the block before it ("These reactions aren't failures...") is quoted alone, as here."""
+        that it leans on (``antecedents``), in article order; a list item that is only a phrase, with
+        the sentence that opens its list. A paragraph's opening sentence that points back at the block
+        before it ("These reactions aren't failures...") is quoted alone, as here."""
         block = self.blocks.get((passage.source, passage.section))
         unit = next((u for u in block.units if u.id == passage.id), None) if block is not None else None
+        if unit is not None and not stands_alone(unit):
+            unit = next((u for u in block.sentences[-1:] if opens_list(u)), None)  # "These options include:"
+            return [passage_of(u, 0.0) for u in [*self.antecedents(unit, block), unit]] + [passage] if unit else []
         return [passage_of(u, 0.0) for u in self.antecedents(unit, block)] + [passage] if unit is not None else [passage]
 
     def antecedents(self, unit: Unit, block: Block) -> list[Unit]:

@@ -40,8 +40,9 @@ def select(passages: tuple[Passage, ...], max_words: int, max_units: int = 4,
         if any(_overlap(p.text, c.text) > 0.7 for c in chosen):
             continue
         group = with_antecedents(p) if with_antecedents is not None else [p]
-        if any(g.id == c.id for g in group for c in chosen):
-            continue  # part of it is already quoted
+        if not group or any(c.id == p.id for c in chosen):
+            continue
+        group = [g for g in group if all(g.id != c.id for c in chosen)]  # what it leans on may be quoted already
         n = sum(len(g.text.split()) for g in group)
         if n > budget and chosen:
             continue
@@ -62,7 +63,10 @@ def compose_medical(retrieval: Retrieval | None, policy: Policy, max_words: int,
     if retrieval is None or retrieval.relevance < policy.thresholds.in_scope_relevance:
         return Draft("medical_advice", lead=lead)
     chosen = select(retrieval.passages, min(max_words, 60), max_units=2, with_antecedents=with_antecedents)
-    # an excerpt of one or two lines: a list item is quoted as a line, not as a bullet without its list
-    segments = render([replace(p, kind="sentence") for p in chosen])
+    # an excerpt of one or two lines: a list item is quoted as a line, not as a bullet without its list;
+    # with the sentence that opens its list, as an item of it
+    opened = {(p.source, p.section) for p in chosen if opens_list(p)}
+    segments = render([p if p.kind == "item" and (p.source, p.section) in opened else replace(p, kind="sentence")
+                       for p in chosen])
     share = " ".join(policy.wording.medical_advice_share.split())
     return Draft("medical_advice", segments=segments, lead=f"{lead}\n\n{share}" if segments else lead)
