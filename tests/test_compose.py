@@ -398,6 +398,20 @@ def test_the_medical_reply_quotes_an_item_that_is_only_a_phrase_under_the_senten
     assert lines[1].startswith("- Residential programmes")  # an item of the list it opens
 
 
+def test_the_lead_in_of_an_excerpt_item_does_not_take_the_place_of_a_second_line() -> None:
+    units = [Unit("t0", SOURCE, "For deeper lows, more structure can help.", "", 1, 0, "sentence"),
+             Unit("t1", SOURCE, "These options include:", "", 1, 1, "sentence"),
+             Unit("t2", SOURCE, "Residential programmes for safety and a steady routine.", "", 1, 2, "item"),
+             Unit("t3", SOURCE, "Care close to home can be a next step.", "", 2, 0, "sentence")]
+    composer = BlockComposer(POLICY, lambda: units, {SOURCE: (("For deeper", ("treatment",)),)}, 90)
+    found = Retrieval((Passage("t2", SOURCE, units[2].text, 0.9, 1, 2, "item"),
+                       Passage("t3", SOURCE, units[3].text, 0.85, 2, 0, "sentence")),
+                      "is there treatment near me", 0.8, confidence=0.8)
+
+    quoted = body_text(compose_medical(found, POLICY, 90, composer.with_antecedents).segments)
+    assert "Residential programmes" in quoted and "Care close to home" in quoted
+
+
 def test_a_supporting_sentence_that_leans_on_the_one_before_it_comes_with_it() -> None:
     draft = compose("what can i do about pulling away?",
                     {"A short text": 0.9, "It is a way of protecting": 0.88, "A check-in": 0.8, "Small steps": 0.3})

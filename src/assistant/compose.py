@@ -26,9 +26,10 @@
    own (the rest of a list keeps its lead-in; a thin rest brings the block after it), never
    repeating a reply given since that question.
 
-``render`` (``blocks.py``) is the one place chosen passages become body text. Longer than 300
-lines: ranking, quoting and the follow-up step share the composer's block index and policy, and
-split apart each part would take both as arguments.
+``render`` (``blocks.py``) is the one place chosen passages become body text.
+
+Longer than 300 lines: ranking, quoting and the follow-up step share the composer's block index
+and policy, and split apart each part would take both as arguments.
 
 Example::
 

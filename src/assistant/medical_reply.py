@@ -20,18 +20,21 @@ from .types import Draft, Passage, Retrieval, opens_list
 def select(passages: tuple[Passage, ...], max_words: int, max_units: int = 4,
            with_antecedents: Callable[[Passage], list[Passage]] | None = None) -> list[Passage]:
     """The medical reply's short excerpt: walk the ranking, keep units close to the best one
-    (fused score and dense similarity), not bare lead-ins, not repeats, within the budget. A sentence
-    that leans on the one before it in its paragraph ("It means you're hurting.") comes with what it
-    leans on (``with_antecedents``, the composer's)."""
+    (fused score and dense similarity), not bare lead-ins, not repeats, within the budget; at most
+    ``max_units`` lines. A sentence that leans on the one before it in its paragraph ("It means
+    you're hurting.") comes with what it leans on (``with_antecedents``, the composer's), counted as
+    lines; a list item that is only a phrase comes under the sentences that open its list, which
+    are its frame and are not counted."""
     usable = [p for p in passages if not opens_list(p)]
     if not usable:
         return []
     best = usable[0]
     best_dense = max((p.dense for p in usable if p.dense is not None), default=None)
     chosen: list[Passage] = []
+    picked = 0  # lines quoted; a list item's lead-in comes with it and is not counted
     budget = max_words
     for p in usable:
-        if len(chosen) >= max_units:
+        if picked >= max_units:
             break
         if chosen and p.score < 0.55 * best.score:
             continue
@@ -47,6 +50,7 @@ def select(passages: tuple[Passage, ...], max_words: int, max_units: int = 4,
         if n > budget and chosen:
             continue
         chosen.extend(group)
+        picked += 1 if p.kind == "item" else len(group)
         budget -= n
     return chosen
 
