@@ -284,15 +284,17 @@ def test_a_short_risky_message_the_article_does_not_answer_gets_the_crisis_reply
 
     clear = t.unanswered_risk_clear_floor
 
-    def draft(text=asked, relevance=weak, risk_head=True, rails=(), topic=-0.1, clear_score=clear):
+    def draft(text=asked, relevance=weak, risk_head=True, rails=(), topic=-0.1, clear_score=clear, match=weak):
         verdict = Verdict(None, "possible", rails, text=text, topic_margin=topic, risk_head=risk_head, clear_score=clear_score)
-        return _draft(fake_bot, verdict, relevance)
+        return _draft(fake_bot, verdict, relevance, question_match=match)
 
     assert draft().category == "crisis"  # resources first, no unrelated article lines
     assert draft(risk_head=False).category != "crisis"  # the risk head does not agree: look-alikes
     assert draft(clear_score=clear - 0.05).category != "crisis"  # hopelessness with no wish to die stays gentle
     answered = max(t.in_scope_relevance, t.weak_evidence_relevance) + 0.1
     assert draft(relevance=answered, topic=t.strong_topic + 0.05).category == "answered"  # the article answers it
+    # ... or a question a passage answers, in other words: not taken over (the gentle 988 line stays)
+    assert draft(match=t.unanswered_risk_question_match).category != "crisis"
     long_story = " ".join([asked] * (t.unanswered_risk_max_words // 6 + 1))
     assert draft(text=long_story).category != "crisis"  # a story, which the article may still speak to
     carried = (RailHit("crisis_history", "earlier message showed possible risk"),)

@@ -212,6 +212,7 @@ class Thresholds(_Strict):
     exemplar_medical_floor: float = Field(default=0.0, ge=0, le=1)
     unanswered_risk_max_words: int = Field(default=0, ge=0)
     unanswered_risk_clear_floor: float = Field(default=1.0, ge=0, le=1)
+    unanswered_risk_question_match: float = Field(default=1.0, ge=0, le=1)
     weak_evidence_relevance: float = Field(ge=-1, le=1)
 
 

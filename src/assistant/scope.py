@@ -66,7 +66,9 @@ def risk_without_answer(verdict: Verdict, retrieval: Retrieval, t: Thresholds) -
     gentle tier, as the written policy says), a long story (which
     the article may still speak to), or without the learned risk head at its bar (``risk_head``):
     look-alikes ("what is an isopropanol overdose?") resemble the exemplars in wording alone; nor
-    below the clear-risk head's floor, where hopelessness without a wish to die stays gentle."""
+    below the clear-risk head's floor, where hopelessness without a wish to die stays gentle; nor
+    when it is close to a question a passage answers (``unanswered_risk_question_match``): the
+    article does answer it."""
     if verdict.risk != "possible" or retrieval.follow_up or len(verdict.text.split()) > t.unanswered_risk_max_words:
         return False
     if any(r.rail in ("crisis_history", "crisis_denials") or about_someone_else(r.reason) for r in verdict.rails):
@@ -75,6 +77,8 @@ def risk_without_answer(verdict: Verdict, retrieval: Retrieval, t: Thresholds) -
         return False
     if verdict.clear_score is None or verdict.clear_score < t.unanswered_risk_clear_floor:
         return False  # hopelessness ("what's even the point anymore") stays the gentle tier
+    if retrieval.confidence >= t.unanswered_risk_question_match:
+        return False  # it is a question a passage answers, in other words ("everyone probably thinks im flaky")
     weak = max(retrieval.relevance, retrieval.confidence) < t.weak_evidence_relevance
     return weak or not in_scope(replace(verdict, risk="none"), retrieval, t)
 
