@@ -322,6 +322,8 @@ def test_a_question_about_a_treatment_is_not_a_crisis_takeover_on_resemblance_al
     "is there treatment for this kind of thing",
     "are there treatments for depression",
     "is depression treatable",
+    "where can i get treatment in seattle",
+    "how do i find a therapist near me",
 ])
 def test_whether_help_exists_for_depression_is_answered_from_the_article(real_bot, message):
     # The learned medical head learned "what are the treatments for X" as a request for advice
@@ -335,6 +337,7 @@ def test_whether_help_exists_for_depression_is_answered_from_the_article(real_bo
 @pytest.mark.parametrize("message", [
     "what treatment should i get for my depression",
     "are there treatments for lupus",
+    "where can i get medication for depression",
 ])
 def test_a_request_for_treatment_advice_or_about_another_illness_is_still_refused(real_bot, message):
     assert real_bot.ask(message).category == "medical_advice"
