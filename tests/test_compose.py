@@ -333,6 +333,12 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("i havent talked to my best friend in months and she keeps texting. how do i reach out to her?", "what_to_do"),
     ("my son is 15 and hides in his room all day and wont talk to us. what do we do", "what_to_do"),  # "we" asks too
     ("we keep fighting about me never going out, what should we do", "what_to_do"),
+    # someone close is the one withdrawing: how to help them, not the small steps written for oneself
+    ("my best friend is depressed and ignores me what do i do", "help_someone"),
+    ("my husband shuts me out since he got depressed", "help_someone"),
+    ("my roommate barely leaves his room. what should i do", "help_someone"),
+    ("my friends keep inviting me out and i keep saying no, how do i start saying yes again?", "what_to_do"),
+    ("why does my husband ignore me", "cause"),  # a cue named the ask: why, answered with the reasons
 ])
 def test_the_ask_is_read_from_the_last_question_or_the_gist(message: str, kind: str) -> None:
     assert read_ask(message, POLICY).kind == kind

@@ -4,6 +4,9 @@ The last question sentence decides, since a story's question usually closes it (
 no kind of its own, "where do I even start?", is refined by what the rest is about); a message with
 no question is read by its closing sentences, and a story (three sentences or more) that asks
 nothing the cues recognise is the policy's ``unstated`` kind (it wants to understand what it tells).
+A message that says someone close is the one withdrawing ("my husband shuts me out since he got
+depressed") asks how to help them when no cue named its ask or its ask is one of
+``answers.someone_else_refines``.
 
 Example::
 
@@ -54,12 +57,13 @@ def read_ask(message: str, policy: Policy) -> Ask:
         for kind in policy.answers.bare_refines:
             if any(p.search(rest) for p in cues[kind]):
                 return Ask(kind, questions[0], stated=True)
-    for text in questions + sentences[-2:][::-1] + ([] if story else [message]):
-        norm = normalize(text)
-        for kind, patterns in cues.items():
-            if any(p.search(norm) for p in patterns):
-                return Ask(kind, text, stated=True)
-    return Ask(policy.answers.unstated if story else "default", message)
+    ask = next((Ask(kind, text, stated=True) for text in questions + sentences[-2:][::-1] + ([] if story else [message])
+                for kind, patterns in cues.items() if any(p.search(normalize(text)) for p in patterns)),
+               Ask(policy.answers.unstated if story else "default", message))
+    if (ask.kind in policy.answers.someone_else_refines or not ask.stated) and any(p.search(normalize(message)) for p in policy.someone_else_cues):
+        # "my best friend is depressed and ignores me, what do i do": how to help them, not steps for oneself
+        return Ask(policy.answers.someone_else_kind, ask.text, stated=True)
+    return ask
 
 
 def question_before(turns: Sequence[Turn], policy: Policy) -> str:

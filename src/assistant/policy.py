@@ -156,10 +156,16 @@ class Answers(_Strict):
     # is read for one of ``bare_refines`` first, else the bare question's own kind stands
     bare: list[Text] = []
     bare_refines: list[str] = []
+    # a message that says someone close is the one withdrawing or depressed ("my husband shuts me out"):
+    # an ask no cue named, or one of ``someone_else_refines`` ("what do I do?"), is read as ``someone_else_kind``
+    someone_else: list[Text] = []
+    someone_else_refines: list[str] = []
+    someone_else_kind: str = "default"
 
     @model_validator(mode="after")
     def _has_default_and_more(self) -> "Answers":
-        for needed in ("default", "more", self.unstated, *self.lead_by_block.values(), *self.bare_refines):
+        for needed in ("default", "more", self.unstated, self.someone_else_kind, *self.lead_by_block.values(), *self.bare_refines,
+                       *self.someone_else_refines):
             if needed not in self.kinds:
                 raise ValueError(f"answers.kinds needs a '{needed}' kind")
         return self
@@ -394,6 +400,10 @@ class Policy:
     @cached_property
     def bare_questions(self) -> list[re.Pattern[str]]:
         return [re.compile(p, re.IGNORECASE) for p in self.file.answers.bare]
+
+    @cached_property
+    def someone_else_cues(self) -> list[re.Pattern[str]]:
+        return [re.compile(p, re.IGNORECASE) for p in self.file.answers.someone_else]
 
     @property
     def answers(self) -> "Answers":
