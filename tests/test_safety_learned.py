@@ -233,30 +233,6 @@ def test_a_short_message_taken_over_on_resemblance_alone_must_resemble_closely(f
     assert tier(loose, short, RailHit("crisis_clear", "escalated:pattern:tonight", 1.0)) == "clear"
 
 
-def test_a_short_clause_of_a_long_message_taken_over_on_resemblance_alone_must_resemble_closely(fake_bot):
-    """"i'm hurt." in "my mom stopped answering my calls. i'm hurt. what should i do?" is near "i'm going
-    to hurt myself tonight" in wording only: the window the resemblance was found in is judged by its
-    own length, as a short message would be."""
-    from assistant.similarity import Similarities
-    from assistant.types import RailHit
-
-    t = fake_bot.policy.thresholds
-    rails = rails_with(fake_bot)
-    loose = round(t.exemplar_clear_short_similarity - 0.03, 4)
-    n_words = t.exemplar_clear_whole_from_words + 4
-
-    def tier(clause_words: int) -> str:
-        labels = ("crisis_clear", "on_topic")
-        sims = Similarities({"crisis_clear": np.array([0.2, loose]), "on_topic": np.array([0.0, 0.0])},
-                            {l: ["x", "x"] for l in labels})
-        sims.words = [n_words, clause_words]
-        sims.learned = {"risk": 0.95, "clear": 0.0, "medical": 0.0, "topic": 0.5, "risk_whole": 0.95}
-        return rails._learned("clear", [RailHit("crisis_clear", "exemplar:i'm going to hurt myself", loose)], sims, n_words)[0]
-
-    assert tier(t.exemplar_clear_short_below_words - 1) == "possible"  # the gentle 988 line, then the answer
-    assert tier(t.exemplar_clear_short_below_words) == "clear"
-
-
 @pytest.mark.parametrize("sentences", [3, 12])  # a short message is one of its own windows; a long one is not
 def test_the_whole_message_risk_is_read_from_the_message_itself_not_its_last_window(fake_bot, sentences):
     class ByLength:  # the longest text judged (the whole message) scores 0.9, every shorter window 0.1

@@ -134,7 +134,6 @@ class InputRails:
         judged = pieces + ([read] if self.classifier is not None and read not in pieces else [])
         vectors = self.embedder.encode(judged + [t for t in also if t not in judged])
         sims = self.exemplars.scores(vectors[: len(pieces)])
-        sims.words = [len(p.split()) for p in pieces]
         if self.classifier is not None:
             p = self.classifier.scores(vectors[: len(judged)], judged)
             whole = judged.index(read)  # a short message is its own first window; a long one was added last
@@ -178,9 +177,7 @@ class InputRails:
         t, resemblance = self.t, max((h.score for h in hits if h.reason.startswith("exemplar:")), default=0.0)
         whole_doubts = n_words >= t.exemplar_clear_whole_from_words and learned.get("risk_whole", 1.0) < \
             t.exemplar_clear_whole_risk_floor and resemblance < t.exemplar_clear_strong_similarity
-        # a short window judged alone: "i'm hurt." in a story is near "i'm going to hurt myself tonight" in wording only
-        short = sims.window_words("crisis_clear", resemblance, default=n_words) if sims.words else n_words
-        short_doubts = short < t.exemplar_clear_short_below_words and resemblance < t.exemplar_clear_short_similarity
+        short_doubts = n_words < t.exemplar_clear_short_below_words and resemblance < t.exemplar_clear_short_similarity
         # a time, means or decision that escalated the resemblance confirms it, at any length and however the whole reads
         doubts = learned["risk"] < floor or (not _written(hits, "escalated") and (whole_doubts or short_doubts))
         if tier == "clear" and not _written(hits) and doubts:

@@ -84,18 +84,10 @@ class Similarities:
         # risk, clear and medical from the highest window, topic from the mean, and ``risk_whole``
         # from the message read whole; empty without one.
         self.learned: dict[str, float] = {}
-        # Each window's length in words (set by ``InputRails._similarities``); empty when unknown.
-        self.words: list[int] = []
 
     def __getitem__(self, label: str) -> tuple[float, int, str]:
         w = int(np.argmax(self.per_window[label]))
         return float(self.per_window[label][w]), w, self.nearest[label][w]
-
-    def window_words(self, label: str, score: float, default: int) -> int:
-        """The length in words of the shortest window where ``label`` scores ``score`` (as a rail
-        hit rounds it): a short clause of a long message is judged as a short message would be."""
-        found = [n for n, s in zip(self.words, self.per_window[label]) if abs(float(s) - score) < 1e-4]
-        return min(found, default=default)
 
     def best(self, labels: Sequence[str], against: Sequence[str], threshold: float, margin: float) -> tuple[float, str] | None:
         """The best window where the top of ``labels`` reaches ``threshold`` and beats every label
