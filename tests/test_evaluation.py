@@ -450,3 +450,12 @@ def test_filler_is_a_most_quoted_line_outside_the_ideal() -> None:
     assert common == {"a", "b"}  # "x:" opens a list and is never counted
     assert is_filler(_quality_case(["a", "c"]), ["a", "c"], common) is False
     assert is_filler(_quality_case(["c", "d"]), ["a", "c"], common) is True
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_lines_tied_with_the_last_most_quoted_one_all_count_whatever_their_order(order) -> None:
+    from assistant.evaluation.quality import filler_units
+
+    quoted = [["a", "b", "c"], ["a", "b", "c"], ["a"], ["d"]][::order]
+    assert filler_units(quoted, top=2) == {"a", "b", "c"}  # b and c tie for second place
+    assert filler_units([["a"], ["b"]], top=5) == {"a", "b"}

@@ -149,10 +149,15 @@ def lead_honest(case: Case, reply: Reply, *, ctx: QualityContext) -> bool | None
 
 
 def filler_units(quoted: Iterable[Sequence[str]], top: int = FILLER_TOP) -> set[str]:
-    """The ``top`` lines quoted in the most replies; a list's opening line ("...include:") is
-    not counted, since it only ever comes with its list."""
+    """The ``top`` lines quoted in the most replies, and every line quoted as often as the last of
+    them: a tie is never broken arbitrarily (set order changes with the hash seed, so the rate moved
+    between runs of the same replies). A list's opening line ("...include:") is not counted, since
+    it only ever comes with its list."""
     counts = Counter(line for lines in quoted for line in set(lines) if not line.endswith(":"))
-    return {line for line, _ in counts.most_common(top)}
+    ranked = counts.most_common()
+    if len(ranked) <= top:
+        return set(counts)
+    return {line for line, n in ranked if n >= ranked[top - 1][1]}
 
 
 def is_filler(case: Case, quoted: Sequence[str], common: set[str]) -> bool | None:
