@@ -339,6 +339,10 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("my roommate barely leaves his room. what should i do", "help_someone"),
     ("my friends keep inviting me out and i keep saying no, how do i start saying yes again?", "what_to_do"),
     ("why does my husband ignore me", "cause"),  # a cue named the ask: why, answered with the reasons
+    # asks about the article itself
+    ("what is this article about", "overview"),
+    ("can you summarize it", "overview"),
+    ("what does the article say about guilt", "default"),
 ])
 def test_the_ask_is_read_from_the_last_question_or_the_gist(message: str, kind: str) -> None:
     assert read_ask(message, POLICY).kind == kind

@@ -154,6 +154,24 @@ def test_chat_shorthand_about_the_assistant_is_answered_as_small_talk(fake_bot, 
     assert fake_bot.ask(message).category == "small_talk"
 
 
+@pytest.mark.parametrize("message", ["can you help me", "what can you tell me", "what topics do you cover", "what is this"])
+def test_what_the_assistant_can_do_is_answered_as_small_talk_not_declined(fake_bot, message):
+    # the out-of-scope reply ("I can only help with what our articles cover") read as a refusal
+    reply = fake_bot.ask(message)
+    assert reply.category == "small_talk"
+    assert_safe(reply, fake_bot.policy)
+
+
+@pytest.mark.parametrize("message", ["what is this article about", "summarize the article", "what are the main points"])
+def test_a_question_about_the_article_itself_gets_its_opening(fake_bot, message):
+    # retrieval matches "article" and "information" in the closing notice, and the scope rules read
+    # these as far from the article: the opening passage says what it is about
+    reply = fake_bot.ask(message)
+    assert reply.category == "answered" and reply.lead == fake_bot.policy.answers.kinds["overview"].lead
+    assert reply.body.startswith("There’s a painful irony")
+    assert_safe(reply, fake_bot.policy)
+
+
 @pytest.mark.parametrize("message", ["this app is useless lol", "nothing can help with the noise from next door?"])
 def test_useless_and_nothing_helps_about_other_things_are_not_risk(fake_bot, message):
     assert fake_bot.ask(message).risk == "none"

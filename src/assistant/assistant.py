@@ -215,12 +215,17 @@ class Assistant:
             return Draft("invalid", lead=" ".join(getattr(w.invalid, reason, w.invalid.unreadable).split()))
         if verdict.category is None and retrieval is not None and risk_without_answer(verdict, retrieval, self.policy.thresholds):
             return Draft("crisis")
-        if verdict.category == "out_of_scope" or retrieval is None or not in_scope(verdict, retrieval, self.policy.thresholds) \
-                or uncovered_health(verdict, retrieval, self.policy, self.retriever.vocabulary):
+        about_the_article = verdict.category is None and self._asks_about_the_article(verdict.text)  # "summarize the article"
+        if verdict.category == "out_of_scope" or retrieval is None or not (about_the_article or in_scope(
+                verdict, retrieval, self.policy.thresholds)) or uncovered_health(verdict, retrieval, self.policy, self.retriever.vocabulary):
             return out_of_scope(self.policy)
         if verdict.risk != "none":
             retrieval = self._without_risky_quotes(retrieval)
         return self.composer.answer(verdict, retrieval, turns)
+
+    def _asks_about_the_article(self, text: str) -> bool:
+        kinds = self.policy.answers.kinds
+        return getattr(kinds.get(read_ask(text, self.policy).kind), "about_the_article", False)
 
     def _without_risky_quotes(self, retrieval: Retrieval) -> Retrieval:
         """Someone who may be at risk is never shown lines like "They're better off without me"."""

@@ -101,7 +101,8 @@ class BlockComposer:
         chosen, extra = self.choose(retrieval, ask, usable)
         if not chosen:
             return out_of_scope(self.policy)
-        weak = max(retrieval.relevance, retrieval.confidence) < self.policy.thresholds.weak_evidence_relevance
+        weak = max(retrieval.relevance, retrieval.confidence) < self.policy.thresholds.weak_evidence_relevance \
+            and not self._spec(ask).about_the_article
         # A follow-up's few words match little ("ok so what can I do about it"); the block of the
         # kind it asks for, found with the conversation, is not weak evidence.
         main = self.blocks.get((chosen[0].source, chosen[0].section))
@@ -251,8 +252,11 @@ class BlockComposer:
             lift.add((after.source, after.section))
         return frozenset(lift)
 
+    def _spec(self, ask: Ask):
+        return self.policy.answers.kinds.get(ask.kind, self.policy.answers.kinds["default"])
+
     def _prefer(self, ask: Ask) -> tuple[str, ...]:
-        return ask.prefer or tuple(self.policy.answers.kinds.get(ask.kind, self.policy.answers.kinds["default"]).prefer)
+        return ask.prefer or tuple(self._spec(ask).prefer)
 
     def rank_blocks(self, scores: dict[str, float], ask: Ask, usable, follow_up: bool = False) -> list[tuple[float, Block]]:
         """Blocks by their units' scores, those of a kind the ask prefers (or of no known kind) lifted.
@@ -270,6 +274,7 @@ class BlockComposer:
             return []
         ranked = []
         floor = PREFER_FLOOR * top if follow_up or ask.stated else 0.0  # a follow-up's words lean on the earlier question
+        anywhere = self._spec(ask).about_the_article  # "what is this article about?": its opening, however it ranks
         for score, block in raw:
             lifted = (block.source, block.section) in ask.lift
             if lifted:  # "more": where the last reply left off comes first, the retrieval ranks among those
@@ -278,7 +283,7 @@ class BlockComposer:
                 # an article with no block kinds (no blocks.yaml) competes as if preferred, not passed over
                 # floored only when the retrieval found it at all: another article's steps may not fit;
                 # the small raw-score term orders preferred blocks that the floor made equal
-                ranked.append(((max(score, floor) if score > 0 else 0.0) * (1 + PREFER_BOOST) + 1e-3 * score, block))
+                ranked.append(((max(score, floor) if score > 0 or anywhere else 0.0) * (1 + PREFER_BOOST) + 1e-3 * score, block))
             elif score > 0:
                 ranked.append((score, block))
         ranked.sort(key=lambda sb: -sb[0])

@@ -117,9 +117,9 @@ class Invalid(_Strict):
 
 
 BLOCK_KINDS = ("context", "framing", "symptoms", "reasons", "reassurance", "push_pull", "steps", "treatment", "hope",
-               "local", "notice")
+               "local", "notice", "overview")
 BlockKind = Literal["context", "framing", "symptoms", "reasons", "reassurance", "push_pull", "steps", "treatment", "hope",
-                    "local", "notice"]
+                    "local", "notice", "overview"]
 
 
 # The question intents the rails read, and the answer kind whose lead each stands for (the
@@ -134,6 +134,9 @@ class AnswerKind(_Strict):
     lead: Text
     true_of: list[BlockKind] = Field(min_length=1)
     prefer: list[BlockKind] = []
+    # asks about the article itself ("what is this article about?"): answered from the block it prefers
+    # wherever the retrieval ranks it, never declined as out of scope nor framed as weak evidence
+    about_the_article: bool = False
 
 
 class Answers(_Strict):
