@@ -337,6 +337,12 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("my best friend is depressed and ignores me what do i do", "help_someone"),
     ("my husband shuts me out since he got depressed", "help_someone"),
     ("my roommate barely leaves his room. what should i do", "help_someone"),
+    ("my sister hasnt talked to me in weeks and i think shes depressed", "help_someone"),
+    ("he's been so withdrawn lately, what should i do", "help_someone"),
+    ("my mom says she's worried about me", "default"),  # worried is no withdrawal
+    # asking for advice is asking what to do
+    ("any advice?", "what_to_do"),
+    ("i need some advice, i keep ghosting everyone", "what_to_do"),
     ("my friends keep inviting me out and i keep saying no, how do i start saying yes again?", "what_to_do"),
     ("why does my husband ignore me", "cause"),  # a cue named the ask: why, answered with the reasons
     # asks about the article itself
