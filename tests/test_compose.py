@@ -63,6 +63,11 @@ def blocks_of(draft) -> set[int]:
     return {p.section for p in draft.sources}
 
 
+def units_of(*rows: tuple[str, str, int, str]) -> list[Unit]:
+    """A made-up article in order: (id, text, block, kind) per unit."""
+    return [Unit(id, SOURCE, text, "", block, n, kind) for n, (id, text, block, kind) in enumerate(rows)]
+
+
 def answer_from(units: list[Unit], kinds, scores: dict[str, float], message: str, max_words: int = 90):
     """The composer's draft for ``message`` over an article of its own (``units``), the retrieval
     scoring the units whose ids are keys of ``scores``; and the texts it quotes, in order."""
@@ -450,11 +455,11 @@ def test_an_article_without_block_kinds_is_not_passed_over_for_blocks_that_have_
 
 
 def test_a_lists_lead_in_that_leans_back_comes_with_what_it_leans_on() -> None:
-    units = [Unit("r0", SOURCE, "Pulling away is not selfish.", "", 1, 0, "sentence"),
-             Unit("r1", SOURCE, "It is a way to stay safe when everything hurts.", "", 1, 1, "sentence"),
-             Unit("r2", SOURCE, "Common reasons include:", "", 1, 2, "sentence"),
-             Unit("r3", SOURCE, "Fear: They might leave if they knew.", "", 1, 3, "item"),
-             Unit("r4", SOURCE, "Exhaustion: Company takes energy you do not have.", "", 1, 4, "item")]
+    units = units_of(("r0", "Pulling away is not selfish.", 1, "sentence"),
+                     ("r1", "It is a way to stay safe when everything hurts.", 1, "sentence"),
+                     ("r2", "Common reasons include:", 1, "sentence"),
+                     ("r3", "Fear: They might leave if they knew.", 1, "item"),
+                     ("r4", "Exhaustion: Company takes energy you do not have.", 1, "item"))
     scores = {"r3": 0.9, "r4": 0.8, "r1": 0.7, "r2": 0.3, "r0": 0.05}
 
     _, quoted = answer_from(units, {SOURCE: (("Pulling away", ("reasons",)),)}, scores, "why do i pull away")
@@ -535,11 +540,11 @@ def test_a_stray_line_that_echoes_the_persons_own_words_keeps_its_place() -> Non
 def test_a_list_item_that_is_only_a_phrase_is_never_quoted_away_from_its_list() -> None:
     # "Inpatient treatment depression programs for safety and stabilization." alone, under a hope
     # answer, says nothing of what it is; a labelled item ("Fear: ...") or one with a subject may stand alone
-    units = [Unit("h0", SOURCE, "There is a way through this.", "", 1, 0, "sentence"),
-             Unit("t0", SOURCE, "Options include:", "", 2, 1, "sentence"),
-             Unit("t1", SOURCE, "Residential programmes for safety and a steady routine.", "", 2, 2, "item"),
-             Unit("t2", SOURCE, "You can ask a doctor about day programmes.", "", 2, 3, "item"),
-             Unit("t3", SOURCE, "Fear of rejection or judgment: They might leave.", "", 2, 4, "item")]
+    units = units_of(("h0", "There is a way through this.", 1, "sentence"),
+                     ("t0", "Options include:", 2, "sentence"),
+                     ("t1", "Residential programmes for safety and a steady routine.", 2, "item"),
+                     ("t2", "You can ask a doctor about day programmes.", 2, "item"),
+                     ("t3", "Fear of rejection or judgment: They might leave.", 2, "item"))
     kinds = {SOURCE: (("There is a way", ("hope",)), ("Options include", ("treatment",)))}
 
     _, quoted = answer_from(units, kinds, {"h0": 1.0, "t1": 0.98}, "is there a way through", 60)
