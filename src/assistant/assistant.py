@@ -224,8 +224,7 @@ class Assistant:
         return self.composer.answer(verdict, retrieval, turns)
 
     def _asks_about_the_article(self, text: str) -> bool:
-        kinds = self.policy.answers.kinds
-        return getattr(kinds.get(read_ask(text, self.policy).kind), "about_the_article", False)
+        return self.policy.answers.kind(read_ask(text, self.policy).kind).about_the_article
 
     def _without_risky_quotes(self, retrieval: Retrieval) -> Retrieval:
         """Someone who may be at risk is never shown lines like "They're better off without me"."""

@@ -102,7 +102,7 @@ class BlockComposer:
         if not chosen:
             return out_of_scope(self.policy)
         weak = max(retrieval.relevance, retrieval.confidence) < self.policy.thresholds.weak_evidence_relevance \
-            and not self._spec(ask).about_the_article
+            and not self.policy.answers.kind(ask.kind).about_the_article
         # A follow-up's few words match little ("ok so what can I do about it"); the block of the
         # kind it asks for, found with the conversation, is not weak evidence.
         main = self.blocks.get((chosen[0].source, chosen[0].section))
@@ -176,7 +176,7 @@ class BlockComposer:
         """A short paragraph (``SHORT_COMPANION`` words at most) of a kind the ask's lead is true of,
         among the runners-up, quoted whole: the article's "These reactions aren't failures—they're
         symptoms." after its list of reasons, or "Pushing people away doesn't mean you're broken. ..." after an answer."""
-        true_of = set(self.policy.answers.kinds.get(ask.kind, self.policy.answers.kinds["default"]).true_of)
+        true_of = set(self.policy.answers.kind(ask.kind).true_of)
         for _, other in runners_up:
             if not other.items and other.kinds & true_of and not self._is_common(other, as_support=True) \
                     and all(usable(u) for u in other.units) and _words(other.units) <= SHORT_COMPANION:
@@ -219,7 +219,7 @@ class BlockComposer:
         blocks = list(self.blocks.values())
         at = blocks.index(block)
         after = blocks[at + 1] if at + 1 < len(blocks) else None
-        true_of = set(self.policy.answers.kinds.get(ask.kind, self.policy.answers.kinds["default"]).true_of)
+        true_of = set(self.policy.answers.kind(ask.kind).true_of)
         if after is None or after.source != block.source or after.items or not after.kinds & true_of \
                 or next(iter(words(after.units[0].text)), "") not in self.leans_back:
             return []
@@ -252,11 +252,8 @@ class BlockComposer:
             lift.add((after.source, after.section))
         return frozenset(lift)
 
-    def _spec(self, ask: Ask):
-        return self.policy.answers.kinds.get(ask.kind, self.policy.answers.kinds["default"])
-
     def _prefer(self, ask: Ask) -> tuple[str, ...]:
-        return ask.prefer or tuple(self._spec(ask).prefer)
+        return ask.prefer or tuple(self.policy.answers.kind(ask.kind).prefer)
 
     def rank_blocks(self, scores: dict[str, float], ask: Ask, usable, follow_up: bool = False) -> list[tuple[float, Block]]:
         """Blocks by their units' scores, those of a kind the ask prefers (or of no known kind) lifted.
@@ -274,7 +271,7 @@ class BlockComposer:
             return []
         ranked = []
         floor = PREFER_FLOOR * top if follow_up or ask.stated else 0.0  # a follow-up's words lean on the earlier question
-        anywhere = self._spec(ask).about_the_article  # "what is this article about?": its opening, however it ranks
+        anywhere = self.policy.answers.kind(ask.kind).about_the_article  # "what is this article about?": its opening, however it ranks
         for score, block in raw:
             lifted = (block.source, block.section) in ask.lift
             if lifted:  # "more": where the last reply left off comes first, the retrieval ranks among those
@@ -349,7 +346,7 @@ class BlockComposer:
         if not retrieval.passages or not chosen:
             return []
         top_chosen = max(p.score for p in chosen)
-        spec = self.policy.answers.kinds.get(ask.kind, self.policy.answers.kinds["default"])
+        spec = self.policy.answers.kind(ask.kind)
         short = _words(chosen) < SHORT_BLOCK
         prefer = set(self._prefer(ask))
         for p in retrieval.passages:

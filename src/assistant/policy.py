@@ -165,6 +165,10 @@ class Answers(_Strict):
     someone_else_refines: list[str] = []
     someone_else_kind: str = "default"
 
+    def kind(self, name: str) -> AnswerKind:
+        """The answer kind ``name``, or the default one for an ask no kind is written for."""
+        return self.kinds.get(name, self.kinds["default"])
+
     @model_validator(mode="after")
     def _has_default_and_more(self) -> "Answers":
         for needed in ("default", "more", self.unstated, self.someone_else_kind, *self.lead_by_block.values(), *self.bare_refines,
