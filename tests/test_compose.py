@@ -345,6 +345,7 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("my sister hasnt talked to me in weeks and i think shes depressed", "help_someone"),
     ("he's been so withdrawn lately, what should i do", "help_someone"),
     ("my mom says she's worried about me", "default"),  # worried is no withdrawal
+    ("my husband is depressed and distant, is he just being rude?", "normal"),  # the not-a-failing lines answer it
     # asking for advice is asking what to do
     ("any advice?", "what_to_do"),
     ("i need some advice, i keep ghosting everyone", "what_to_do"),
@@ -357,6 +358,15 @@ def test_a_common_block_must_win_by_a_margin() -> None:
 ])
 def test_the_ask_is_read_from_the_last_question_or_the_gist(message: str, kind: str) -> None:
     assert read_ask(message, POLICY).kind == kind
+
+
+@pytest.mark.parametrize("context, kind", [
+    ("my boyfriend has depression and he stopped texting me", "help_someone"),  # who it is about carries over
+    ("i keep cancelling on my friends", "what_to_do"),
+    ("", "what_to_do"),
+])
+def test_a_follow_up_is_read_as_about_the_person_the_message_it_leans_on_was_about(context: str, kind: str) -> None:
+    assert read_ask("so what do i do?", POLICY, context=context).kind == kind
 
 
 def test_render_keeps_list_items_as_items_in_article_order() -> None:

@@ -224,6 +224,15 @@ def test_an_acknowledgement_followed_by_a_question_is_answered_not_small_talk(re
     assert reply.category == "answered" and reply.sources
 
 
+def test_a_follow_up_about_someone_close_is_answered_for_helping_them(real_bot):
+    first = "my boyfriend has depression and he stopped texting me"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": real_bot.ask(first).answer}]
+
+    reply = real_bot.ask("so what do i do?", history)
+
+    assert reply.category == "answered" and reply.lead == real_bot.policy.answers.kinds["help_someone"].lead
+
+
 def test_chat_spellings_find_the_same_passage_as_the_words_they_stand_for(real_bot):
     hurried = real_bot.ask("y do i ghost evry1 i care about")
     spelled = real_bot.ask("why do I ghost everyone I care about")

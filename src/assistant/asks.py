@@ -6,7 +6,7 @@ no question is read by its closing sentences, and a story (three sentences or mo
 nothing the cues recognise is the policy's ``unstated`` kind (it wants to understand what it tells).
 A message that says someone close is the one withdrawing ("my husband shuts me out since he got
 depressed") asks how to help them when no cue named its ask or its ask is one of
-``answers.someone_else_refines``.
+``answers.someone_else_refines``; so does a follow-up that leans on such a message.
 
 Example::
 
@@ -43,10 +43,12 @@ def _last_questions(message: str) -> list[str]:
     return [q.strip() for q in reversed(_QUESTION.findall(message)) if q.strip(" ?")]
 
 
-def read_ask(message: str, policy: Policy) -> Ask:
+def read_ask(message: str, policy: Policy, context: str = "") -> Ask:
     """The kind of ask: from the last question sentence a cue recognises, else the closing
     sentences, else the whole message; a story that asks nothing the cues recognise is the
-    policy's ``unstated`` kind (it wants to understand what it tells)."""
+    policy's ``unstated`` kind (it wants to understand what it tells). ``context`` is the message
+    a follow-up leans on: who it is about carries over ("is it my fault?" after "my boyfriend has
+    depression and he stopped texting me")."""
     cues = policy.answer_cues
     questions = _last_questions(message)
     sentences = split_sentences(message)
@@ -60,7 +62,8 @@ def read_ask(message: str, policy: Policy) -> Ask:
     ask = next((Ask(kind, text, stated=True) for text in questions + sentences[-2:][::-1] + ([] if story else [message])
                 for kind, patterns in cues.items() if any(p.search(normalize(text)) for p in patterns)),
                Ask(policy.answers.unstated if story else "default", message))
-    if (ask.kind in policy.answers.someone_else_refines or not ask.stated) and any(p.search(normalize(message)) for p in policy.someone_else_cues):
+    if (ask.kind in policy.answers.someone_else_refines or not ask.stated) \
+            and any(p.search(normalize(text)) for text in (message, context) if text for p in policy.someone_else_cues):
         # "my best friend is depressed and ignores me, what do i do": how to help them, not steps for oneself
         return Ask(policy.answers.someone_else_kind, ask.text, stated=True)
     return ask
