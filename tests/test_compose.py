@@ -346,6 +346,9 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("he's been so withdrawn lately, what should i do", "help_someone"),
     ("my mom says she's worried about me", "default"),  # worried is no withdrawal
     ("my husband is depressed and distant, is he just being rude?", "normal"),  # the not-a-failing lines answer it
+    # calling oneself lazy or selfish asks whether it is a failing
+    ("i think im just lazy", "normal"),
+    ("i'm so selfish for ignoring everyone", "normal"),
     # asking for advice is asking what to do
     ("any advice?", "what_to_do"),
     ("i need some advice, i keep ghosting everyone", "what_to_do"),
