@@ -47,7 +47,7 @@ def read_ask(message: str, policy: Policy, context: str = "") -> Ask:
     """The kind of ask: from the last question sentence a cue recognises, else the closing
     sentences, else the whole message; a story that asks nothing the cues recognise is the
     policy's ``unstated`` kind (it wants to understand what it tells). ``context`` is the message
-    a follow-up leans on: who it is about carries over ("is it my fault?" after "my boyfriend has
+    a follow-up leans on: who it is about carries over ("so what do i do?" after "my boyfriend has
     depression and he stopped texting me")."""
     cues = policy.answer_cues
     questions = _last_questions(message)
