@@ -401,8 +401,9 @@ class InputRails:
         if name:
             for hit in self._patterns("medication_request", *texts):
                 return RailHit("medical", f"medication:{name.group(0)}+{hit.reason}", 1.0)
-        if (sims.learned and sims.learned["medical"] >= self.classifier.thresholds["medical"]
-                and not self._patterns("about_the_article", *texts)):
+        if self._patterns("about_the_article", *texts):
+            return None  # a question about what the article says: neither the learned head nor a resemblance refuses it
+        if sims.learned and sims.learned["medical"] >= self.classifier.thresholds["medical"]:
             return RailHit("medical", "classifier:medical", round(sims.learned["medical"], 4))
         score, _, ex = sims["medical"]
         others = max(sims[l][0] for l in ("on_topic", "off_topic", "benign_lookalike", "small_talk"))
