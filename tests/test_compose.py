@@ -344,6 +344,12 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("my roommate barely leaves his room. what should i do", "help_someone"),
     ("my sister hasnt talked to me in weeks and i think shes depressed", "help_someone"),
     ("he's been so withdrawn lately, what should i do", "help_someone"),
+    ("what should i say to a friend who's pulling away", "help_someone"),
+    ("my teen barely leaves her room anymore. what can i do as a parent?", "help_someone"),
+    ("she doesn't want to see anyone anymore. what should i do", "help_someone"),
+    ("i ignored my boyfriend for a week and now he's upset. what do i do", "what_to_do"),  # his reaction, not his withdrawal
+    ("what are the signs someone is pushing you away", "symptoms"),
+    ("my sister barely leaves her room. what sorts of places help with this?", "treatment"),  # a named ask stands
     ("my mom says she's worried about me", "default"),  # worried is no withdrawal
     ("my husband is depressed and distant, is he just being rude?", "normal"),  # the not-a-failing lines answer it
     # calling oneself lazy or selfish asks whether it is a failing
