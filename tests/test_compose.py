@@ -556,6 +556,15 @@ def test_a_stray_line_that_echoes_the_persons_own_words_keeps_its_place() -> Non
     assert blocks_of(draft) == {1, 3} and "These reactions" not in body_text(draft.segments)
 
 
+def test_a_paragraph_that_names_what_the_block_before_said_is_quoted_after_it_not_beside_a_stray_line() -> None:
+    # "These reactions are not failures" with a line of a third block would point at nothing
+    draft = compose_followed("cancelling plans all the time", {"These reactions": 1.0, "Residential care": 0.95, "Fear": 0.5})
+
+    body = body_text(draft.segments)
+    assert blocks_of(draft) == {1, 2} and body.startswith("Pulling away has reasons.")
+    assert body.endswith("These reactions are not failures, they are symptoms. [4]")
+
+
 def test_a_list_item_that_is_only_a_phrase_is_never_quoted_away_from_its_list() -> None:
     # "Inpatient treatment depression programs for safety and stabilization." alone, under a hope
     # answer, says nothing of what it is; a labelled item ("Fear: ...") or one with a subject may stand alone

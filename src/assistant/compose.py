@@ -18,8 +18,9 @@
    (compared by stem: "failing" and "failed"); in a follow-up, only one its lead is true of.
    A sentence that leans on the one before it ("It means you're hurting.", ``answers.leans_back``;
    "Recognizing them is...", ``answers.leans_back_second``) is quoted with it; with no supporting
-   line, a block that opens by pointing back ("These symptoms make it...") comes after the block it
-   points at.
+   line, a block that opens by pointing back ("This is not a character flaw.") comes after the block
+   it points at, and one that names what it points at ("These symptoms make it...",
+   ``answers.names_back``) does so in place of a supporting line that does not echo the person.
 4. Lead: the ask's lead when its ``true_of`` covers every quoted block, else the lead of what the
    first block answers (``answers.lead_by_block``) when true of all, else the default.
 5. "Tell me more" leans on the last question that asked something and quotes the next block on its
@@ -79,6 +80,7 @@ class BlockComposer:
         self.common = {normalize(c) for c in policy.answers.common}
         self.leans_back = {normalize(w) for w in policy.answers.leans_back}
         self.leans_back_second = {normalize(w) for w in policy.answers.leans_back_second}
+        self.names_back = {normalize(w) for w in policy.answers.names_back}
 
     @cached_property
     def blocks(self) -> dict[tuple[str, int], Block]:
@@ -160,10 +162,14 @@ class BlockComposer:
         if extra and ask.stated and self.lead(ask, chosen + extra) != self.lead(ask, chosen) \
                 and (retrieval.follow_up or not self.echoes(retrieval.query.split(" | ")[0], extra)):
             extra = companion if companion and self.lead(ask, chosen + companion) == self.lead(ask, chosen) else []
-        before = self.pointed_at(block, usable) if not extra else None
+        before = self.pointed_at(block, usable)
+        if before is not None and extra and (self.echoes(retrieval.query.split(" | ")[0], extra)
+                                             or next(iter(words(block.units[0].text)), "") not in self.names_back):
+            before = None  # a supporting line stands, unless the block names what it points at ("These symptoms")
         if before is not None:
-            # with no line to support it, a block that opens by pointing back at the one before it ("These
-            # symptoms make it incredibly difficult...") comes after that block, trimmed to fit: the article's passage
+            # a block that opens by pointing back at the one before it ("These symptoms make it incredibly
+            # difficult...") comes after that block, trimmed to fit: the article's passage (with a supporting
+            # line from a third block in its place, "These symptoms" would point at nothing)
             earlier = self.quote_block(before, scores, usable)
             while sum(p.kind == "item" for p in earlier) > MIN_ITEMS and _words(earlier + chosen) > self.max_words:
                 earlier.remove(min((p for p in earlier if p.kind == "item"), key=lambda p: p.score))

@@ -152,6 +152,7 @@ class Answers(_Strict):
     # hurting."): it is only quoted together with that sentence
     leans_back: list[str] = []
     leans_back_second: list[str] = []
+    names_back: list[str] = []
     # when the ask's own lead is not true of the answer (or no cue named the ask): the lead of the
     # kind of ask the quoted block answers, by the block's kind, in this order
     lead_by_block: dict[BlockKind, str] = {}
