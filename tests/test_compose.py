@@ -452,6 +452,17 @@ def test_the_lead_in_of_an_excerpt_item_does_not_take_the_place_of_a_second_line
     assert "Residential programmes" in quoted and "Care close to home" in quoted
 
 
+def test_the_medical_reply_never_shares_a_framing_line_that_fits_any_question() -> None:
+    units = units_of(("f0", "If this sounds like you, you are not alone.", 1, "sentence"),
+                     ("c0", "This is not a flaw of character.", 2, "sentence"))
+    composer = BlockComposer(POLICY, lambda: units, {SOURCE: (("If this sounds", ("framing",)), ("This is not", ("reassurance",)))}, 90)
+    found = Retrieval((Passage("f0", SOURCE, units[0].text, 0.9, 1, 0, "sentence"),
+                       Passage("c0", SOURCE, units[1].text, 0.8, 2, 1, "sentence")), "is this depression", 0.8, confidence=0.8)
+
+    quoted = body_text(compose_medical(found, POLICY, 90, composer.with_antecedents).segments)
+    assert "not alone" not in quoted and "This is not a flaw of character." in quoted
+
+
 def test_a_supporting_sentence_that_leans_on_the_one_before_it_comes_with_it() -> None:
     draft = compose("what can i do about pulling away?",
                     {"A short text": 0.9, "It is a way of protecting": 0.88, "A check-in": 0.8, "Small steps": 0.3})

@@ -387,8 +387,11 @@ class BlockComposer:
         """For the medical reply's excerpt: the passage with the sentences before it in its paragraph
         that it leans on (``antecedents``), in article order; a list item that is only a phrase, with
         the sentence that opens its list. A paragraph's opening sentence that points back at the block
-        before it ("These reactions aren't failures...") is quoted alone, as here."""
+        before it ("These reactions aren't failures...") is quoted alone, as here. A framing line that fits any
+        question ("If this feels familiar, you're not alone."; ``answers.no_support_kinds``) is no excerpt: none."""
         block = self.blocks.get((passage.source, passage.section))
+        if block is not None and self._is_common(block, as_support=True):
+            return []
         unit = next((u for u in block.units if u.id == passage.id), None) if block is not None else None
         if unit is not None and not stands_alone(unit):
             unit = next((u for u in block.sentences[-1:] if opens_list(u)), None)  # "These options include:"
