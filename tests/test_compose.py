@@ -350,6 +350,11 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("i ignored my boyfriend for a week and now he's upset. what do i do", "what_to_do"),  # his reaction, not his withdrawal
     ("what are the signs someone is pushing you away", "symptoms"),
     ("my sister barely leaves her room. what sorts of places help with this?", "treatment"),  # a named ask stands
+    ("my therapist says i isolate. what does that even mean", "cause"),  # lower case after the stop: still two sentences
+    ("i keep ignoring texts. i feel bad. i used to be the one who planned everything", "cause"),  # a story, typed fast
+    ("what's the difference between needing alone time and isolating", "symptoms"),
+    ("do people with depression push away their partners", "cause"),
+    ("is it common to ignore texts when depressed", "normal"),
     ("my mom says she's worried about me", "default"),  # worried is no withdrawal
     ("my husband is depressed and distant, is he just being rude?", "normal"),  # the not-a-failing lines answer it
     # calling oneself lazy or selfish asks whether it is a failing

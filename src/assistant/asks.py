@@ -21,10 +21,11 @@ from typing import Sequence
 
 from .policy import Policy
 from .types import Turn
-from .text import normalize, split_sentences
+from .text import normalize
 
 STORY_SENTENCES = 3  # a message of this many sentences or more tells a story
 _QUESTION = re.compile(r"[^.!?]*\?+")
+_CHAT_SENTENCE = re.compile(r"(?<=[.!?])\s+")  # people type "i isolate. what does that mean", no capital after the stop
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def read_ask(message: str, policy: Policy, context: str = "") -> Ask:
     depression and he stopped texting me")."""
     cues = policy.answer_cues
     questions = _last_questions(message)
-    sentences = split_sentences(message)
+    sentences = [s.strip() for s in _CHAT_SENTENCE.split(message) if s.strip()]
     story = not questions and len(sentences) >= STORY_SENTENCES
     if questions and any(p.search(normalize(questions[0])) for p in policy.bare_questions):
         # "where do I even start?" names no kind of its own: what the rest of the message is about may
