@@ -355,6 +355,8 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("what's the difference between needing alone time and isolating", "symptoms"),
     ("do people with depression push away their partners", "cause"),
     ("is it common to ignore texts when depressed", "normal"),
+    ("my friend said she wants to kill herself, what do i do", "help_someone"),  # what they told about themselves
+    ("my mom said i'm always on my phone, what do i do", "what_to_do"),
     ("my mom says she's worried about me", "default"),  # worried is no withdrawal
     ("my husband is depressed and distant, is he just being rude?", "normal"),  # the not-a-failing lines answer it
     # calling oneself lazy or selfish asks whether it is a failing
