@@ -385,6 +385,15 @@ def test_a_follow_up_is_read_as_about_the_person_the_message_it_leans_on_was_abo
     assert read_ask("so what do i do?", POLICY, context=context).kind == kind
 
 
+@pytest.mark.parametrize("context, kind", [
+    ("my girlfriend has depression and she stopped replying to me", "help_someone"),  # why she withdraws, not reassurance for the writer
+    ("i keep ignoring my friends", "fault"),
+])
+def test_whether_it_is_my_fault_is_about_the_person_the_conversation_is_about(context: str, kind: str) -> None:
+    assert read_ask("is it my fault?", POLICY, context=context).kind == kind
+    assert POLICY.answers.kinds["fault"].lead == POLICY.answers.kinds["normal"].lead  # for oneself: not a failing
+
+
 def test_render_keeps_list_items_as_items_in_article_order() -> None:
     passages = [Passage(u.id, SOURCE, u.text, 1.0, u.section, u.position, u.kind) for u in (UNITS[16], UNITS[11], UNITS[12])]
 
