@@ -347,6 +347,8 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("what should i say to a friend who's pulling away", "help_someone"),
     ("my teen barely leaves her room anymore. what can i do as a parent?", "help_someone"),
     ("she doesn't want to see anyone anymore. what should i do", "help_someone"),
+    ("Since the fall she's been staying in her room and skipping classes. What can I do?", "help_someone"),
+    ("i've been ignoring my sister and now she's been barely talking to me. what do i do", "what_to_do"),
     ("i ignored my boyfriend for a week and now he's upset. what do i do", "what_to_do"),  # his reaction, not his withdrawal
     ("what are the signs someone is pushing you away", "symptoms"),
     ("my sister barely leaves her room. what sorts of places help with this?", "treatment"),  # a named ask stands
