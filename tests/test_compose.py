@@ -594,6 +594,24 @@ def test_a_paragraph_that_names_what_the_block_before_said_is_quoted_after_it_no
     assert body.endswith("These reactions are not failures, they are symptoms. [4]")
 
 
+def test_a_follow_ups_supporting_line_is_never_one_an_earlier_reply_quoted() -> None:
+    units = units_of(("r0", "Pulling away has reasons:", 1, "sentence"),
+                     ("r1", "Fear: They might leave if they knew.", 1, "item"),
+                     ("r2", "Exhaustion: Company takes energy you do not have.", 1, "item"),
+                     ("a0", "Nobody is broken for pulling away.", 2, "sentence"),
+                     ("b0", "Hurting is not the same as failing.", 3, "sentence"))
+    kinds = {SOURCE: (("Pulling away", ("reasons",)), ("Nobody", ("reassurance",)), ("Hurting", ("reassurance",)))}
+    composer = BlockComposer(POLICY, lambda: units, kinds, 90)
+    found = Retrieval(tuple(Passage(u.id, SOURCE, u.text, score, u.section, u.position, u.kind)
+                            for u, score in zip(units[1:], (1.0, 0.9, 0.95, 0.93))), "why do i do that", 0.8,
+                      follow_up=True, confidence=0.8)
+    earlier = [Turn("user", "is it bad that i hide"), Turn("assistant", "The article says: Nobody is broken for pulling away. [1]")]
+
+    fresh = body_text(composer.answer(Verdict(None, text="why do i do that"), found, earlier).segments)
+    again = body_text(composer.answer(Verdict(None, text="why do i do that"), found, earlier[:1]).segments)
+    assert "Nobody is broken" in again and "Nobody is broken" not in fresh and "Hurting is not the same as failing." in fresh
+
+
 def test_a_list_item_that_is_only_a_phrase_is_never_quoted_away_from_its_list() -> None:
     # "Inpatient treatment depression programs for safety and stabilization." alone, under a hope
     # answer, says nothing of what it is; a labelled item ("Fear: ...") or one with a subject may stand alone

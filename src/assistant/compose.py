@@ -101,7 +101,10 @@ class BlockComposer:
         if ask.kind == "more":
             ask = Ask("more", ask.text, prefer=self._prefer(read_ask(earlier, self.policy)) if earlier else (),
                       lift=self._where_it_left_off(last_reply, usable))
-        chosen, extra = self.choose(retrieval, ask, usable)
+        # a follow-up's supporting line is news: not a line an earlier reply already quoted
+        replies = [t.content for t in turns if t.role == "assistant"]
+        fresh = (lambda u: usable(u) and not any(said(r, u) for r in replies)) if retrieval.follow_up else usable  # noqa: E731
+        chosen, extra = self.choose(retrieval, ask, usable, fresh)
         if not chosen:
             return out_of_scope(self.policy)
         weak = max(retrieval.relevance, retrieval.confidence) < self.policy.thresholds.weak_evidence_relevance \
@@ -130,9 +133,9 @@ class BlockComposer:
                 return kinds[ask_kind].lead
         return kinds["default"].lead
 
-    def choose(self, retrieval: Retrieval, ask: Ask, usable) -> tuple[list[Passage], list[Passage]]:
+    def choose(self, retrieval: Retrieval, ask: Ask, usable, fresh=None) -> tuple[list[Passage], list[Passage]]:
         """The passages to quote: the best block, trimmed, and at most one supporting line (the
-        second list), which the reply puts after the block it supports."""
+        second list, of units ``fresh`` allows), which the reply puts after the block it supports."""
         scores = {p.id: p.score for p in retrieval.passages}
         ranked = self.rank_blocks(scores, ask, usable, follow_up=retrieval.follow_up)
         if not ranked:
@@ -146,7 +149,7 @@ class BlockComposer:
             if more and _words(chosen + more) <= self.max_words:
                 chosen = sorted(chosen + more, key=lambda p: (p.source, p.position))
             return chosen, []
-        extra = self.supporting_line(retrieval, scores, block, chosen, ask, usable)
+        extra = self.supporting_line(retrieval, scores, block, chosen, ask, fresh or usable)
         follower = self.follower(block, ask, scores, usable)
         companion = follower or self.companion(ranked[1:1 + COMPANION_RANKS], ask, scores, usable)
         if follower and extra and self.lead(ask, chosen + extra) != self.lead(ask, chosen) \
