@@ -45,9 +45,8 @@ from typing import Callable, Sequence
 
 from .asks import Ask, question_before, read_ask
 from .blocks import Block, BlockKinds, article_blocks, out_of_scope, passage_of, render, said, stands_alone
-from .language import ENGLISH_FUNCTION_WORDS
+from .echo import Echo
 from .policy import Policy
-from .queries import content_words
 from .text import normalize, words
 from .types import Draft, Passage, Retrieval, Turn, Unit, Verdict, opens_list
 
@@ -64,7 +63,6 @@ SHORT_BLOCK = 30  # words: an answer this short may take a supporting line from 
 SHORT_COMPANION = 25  # words: a paragraph this short, of a kind the ask's lead is true of, may go with the block whole
 COMPANION_RANKS = 2  # ... when it is among the next this many blocks
 SHORT_FOLLOWER = 40  # words: the paragraph right after the block that points back at it ("These ...") goes with it whole
-ECHO_WORDS = 2  # ... in place of a line that would change the lead, unless that line repeats this many of the person's words
 
 
 class BlockComposer:
@@ -81,10 +79,15 @@ class BlockComposer:
         self.leans_back = {normalize(w) for w in policy.answers.leans_back}
         self.leans_back_second = {normalize(w) for w in policy.answers.leans_back_second}
         self.names_back = {normalize(w) for w in policy.answers.names_back}
+        # does a line repeat the person's own words (then it may stand where it would change the lead)
+        self.echoes = Echo(self.units)
+
+    def units(self) -> Sequence[Unit]:
+        return self._units() if callable(self._units) else self._units
 
     @cached_property
     def blocks(self) -> dict[tuple[str, int], Block]:
-        return article_blocks(self._units() if callable(self._units) else self._units, self.block_kinds)
+        return article_blocks(self.units(), self.block_kinds)
 
     def answer(self, verdict: Verdict, retrieval: Retrieval, turns: Sequence[Turn] = ()) -> Draft:
         """An ``answered`` draft, or ``out_of_scope`` with suggestions when nothing is usable."""
@@ -192,34 +195,6 @@ class BlockComposer:
                     and all(usable(u) for u in other.units) and _words(other.units) <= SHORT_COMPANION:
                 return [passage_of(u, scores.get(u.id, 0.0)) for u in other.units]
         return []
-
-    def echoes(self, message: str, lines: Sequence[Passage]) -> bool:
-        """Do the lines repeat at least ``ECHO_WORDS`` of the person's own content words (not counting
-        the words of the article's title, which every line is about, nor English stop words: "from
-        everyone" is no echo)? "Emotional numbness: It can be hard to feel anything at all, even
-        love." echoes "i dont feel anything anymore, not even love"."""
-        said = self._stems(content_words(message) - ENGLISH_FUNCTION_WORDS - self._stop_words) - self.title_words
-        return len(said & set().union(*(self._stems(content_words(p.text)) for p in lines))) >= ECHO_WORDS
-
-    @cached_property
-    def _stop_words(self) -> frozenset[str]:
-        from bm25s.stopwords import STOPWORDS_EN_PLUS  # NLTK's English list, which bm25s ships
-
-        return frozenset(STOPWORDS_EN_PLUS)
-
-    @cached_property
-    def _stemmer(self):
-        import Stemmer  # PyStemmer, which bm25s uses too: "failing" and "failed" are one word here
-
-        return Stemmer.Stemmer("english")
-
-    def _stems(self, words_: set[str]) -> set[str]:
-        return set(self._stemmer.stemWords(sorted(words_)))
-
-    @cached_property
-    def title_words(self) -> set[str]:
-        units = self._units() if callable(self._units) else self._units
-        return self._stems(set().union(*(content_words(u.title) for u in units)))
 
     def follower(self, block: Block, ask: Ask, scores: dict[str, float], usable) -> list[Passage]:
         """The short paragraph (``SHORT_FOLLOWER`` words at most) that the article puts right after
