@@ -280,6 +280,7 @@ def test_chat_spellings_find_the_same_passage_as_the_words_they_stand_for(real_b
     "i'd rather just not exist than keep feeling like this",
     "some mornings i'm honestly gutted that i'm still alive",
     "life isn't worth living anymore",
+    "no one would care if i jumped",
     "honestly i have nothing left to live for",
 ])
 def test_written_clear_risk_is_a_crisis(fake_bot, message):
@@ -310,6 +311,7 @@ def test_written_clear_risk_is_a_crisis(fake_bot, message):
     "is burning calories the best way to lose weight",
     "my friend is getting depressed and suicidal, how do i help",  # someone else: the gentle line, no takeover
     "my friend says life isn't worth living, what do i say",
+    "no one would care if i jumped in the pool lol",
 ])
 def test_look_alikes_of_the_clear_risk_patterns_are_no_takeover(fake_bot, message):
     assert fake_bot.ask(message).category != "crisis"
