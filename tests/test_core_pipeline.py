@@ -413,7 +413,8 @@ def test_a_question_in_other_words_than_the_articles_is_answered_when_the_scope_
     assert real_bot.ask("can you check if my account is blocked").category == "out_of_scope"
 
 
-@pytest.mark.parametrize("message", ["is depression hereditary", "does yoga help with depression", "how do i stop a panic attack"])
+@pytest.mark.parametrize("message", ["is depression hereditary", "does yoga help with depression", "how do i stop a panic attack",
+                                     "is it bad to drink to feel better"])
 def test_a_short_health_question_the_article_does_not_cover_gets_no_article_quotes(real_bot, message):
     reply = real_bot.ask(message)
 
