@@ -350,6 +350,7 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("Since the fall she's been staying in her room and skipping classes. What can I do?", "help_someone"),
     ("i've been ignoring my sister and now she's been barely talking to me. what do i do", "what_to_do"),
     ("i ignored my boyfriend for a week and now he's upset. what do i do", "what_to_do"),  # his reaction, not his withdrawal
+    ("how do i text someone who's been ignoring me because they're depressed", "help_someone"),
     ("what are the signs someone is pushing you away", "symptoms"),
     ("my sister barely leaves her room. what sorts of places help with this?", "treatment"),  # a named ask stands
     ("my therapist says i isolate. what does that even mean", "cause"),  # lower case after the stop: still two sentences
@@ -382,9 +383,19 @@ def test_the_ask_is_read_from_the_last_question_or_the_gist(message: str, kind: 
     ("my boyfriend has depression and he stopped texting me", "help_someone"),  # who it is about carries over
     ("i keep cancelling on my friends", "what_to_do"),
     ("", "what_to_do"),
+    ("my husband has been depressed for months and he barely talks to me\nwhy is he doing this\ntell me more", "help_someone"),
 ])
 def test_a_follow_up_is_read_as_about_the_person_the_message_it_leans_on_was_about(context: str, kind: str) -> None:
     assert read_ask("so what do i do?", POLICY, context=context).kind == kind
+
+
+def test_a_follow_up_is_about_whoever_the_conversation_named_not_only_its_last_question() -> None:
+    turns = (Turn("user", "my husband has been depressed for months and he barely talks to me"), Turn("assistant", "..."),
+             Turn("user", "why is he doing this"), Turn("assistant", "..."))
+
+    draft = compose("what can i do", {"Low mood changes": 0.9, "A short text": 0.8}, turns)
+    # how to help him, not the small steps written for the one who withdraws
+    assert draft.lead == POLICY.answers.kinds["help_someone"].lead and blocks_of(draft) == {2}
 
 
 @pytest.mark.parametrize("context, kind", [

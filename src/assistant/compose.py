@@ -92,7 +92,9 @@ class BlockComposer:
     def answer(self, verdict: Verdict, retrieval: Retrieval, turns: Sequence[Turn] = ()) -> Draft:
         """An ``answered`` draft, or ``out_of_scope`` with suggestions when nothing is usable."""
         # The message as retrieval read it (chat spellings and typos corrected), without the previous question.
-        leans_on = question_before(turns, self.policy) if retrieval.follow_up else ""  # who a follow-up is about
+        # who a follow-up is about: whoever the conversation's earlier messages named ("my husband ...", then "why
+        # is he doing this", then "what can i do" asks how to help him)
+        leans_on = "\n".join(t.content for t in turns if t.role == "user") if retrieval.follow_up else ""
         ask = read_ask(retrieval.query.split(" | ")[0] or verdict.text, self.policy, context=leans_on)
         last_reply = next((t.content for t in reversed(turns) if t.role == "assistant"), "")
         avoid = [normalize(a) for a in self.policy.crisis.avoid_quoting] if verdict.risk != "none" else []
