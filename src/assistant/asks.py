@@ -47,9 +47,9 @@ def _last_questions(message: str) -> list[str]:
 def read_ask(message: str, policy: Policy, context: str = "") -> Ask:
     """The kind of ask: from the last question sentence a cue recognises, else the closing
     sentences, else the whole message; a story that asks nothing the cues recognise is the
-    policy's ``unstated`` kind (it wants to understand what it tells). ``context`` is the message
-    a follow-up leans on: who it is about carries over ("so what do i do?" after "my boyfriend has
-    depression and he stopped texting me")."""
+    policy's ``unstated`` kind (it wants to understand what it tells). ``context`` is what a
+    follow-up leans on (the conversation's earlier messages): who they are about carries over
+    ("so what do i do?" after "my boyfriend has depression and he stopped texting me")."""
     cues = policy.answer_cues
     questions = _last_questions(message)
     sentences = [s.strip() for s in _CHAT_SENTENCE.split(message) if s.strip()]
