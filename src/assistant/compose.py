@@ -154,11 +154,12 @@ class BlockComposer:
             if more and _words(chosen + more) <= self.max_words:
                 chosen = sorted(chosen + more, key=lambda p: (p.source, p.position))
             return chosen, []
+        said_now = retrieval.query.split(" | ")[0]  # the message as retrieval read it, without the question before
         extra = self.supporting_line(retrieval, scores, block, chosen, ask, fresh or usable)
         follower = self.follower(block, ask, scores, usable)
         companion = follower or self.companion(ranked[1:1 + COMPANION_RANKS], ask, scores, usable)
         if follower and extra and self.lead(ask, chosen + extra) != self.lead(ask, chosen) \
-                and not self.echoes(retrieval.query.split(" | ")[0], extra):
+                and not self.echoes(said_now, extra):
             extra = follower  # the article's own next words, rather than a line that would change the lead and says
             # nothing the person said ("Severe depression treatment centers..." for a mother who stopped calling)
         elif companion and not (extra and max(p.score for p in extra) >= SUPPORT_SHARE * retrieval.passages[0].score):
@@ -168,10 +169,10 @@ class BlockComposer:
         # A follow-up is retrieved with the question before it, so its best lines may answer that one:
         # what it asks for now ("so what can I do?") keeps its lead even then.
         if extra and ask.stated and self.lead(ask, chosen + extra) != self.lead(ask, chosen) \
-                and (retrieval.follow_up or not self.echoes(retrieval.query.split(" | ")[0], extra)):
+                and (retrieval.follow_up or not self.echoes(said_now, extra)):
             extra = companion if companion and self.lead(ask, chosen + companion) == self.lead(ask, chosen) else []
         before = self.pointed_at(block, usable)
-        if before is not None and extra and (self.echoes(retrieval.query.split(" | ")[0], extra)
+        if before is not None and extra and (self.echoes(said_now, extra)
                                              or next(iter(words(block.units[0].text)), "") not in self.names_back):
             before = None  # a supporting line stands, unless the block names what it points at ("These symptoms")
         if before is not None:
