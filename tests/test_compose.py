@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typing import Sequence
+
 import pytest
 
 from assistant.compose import BlockComposer, read_ask, render
@@ -68,13 +70,20 @@ def units_of(*rows: tuple[str, str, int, str]) -> list[Unit]:
     return [Unit(id, SOURCE, text, "", block, n, kind) for n, (id, text, block, kind) in enumerate(rows)]
 
 
-def answer_from(units: list[Unit], kinds, scores: dict[str, float], message: str, max_words: int = 90):
-    """The composer's draft for ``message`` over an article of its own (``units``), the retrieval
-    scoring the units whose ids are keys of ``scores``; and the texts it quotes, in order."""
-    composer = BlockComposer(POLICY, lambda: units, kinds, max_words)
+def found_in(units: list[Unit], scores: dict[str, float], message: str, follow_up: bool = False) -> Retrieval:
+    """A retrieval for ``message`` that scores the units whose ids are keys of ``scores``, best first."""
     passages = tuple(sorted((Passage(u.id, u.source, u.text, scores[u.id], u.section, u.position, u.kind) for u in units
                              if u.id in scores), key=lambda p: -p.score))
-    draft = composer.answer(Verdict(None, text=message), Retrieval(passages, message, 0.8, confidence=0.8))
+    return Retrieval(passages, message, 0.8, follow_up=follow_up, confidence=0.8)
+
+
+def answer_from(units: list[Unit], kinds, scores: dict[str, float], message: str, max_words: int = 90,
+                turns: Sequence[Turn] = ()):
+    """The composer's draft for ``message`` over an article of its own (``units``), the retrieval
+    scoring the units whose ids are keys of ``scores`` (a follow-up when there are ``turns``); and
+    the texts it quotes, in order."""
+    composer = BlockComposer(POLICY, lambda: units, kinds, max_words)
+    draft = composer.answer(Verdict(None, text=message), found_in(units, scores, message, follow_up=bool(turns)), turns)
     return draft, [q.passage.text for s in draft.segments for q in s.quotes]
 
 
@@ -485,8 +494,7 @@ def test_the_medical_reply_never_shares_a_framing_line_that_fits_any_question() 
     units = units_of(("f0", "If this sounds like you, you are not alone.", 1, "sentence"),
                      ("c0", "This is not a flaw of character.", 2, "sentence"))
     composer = BlockComposer(POLICY, lambda: units, {SOURCE: (("If this sounds", ("framing",)), ("This is not", ("reassurance",)))}, 90)
-    found = Retrieval((Passage("f0", SOURCE, units[0].text, 0.9, 1, 0, "sentence"),
-                       Passage("c0", SOURCE, units[1].text, 0.8, 2, 1, "sentence")), "is this depression", 0.8, confidence=0.8)
+    found = found_in(units, {"f0": 0.9, "c0": 0.8}, "is this depression")
 
     quoted = body_text(compose_medical(found, POLICY, 90, composer.with_antecedents).segments)
     assert "not alone" not in quoted and "This is not a flaw of character." in quoted
@@ -612,15 +620,12 @@ def test_a_follow_ups_supporting_line_is_never_one_an_earlier_reply_quoted() -> 
                      ("a0", "Nobody is broken for pulling away.", 2, "sentence"),
                      ("b0", "Hurting is not the same as failing.", 3, "sentence"))
     kinds = {SOURCE: (("Pulling away", ("reasons",)), ("Nobody", ("reassurance",)), ("Hurting", ("reassurance",)))}
-    composer = BlockComposer(POLICY, lambda: units, kinds, 90)
-    found = Retrieval(tuple(Passage(u.id, SOURCE, u.text, score, u.section, u.position, u.kind)
-                            for u, score in zip(units[1:], (1.0, 0.9, 0.95, 0.93))), "why do i do that", 0.8,
-                      follow_up=True, confidence=0.8)
+    scores = {"r1": 1.0, "r2": 0.9, "a0": 0.95, "b0": 0.93}
     earlier = [Turn("user", "is it bad that i hide"), Turn("assistant", "The article says: Nobody is broken for pulling away. [1]")]
 
-    fresh = body_text(composer.answer(Verdict(None, text="why do i do that"), found, earlier).segments)
-    again = body_text(composer.answer(Verdict(None, text="why do i do that"), found, earlier[:1]).segments)
-    assert "Nobody is broken" in again and "Nobody is broken" not in fresh and "Hurting is not the same as failing." in fresh
+    _, fresh = answer_from(units, kinds, scores, "why do i do that", turns=earlier)
+    _, again = answer_from(units, kinds, scores, "why do i do that", turns=earlier[:1])
+    assert units[3].text in again and units[3].text not in fresh and units[4].text in fresh
 
 
 def test_a_list_item_that_is_only_a_phrase_is_never_quoted_away_from_its_list() -> None:

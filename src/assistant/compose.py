@@ -173,7 +173,7 @@ class BlockComposer:
             extra = companion if companion and self.lead(ask, chosen + companion) == self.lead(ask, chosen) else []
         before = self.pointed_at(block, usable)
         if before is not None and extra and (self.echoes(said_now, extra)
-                                             or next(iter(words(block.units[0].text)), "") not in self.names_back):
+                                             or _opening_word(block.units[0]) not in self.names_back):
             before = None  # a supporting line stands, unless the block names what it points at ("These symptoms")
         if before is not None:
             # a block that opens by pointing back at the one before it ("These symptoms make it incredibly
@@ -209,7 +209,7 @@ class BlockComposer:
         after = blocks[at + 1] if at + 1 < len(blocks) else None
         true_of = set(self.policy.answers.kind(ask.kind).true_of)
         if after is None or after.source != block.source or after.items or not after.kinds & true_of \
-                or next(iter(words(after.units[0].text)), "") not in self.leans_back:
+                or _opening_word(after.units[0]) not in self.leans_back:
             return []
         if not all(usable(u) for u in after.units) or _words(after.units) > SHORT_FOLLOWER:
             return []
@@ -222,7 +222,7 @@ class BlockComposer:
         at = blocks.index(block)
         prev = blocks[at - 1] if at > 0 else None
         if prev is None or prev.source != block.source or not block.sentences \
-                or block.units[0].kind == "item" or next(iter(words(block.units[0].text)), "") not in self.leans_back \
+                or block.units[0].kind == "item" or _opening_word(block.units[0]) not in self.leans_back \
                 or not any(usable(u) for u in (prev.items or prev.units)):
             return None
         return prev
@@ -399,6 +399,11 @@ def _replies_since(turns: Sequence[Turn], question: str) -> list[str]:
     """The assistant's replies after the person's last message ``question``."""
     start = max((i for i, t in enumerate(turns) if t.role == "user" and t.content == question), default=-1)
     return [t.content for t in turns[start + 1:] if t.role == "assistant"]
+
+
+def _opening_word(unit: Unit) -> str:
+    """The first word of a unit, lower-cased ("these" for "These symptoms make it...")."""
+    return next(iter(words(unit.text)), "")
 
 
 def _words(parts: Sequence[Unit | Passage]) -> int:
