@@ -345,7 +345,10 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("and if that doesnt work?", "treatment"),  # the article's next step after its small ones: more structured support
     ("what if none of that helps", "treatment"),
     ("i havent talked to my best friend in months and she keeps texting. how do i reach out to her?", "what_to_do"),
-    ("my son is 15 and hides in his room all day and wont talk to us. what do we do", "what_to_do"),  # "we" asks too
+    ("my son is 15 and hides in his room all day and wont talk to us. what do we do", "help_someone"),  # "we" asks too
+    ("my daughter is 16 and hides in her room all day. what should we do as parents?", "help_someone"),
+    ("what should i say to a friend who isolates herself", "help_someone"),
+    ("i hide in my room all day, what should i do", "what_to_do"),  # the one who hides is asking
     ("we keep fighting about me never going out, what should we do", "what_to_do"),
     # someone close is the one withdrawing: how to help them, not the small steps written for oneself
     ("my best friend is depressed and ignores me what do i do", "help_someone"),
