@@ -224,6 +224,30 @@ def test_an_acknowledgement_followed_by_a_question_is_answered_not_small_talk(re
     assert reply.category == "answered" and reply.sources
 
 
+@pytest.mark.parametrize("message", ["can you recommend a good book on depression", "any apps that help with depression"])
+def test_a_kind_of_resource_the_article_names_none_of_is_declined_not_answered_with_steps(real_bot, message):
+    reply = real_bot.ask(message)
+
+    assert reply.category == "out_of_scope" and not reply.sources
+    assert "+1 844 547 1077" in reply.answer
+
+
+def test_a_resource_question_about_the_articles_subject_is_still_answered(real_bot):
+    assert real_bot.ask("any books about why people push others away").category == "answered"
+
+
+@pytest.mark.parametrize("message", ["is journaling actually helpful", "thanks, how do i start reaching out?"])
+def test_a_question_with_a_word_of_thanks_in_it_is_answered_not_thanked_for(real_bot, message):
+    reply = real_bot.ask(message)
+
+    assert reply.category == "answered" and reply.sources
+
+
+@pytest.mark.parametrize("message", ["thanks that was helpful", "thx this helped a lot"])
+def test_thanks_is_still_small_talk(real_bot, message):
+    assert real_bot.ask(message).category == "small_talk"
+
+
 def test_a_follow_up_about_someone_close_is_answered_for_helping_them(real_bot):
     first = "my boyfriend has depression and he stopped texting me"
     history = [{"role": "user", "content": first}, {"role": "assistant", "content": real_bot.ask(first).answer}]

@@ -60,7 +60,8 @@ _SMALL_TALK_KIND = (
     ("default", re.compile(r"^\W*(ok(ay)?|k+|cool|nvm|never ?mind|lol|jk|haha\w*|lmao+|sure|alright|got it|i.?m (fine|ok(ay)?|good)|sorry)\b")),
 )
 
-_QUESTION = re.compile(r"\b(how|what|where|why|when|which|should i|can i|could i|do i|does it|is it|is that|is this)\b|\?")
+_QUESTION = re.compile(r"\b(how|what|where|why|when|which|should i|can i|could i|do i|does it|is it|is that|is this)\b|\?"
+                       r"|^\W*(is|are|does|do|can|could|would|will|should|did)\s")
 
 
 def _cue_word(word: str) -> bool:
@@ -374,8 +375,9 @@ class InputRails:
         kind = self.small_talk_kind(norm)
         rest = [w for w in words(bare) if w not in _FUNCTION_WORDS and w not in _CHAT_WORDS and not _cue_word(w)]
         top = max(EXEMPLAR_LABELS, key=lambda l: sims[l][0])
-        # "ok but where do I even start?" is a question that opens with an acknowledgement.
-        asks = kind == "default" and rest and _QUESTION.search(norm)
+        # "ok but where do I even start?" is a question that opens with an acknowledgement; "is journaling
+        # actually helpful" asks about something, it thanks no one.
+        asks = kind in ("default", "thanks") and rest and _QUESTION.search(norm)
         if (kind != "default" or _SMALL_TALK_KIND[-1][1].search(norm)) and not asks:
             if len(rest) <= 3 or (top in ("small_talk", "benign_lookalike") and len(bare.split()) <= 2 * self.t.small_talk_max_words):
                 return RailHit("small_talk", f"cue:{kind}", round(score, 4))
