@@ -306,6 +306,9 @@ def test_chat_spellings_find_the_same_passage_as_the_words_they_stand_for(real_b
     "life isn't worth living anymore",
     "no one would care if i jumped",
     "honestly i have nothing left to live for",
+    # a past attempt together with distress now
+    "i tried to end it last year and lately i feel the same way again",
+    "i survived an attempt in 2019 and the thoughts are coming back",
 ])
 def test_written_clear_risk_is_a_crisis(fake_bot, message):
     reply = fake_bot.ask(message)
@@ -336,6 +339,7 @@ def test_written_clear_risk_is_a_crisis(fake_bot, message):
     "my friend is getting depressed and suicidal, how do i help",  # someone else: the gentle line, no takeover
     "my friend says life isn't worth living, what do i say",
     "no one would care if i jumped in the pool lol",
+    "i tried to end it with my ex last year and now i feel the same way again",  # a relationship ended
 ])
 def test_look_alikes_of_the_clear_risk_patterns_are_no_takeover(fake_bot, message):
     assert fake_bot.ask(message).category != "crisis"
