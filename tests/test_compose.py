@@ -349,6 +349,11 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("my daughter is 16 and hides in her room all day. what should we do as parents?", "help_someone"),
     ("what should i say to a friend who isolates herself", "help_someone"),
     ("i hide in my room all day, what should i do", "what_to_do"),  # the one who hides is asking
+    # "talk to them" is said of oneself too: only "how do i talk to him/her" asks how to reach someone else
+    ("i miss my friends but i cant talk to them", "default"),
+    ("how do i talk to them about my depression", "what_to_do"),
+    ("my husband is depressed how do i talk to him", "help_someone"),
+    ("how can i talk to her when she shuts me out", "help_someone"),
     ("we keep fighting about me never going out, what should we do", "what_to_do"),
     # someone close is the one withdrawing: how to help them, not the small steps written for oneself
     ("my best friend is depressed and ignores me what do i do", "help_someone"),
