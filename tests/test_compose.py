@@ -369,6 +369,8 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("i ignored my boyfriend for a week and now he's upset. what do i do", "what_to_do"),  # his reaction, not his withdrawal
     ("how do i text someone who's been ignoring me because they're depressed", "help_someone"),
     ("what are the signs someone is pushing you away", "symptoms"),
+    ("how do i know if i'm pushing people away", "symptoms"),  # telling whether is reading signs, not a step
+    ("how do i tell my friends im depressed", "what_to_do"),
     ("my sister barely leaves her room. what sorts of places help with this?", "treatment"),  # a named ask stands
     ("my therapist says i isolate. what does that even mean", "cause"),  # lower case after the stop: still two sentences
     ("i keep ignoring texts. i feel bad. i used to be the one who planned everything", "cause"),  # a story, typed fast

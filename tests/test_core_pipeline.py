@@ -390,6 +390,8 @@ def test_saving_up_and_whole_boxes_of_other_things_are_not_a_crisis(fake_bot, me
     "my brother hears voices and thinks the neighbours watch him, is that schizophrenia?",
     "can you tell me if i'm depressed",
     "could you check whether my son has depression",
+    "how would i even know if im depressed",
+    "how can you tell if someone is depressed or just busy",
 ])
 def test_questions_about_a_medication_or_a_label_for_someone_are_medical_advice(fake_bot, message):
     reply = fake_bot.ask(message)
