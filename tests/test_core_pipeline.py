@@ -392,6 +392,8 @@ def test_saving_up_and_whole_boxes_of_other_things_are_not_a_crisis(fake_bot, me
     "could you check whether my son has depression",
     "how would i even know if im depressed",
     "how can you tell if someone is depressed or just busy",
+    "tell me what pills to take",  # was a takeover: near an overdose exemplar in wording
+    "what meds to try for depression",
 ])
 def test_questions_about_a_medication_or_a_label_for_someone_are_medical_advice(fake_bot, message):
     reply = fake_bot.ask(message)
