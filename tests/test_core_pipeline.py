@@ -172,6 +172,18 @@ def test_a_question_about_the_article_itself_gets_its_opening(fake_bot, message)
     assert_safe(reply, fake_bot.policy)
 
 
+@pytest.mark.parametrize("message", ["tell me more", "what else"])
+def test_tell_me_more_as_the_first_message_gets_what_the_article_is_about_and_then_goes_on(fake_bot, message):
+    # nothing before it to say more about: it was declined as out of scope
+    first = fake_bot.ask(message)
+    assert first.category == "answered" and first.body.startswith("There’s a painful irony")
+
+    history = [{"role": "user", "content": message}, {"role": "assistant", "content": first.answer}]
+    again = fake_bot.ask("more", history)
+    assert again.category == "answered" and "There’s a painful irony" not in again.body  # never a repeat
+    assert_safe(again, fake_bot.policy)
+
+
 @pytest.mark.parametrize("message", ["this app is useless lol", "nothing can help with the noise from next door?"])
 def test_useless_and_nothing_helps_about_other_things_are_not_risk(fake_bot, message):
     assert fake_bot.ask(message).risk == "none"

@@ -215,7 +215,7 @@ class Assistant:
             return Draft("invalid", lead=" ".join(getattr(w.invalid, reason, w.invalid.unreadable).split()))
         if verdict.category is None and retrieval is not None and risk_without_answer(verdict, retrieval, self.policy.thresholds):
             return Draft("crisis")
-        about_the_article = verdict.category is None and self._asks_about_the_article(verdict.text)  # "summarize the article"
+        about_the_article = verdict.category is None and self._asks_about_the_article(verdict.text, turns)  # "summarize the article"
         if verdict.category == "out_of_scope" or retrieval is None or not (about_the_article or in_scope(
                 verdict, retrieval, self.policy.thresholds)) or uncovered_health(verdict, retrieval, self.policy, self.retriever.vocabulary):
             return out_of_scope(self.policy)
@@ -223,8 +223,12 @@ class Assistant:
             retrieval = self._without_risky_quotes(retrieval)
         return self.composer.answer(verdict, retrieval, turns)
 
-    def _asks_about_the_article(self, text: str) -> bool:
-        return self.policy.answers.kind(read_ask(text, self.policy).kind).about_the_article
+    def _asks_about_the_article(self, text: str, turns: Sequence[Turn] = ()) -> bool:
+        """"summarize the article", or "tell me more" as the first message (``answers.more_alone``)."""
+        kind = read_ask(text, self.policy).kind
+        if kind == "more" and not any(t.role == "assistant" for t in turns):
+            kind = self.policy.answers.more_alone
+        return self.policy.answers.kind(kind).about_the_article
 
     def _without_risky_quotes(self, retrieval: Retrieval) -> Retrieval:
         """Someone who may be at risk is never shown lines like "They're better off without me"."""

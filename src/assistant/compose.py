@@ -99,6 +99,8 @@ class BlockComposer:
         last_reply = next((t.content for t in reversed(turns) if t.role == "assistant"), "")
         avoid = [normalize(a) for a in self.policy.crisis.avoid_quoting] if verdict.risk != "none" else []
         earlier = question_before(turns, self.policy) if ask.kind == "more" else ""
+        if ask.kind == "more" and not last_reply:  # the first message: nothing before it to say more about
+            ask = Ask(self.policy.answers.more_alone, ask.text, stated=True)
         # "more": nothing the replies since the question it leans on have quoted ("what else" after "tell me more")
         since = _replies_since(turns, earlier) if earlier else [last_reply]
         skip = (lambda u: any(said(r, u) for r in since)) if ask.kind == "more" else (lambda u: False)

@@ -165,6 +165,8 @@ class Answers(_Strict):
     someone_else: list[Text] = []
     someone_else_refines: list[str] = []
     someone_else_kind: str = "default"
+    # "tell me more" with nothing before it to say more about: read as this kind (what the article is about)
+    more_alone: str = "default"
 
     def kind(self, name: str) -> AnswerKind:
         """The answer kind ``name``, or the default one for an ask no kind is written for."""
@@ -172,7 +174,7 @@ class Answers(_Strict):
 
     @model_validator(mode="after")
     def _has_default_and_more(self) -> "Answers":
-        for needed in ("default", "more", self.unstated, self.someone_else_kind, *self.lead_by_block.values(), *self.bare_refines,
+        for needed in ("default", "more", self.unstated, self.someone_else_kind, self.more_alone, *self.lead_by_block.values(), *self.bare_refines,
                        *self.someone_else_refines):
             if needed not in self.kinds:
                 raise ValueError(f"answers.kinds needs a '{needed}' kind")
