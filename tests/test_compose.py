@@ -325,6 +325,7 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("will this ever get better", "hope"),
     ("honestly nothing can fix this", "hope"),  # hopelessness is answered with the article's hope
     ("everything feels pointless", "hope"),
+    ("what's the point of reaching out if nobody cares", "hope"),  # answered with the article's hope, not a collage
     ("what kinds of treatment are there", "treatment"),
     ("my brother stopped calling us. how can i help him?", "help_someone"),
     ("how can i support a friend who keeps cancelling on me", "help_someone"),
