@@ -181,7 +181,14 @@ def test_tell_me_more_as_the_first_message_gets_what_the_article_is_about_and_th
     history = [{"role": "user", "content": message}, {"role": "assistant", "content": first.answer}]
     again = fake_bot.ask("more", history)
     assert again.category == "answered" and "There’s a painful irony" not in again.body  # never a repeat
+    assert again.lead == fake_bot.policy.answers.kinds["more"].lead  # where the last reply left off is no weak evidence
     assert_safe(again, fake_bot.policy)
+
+
+def test_tell_me_more_after_a_greeting_gets_what_the_article_is_about(fake_bot):
+    hello = fake_bot.ask("hi")
+    reply = fake_bot.ask("tell me more", [{"role": "user", "content": "hi"}, {"role": "assistant", "content": hello.answer}])
+    assert reply.category == "answered" and reply.body.startswith("There’s a painful irony")
 
 
 @pytest.mark.parametrize("message", ["this app is useless lol", "nothing can help with the noise from next door?"])

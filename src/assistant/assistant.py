@@ -224,9 +224,9 @@ class Assistant:
         return self.composer.answer(verdict, retrieval, turns)
 
     def _asks_about_the_article(self, text: str, turns: Sequence[Turn] = ()) -> bool:
-        """"summarize the article", or "tell me more" as the first message (``answers.more_alone``)."""
+        """"summarize the article", or "tell me more" with nothing before it (``answers.more_alone``)."""
         kind = read_ask(text, self.policy).kind
-        if kind == "more" and not any(t.role == "assistant" for t in turns):
+        if kind == "more" and self.composer.nothing_to_go_on(turns):
             kind = self.policy.answers.more_alone
         return self.policy.answers.kind(kind).about_the_article
 

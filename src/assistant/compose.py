@@ -99,7 +99,7 @@ class BlockComposer:
         last_reply = next((t.content for t in reversed(turns) if t.role == "assistant"), "")
         avoid = [normalize(a) for a in self.policy.crisis.avoid_quoting] if verdict.risk != "none" else []
         earlier = question_before(turns, self.policy) if ask.kind == "more" else ""
-        if ask.kind == "more" and not last_reply:  # the first message: nothing before it to say more about
+        if ask.kind == "more" and self.nothing_to_go_on(turns):
             ask = Ask(self.policy.answers.more_alone, ask.text, stated=True)
         # "more": nothing the replies since the question it leans on have quoted ("what else" after "tell me more")
         since = _replies_since(turns, earlier) if earlier else [last_reply]
@@ -121,9 +121,18 @@ class BlockComposer:
         main = self.blocks.get((chosen[0].source, chosen[0].section))
         if weak and retrieval.follow_up and ask.stated and main is not None and main.kinds & set(self._prefer(ask)):
             weak = False
+        # Nor is "more" going on from where the last reply left off ("more" after the article's opening).
+        if weak and ask.kind == "more" and main is not None and (main.source, main.section) in ask.lift:
+            weak = False
         lead = self.policy.wording.weak_evidence if weak else self.lead(ask, chosen + extra)
         return Draft("answered", segments=render(chosen, then=extra), lead=" ".join(lead.split()),
                      suggestions=self.policy.suggestions[:3] if weak else ())
+
+    def nothing_to_go_on(self, turns: Sequence[Turn]) -> bool:
+        """"tell me more" with nothing before it to say more about: no earlier reply quoted the article (the
+        first message, or after a greeting or a declined question); read as ``answers.more_alone``."""
+        replies = [t.content for t in turns if t.role == "assistant"]
+        return not any(said(r, u) for r in replies for u in self.units())
 
     def lead(self, ask: Ask, quoted: Sequence[Passage]) -> str:
         """The ask's lead if it is true of every quoted block (of one of its kinds); else the lead
