@@ -350,6 +350,9 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("my daughter is 16 and hides in her room all day. what should we do as parents?", "help_someone"),
     ("what should i say to a friend who isolates herself", "help_someone"),
     ("i hide in my room all day, what should i do", "what_to_do"),  # the one who hides is asking
+    # a story that says it helped someone asks nothing about helping them
+    ("My father died last year. We had to sell our home. I lived with my parents to help them because they are ill. "
+     "It has been an ongoing struggle", "cause"),
     # "talk to them" is said of oneself too: only "how do i talk to him/her" asks how to reach someone else
     ("i miss my friends but i cant talk to them", "default"),
     ("how do i talk to them about my depression", "what_to_do"),
