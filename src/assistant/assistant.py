@@ -215,7 +215,8 @@ class Assistant:
             return Draft("invalid", lead=" ".join(getattr(w.invalid, reason, w.invalid.unreadable).split()))
         if verdict.category is None and retrieval is not None and risk_without_answer(verdict, retrieval, self.policy.thresholds):
             return Draft("crisis")
-        about_the_article = verdict.category is None and self._asks_about_the_article(verdict.text, turns)  # "summarize the article"
+        # "summarize the article", or "tell me more" with nothing before it
+        about_the_article = verdict.category is None and self._asks_about_the_article(verdict.text, turns)
         if verdict.category == "out_of_scope" or retrieval is None or not (about_the_article or in_scope(
                 verdict, retrieval, self.policy.thresholds)) or uncovered_health(verdict, retrieval, self.policy, self.retriever.vocabulary):
             return out_of_scope(self.policy)

@@ -174,8 +174,8 @@ class Answers(_Strict):
 
     @model_validator(mode="after")
     def _has_default_and_more(self) -> "Answers":
-        for needed in ("default", "more", self.unstated, self.someone_else_kind, self.more_alone, *self.lead_by_block.values(), *self.bare_refines,
-                       *self.someone_else_refines):
+        for needed in ("default", "more", self.unstated, self.someone_else_kind, self.more_alone,
+                       *self.lead_by_block.values(), *self.bare_refines, *self.someone_else_refines):
             if needed not in self.kinds:
                 raise ValueError(f"answers.kinds needs a '{needed}' kind")
         return self
