@@ -314,7 +314,7 @@ def about_someone_else(reason: str) -> bool:
     return reason.startswith(f"pattern:{SOMEONE_ELSE}")
 PATTERN_GROUPS = ("crisis_clear", "crisis_possible", "crisis_escalators", "crisis_mentions", "crisis_denials", "medical",
                   "medication_request", "about_the_article", "uncovered_health", "article_topic", "small_talk",
-                  "rule_bending", "output_block")
+                  "rule_bending", "output_block", "risk_words")
 EXEMPLAR_LABELS = ("crisis_clear", "crisis_possible", "medical", "small_talk", "on_topic", "off_topic", "benign_lookalike")
 
 
@@ -346,6 +346,9 @@ class PatternFile(_Strict):
     crisis_escalators: list[Pattern] = []  # with a possible-risk signal, one of these makes it clear risk
     crisis_mentions: list[Pattern] = []  # words of risk talked about, not meant: an exemplar-only takeover becomes the gentle tier
     crisis_denials: list[Pattern] = []  # "i'm not suicidal": with no clear-risk pattern, never a takeover (the gentle tier)
+    # words of death, harm, means or an ending: a message of possible risk the article does not answer
+    # gets the crisis reply only with one of them (scope.risk_without_answer)
+    risk_words: list[Pattern] = []
     medical: list[Pattern]
     medication_names: list[Text]
     # ids of medical patterns that ask about a treatment or condition rather than state an act:

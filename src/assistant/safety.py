@@ -199,6 +199,11 @@ class InputRails:
             return "none", []
         return tier, hits
 
+    def names_harm(self, text: str) -> bool:
+        """Does the message name death, harm, a means or an ending (``risk_words``), as written,
+        corrected or undisguised ("su1c1de")?"""
+        return bool(self._patterns("risk_words", *self._read(text)))
+
     def in_scope(self, sims: Similarities) -> bool | None:
         """The learned scope head's answer (None without a classifier): is the message about what
         the article covers?"""

@@ -55,7 +55,7 @@ def in_scope(verdict: Verdict, retrieval: Retrieval, t: Thresholds) -> bool:
     return verdict.topic_margin > 0 and retrieval.relevance >= t.topic_relevance
 
 
-def risk_without_answer(verdict: Verdict, retrieval: Retrieval, t: Thresholds) -> bool:
+def risk_without_answer(verdict: Verdict, retrieval: Retrieval, t: Thresholds, names_harm: bool = True) -> bool:
     """A short message of possible risk that the article does not answer: out of scope but for
     its risk, or only weakly matched ("how many of these would it take", "what can I use that
     won't leave scars"). Quoting the article at it would answer a question about harm with
@@ -68,8 +68,13 @@ def risk_without_answer(verdict: Verdict, retrieval: Retrieval, t: Thresholds) -
     look-alikes ("what is an isopropanol overdose?") resemble the exemplars in wording alone; nor
     below the clear-risk head's floor, where hopelessness without a wish to die stays gentle; nor
     when it is close to a question a passage answers (``unanswered_risk_question_match``): the
-    article does answer it."""
+    article does answer it. Nor when the message names no death, harm, means or ending
+    (``names_harm``, the ``risk_words`` patterns): the tier then came from the learned heads' or the
+    exemplars' reading of harmless words ("freeze my account for me", "go forward to the next track"):
+    it is answered or declined as other messages of possible risk are, under the gentle 988 line."""
     if verdict.risk != "possible" or retrieval.follow_up or len(verdict.text.split()) > t.unanswered_risk_max_words:
+        return False
+    if not names_harm:
         return False
     if any(r.rail in ("crisis_history", "crisis_denials") or about_someone_else(r.reason) for r in verdict.rails):
         return False
