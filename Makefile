@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-done
 
-.PHONY: setup index run test eval bench soak serve-replicas clean rails
+.PHONY: setup index run test eval bench soak serve-replicas clean rails generalisation
 
 setup: $(STAMP) ## Create .venv with torch (CPU build) first, then the project and its test tools.
 
@@ -34,6 +34,9 @@ eval: index ## Run every labelled case through the real pipeline; writes evals/r
 
 rails: setup ## Retrain the safety classifier (guardrails/classifier/) from ASSISTANT_TRAINING_DATA and the team's messages; prints the generalisation table.
 	$(BIN)/assistant rails
+
+generalisation: index ## The whole assistant on every labelled message, heads trained without its source (about 8 minutes); prints the table.
+	$(BIN)/assistant rails --pipeline
 
 bench: index ## Benchmarks; writes benchmarks/results.json, benchmarks/README.md and a plot.
 	$(BIN)/assistant bench

@@ -31,7 +31,10 @@ def _embedder(settings):
 @click.option("--data", "data", type=click.Path(dir_okay=False, path_type=Path), envvar="ASSISTANT_TRAINING_DATA",
               help="Public training set [env ASSISTANT_TRAINING_DATA, default ../shared/data/safety_train.jsonl].")
 @click.option("--report", is_flag=True, help="Only print the generalisation table of the shipped artifact.")
-def rails_command(data: Path | None, report: bool) -> None:
+@click.option("--pipeline", is_flag=True,
+              help="Only print the whole assistant's table: every message answered with heads trained without its source (minutes).")
+@click.option("--only", default="", metavar="NAMES", help="With --pipeline: only these plans (comma-separated: dev, a source key).")
+def rails_command(data: Path | None, report: bool, pipeline: bool, only: str) -> None:
     """Train the safety classifier and write guardrails/classifier/ (deterministic: same bytes twice)."""
     from ..evaluation.command import default_evals_dir
     from ..evaluation.generalisation import build_table, generalisation, held_out
@@ -53,6 +56,9 @@ def rails_command(data: Path | None, report: bool) -> None:
         training = TrainingData.load(training_paths(settings), evals_dir=default_evals_dir())
         click.echo(f"{len(training)} training messages; {training.dropped} dropped as near-copies of eval questions.")
         X = training.embed(embedder, cache_dir=settings.index_dir)
+        if pipeline:
+            _pipeline_table(settings, embedder, training, X, [n for n in only.split(",") if n])
+            return
         held = held_out(training, X, settings.index_dir)
         heads = fit(training, X, held)
         manifest = write_artifact(artifact_dir(settings), heads, training, model_sha256=embedder.model_sha256)
@@ -60,3 +66,14 @@ def rails_command(data: Path | None, report: bool) -> None:
         click.echo(build_table(training.labels, training.targets(), held, heads.thresholds, training.dropped).markdown())
     except AssistantError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _pipeline_table(settings, embedder, training, X, only: list[str]) -> None:
+    """``--pipeline``: the whole assistant over every labelled message, per source left out."""
+    from ..assistant import Assistant
+    from ..evaluation.pipeline import PipelineTable, run
+
+    assistant = Assistant.load(settings, embedder=embedder).warm()
+    progress = lambda name, n: click.echo(f"  {name}: {n} messages answered", err=True)  # noqa: E731
+    click.echo(PipelineTable.of(run(assistant, training, X, only=only, progress=progress)).markdown())
+
