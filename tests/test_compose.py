@@ -93,15 +93,20 @@ def test_a_list_is_quoted_with_its_lead_in_in_article_order() -> None:
 
     lines = body_text(draft.segments).splitlines()
     assert lines[0].startswith("Small steps are fine.") and "Try:" in lines[0]  # the lead-in opens the answer
-    assert [line.split(":")[0] for line in lines[1:]] == ["- A short text", "- A check-in", "- Writing"]  # article order
+    # the whole list, in article order, whatever the retrieval ranked first
+    assert [line.split(":")[0] for line in lines[1:]] == ["- A short text", "- A check-in", "- Writing", "- Professional help"]
     assert draft.lead == POLICY.answers.kinds["what_to_do"].lead
 
 
-def test_a_list_the_question_did_not_ask_for_by_kind_is_trimmed_to_its_best_items() -> None:
-    draft = compose("tell me about texting people", {"A check-in": 0.9, "A short text": 0.85, "Professional help": 0.2})
+def test_a_list_is_quoted_whole_and_its_weakest_items_leave_only_to_fit_the_budget() -> None:
+    scores = {"A check-in": 0.9, "A short text": 0.85, "Professional help": 0.2}
+    whole = body_text(compose("tell me about texting people", scores).segments)
+    assert all(item in whole for item in ("A short text", "A check-in", "Writing", "Professional help"))
 
-    body = body_text(draft.segments)
-    assert "Professional help" not in body and "A check-in" in body and "A short text" in body
+    # with room for a supporting line only without them, the items the retrieval ranks lowest make way
+    tight = compose("why am i so tired around people?", {"Tiredness": 0.9, "Pulling away is not selfish": 0.5}, max_words=42)
+    body = body_text(tight.segments)
+    assert "Tiredness" in body and "Pulling away is not selfish." in body and body.count("\n- ") == 2  # of 3
 
 
 def test_the_kind_asked_for_wins_over_a_closer_worded_block() -> None:
@@ -152,7 +157,7 @@ def test_a_short_paragraph_the_lead_is_true_of_completes_the_block_whole() -> No
     draft = compose("why am i so tired around people?", {"Tiredness": 0.9, "Self-doubt": 0.6, "Pulling away is not selfish": 0.5})
 
     body = body_text(draft.segments)
-    assert blocks_of(draft) == {2, 3} and body.endswith("Pulling away is not selfish. [4] It is a way of protecting yourself. [5]")
+    assert blocks_of(draft) == {2, 3} and body.endswith("Pulling away is not selfish. [5] It is a way of protecting yourself. [6]")
     assert draft.lead == POLICY.answers.kinds["cause"].lead
 
 

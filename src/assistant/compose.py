@@ -7,8 +7,8 @@
    follow-up) such a block stands at least at ``PREFER_FLOOR`` of the best. A block that wins for
    most questions (``answers.common``), or is of a kind that fits any question (``margin_kinds``:
    "If this feels familiar...", the closing notice), must beat the runner-up by a margin.
-3. Quote the best block as written: a list with its lead-in, trimmed to its best items; a short
-   paragraph whole. Then one more part from one other block: first the short paragraph the article
+3. Quote the best block as written: a list with its lead-in, whole (its weakest items leave only
+   to fit the word budget, or to make room for the supporting line); a short paragraph whole. Then one more part from one other block: first the short paragraph the article
    puts right after the block when it points back at it ("These reactions aren't failures—they're
    symptoms." after the reasons) and the ask's lead is true of it; a line the retrieval ranks near
    its best keeps its place over it only when the lead stays true or the line repeats the person's
@@ -54,7 +54,6 @@ HARD_MAX_WORDS = 120  # a whole list with its lead-in may use up to this; nothin
 PREFER_BOOST = 0.5  # a block of a kind that answers the ask: score x (1 + this)
 PREFER_FLOOR = 0.7  # ... and at least this share of the best block's score before the lift
 SECOND_UNIT = 0.0  # a block's score: its best unit plus this share of its second best
-ITEM_SHARE = 0.3  # a list item is kept when its score is at least this share of the block's best item
 MIN_ITEMS = 2
 SHORT_PARAGRAPH = 60  # words: a paragraph this short is quoted whole
 LEAD_IN_SHARE = 0.6  # another sentence of the lead-in paragraph is kept when it scores this share of the block's best
@@ -296,15 +295,13 @@ class BlockComposer:
         return any(opening.startswith(c) for c in self.common) or bool(block.kinds & set(kinds))
 
     def quote_block(self, block: Block, scores: dict[str, float], usable) -> list[Passage]:
-        """A list with its lead-in, trimmed to its best items; a short paragraph whole; else its best sentences."""
+        """A list with its lead-in, whole (its weakest items leave only to fit ``HARD_MAX_WORDS``, and in
+        ``choose`` to make room for a supporting line); a short paragraph whole; else its best sentences."""
         score = lambda u: scores.get(u.id, 0.0)  # noqa: E731
         items = [u for u in block.items if usable(u)]
         sentences = [u for u in block.sentences if usable(u)]
         if items:
-            best = max(score(u) for u in items)
-            keep = [u for u in items if best > 0 and score(u) >= ITEM_SHARE * best]
-            if len(keep) < MIN_ITEMS:
-                keep = sorted(items, key=lambda u: -score(u))[:MIN_ITEMS]
+            keep = list(items)  # the article's list whole: its weakest items leave only to fit the budget
             # the opening sentence goes with its items even when an earlier reply quoted it ("tell me
             # more" after part of a list): items alone would read as an orphan list
             lead_in = self._lead_in(block.sentences, sentences, scores, best=max(score(u) for u in block.units if usable(u)))

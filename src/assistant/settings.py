@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     )
     retrieval_mode: Literal["hybrid", "dense", "keyword"] = Field("hybrid", description="Which retrievers run.")
     top_k: int = Field(16, ge=1, le=50, description="Passages retrieved before composing (the composer ranks whole blocks by them).")
-    max_body_words: int = Field(90, ge=20, le=120, description="Upper bound on the words of article text in a reply.")
+    max_body_words: int = Field(110, ge=20, le=120, description="Upper bound on the words of article text in a reply.")
     max_input_chars: int = Field(2000, ge=100, description="Longer messages are not answered (crisis checks still read all of it).")
     chroma_timeout_s: float = Field(5.0, gt=0, description="Time allowed for one Chroma server call.")
     chroma_retries: int = Field(3, ge=0, le=10, description="Retries with backoff when the Chroma server is down.")
