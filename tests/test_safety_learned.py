@@ -302,6 +302,7 @@ def test_a_short_risky_message_the_article_does_not_answer_gets_the_crisis_reply
     # no word of death, harm, means or an ending: the tier came from a reading of harmless words
     assert draft(text="freeze my account for me").category != "crisis"
     assert draft(text="what can i use that won't leave scars").category == "crisis"  # a means question names harm
+    assert draft(text="i've made up my mind, i just wanted someone to know").category == "crisis"  # a decision
 
 
 def test_a_look_alike_of_risk_that_the_heads_place_elsewhere_is_declined_not_quoted_at(fake_bot):

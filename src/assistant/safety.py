@@ -200,9 +200,11 @@ class InputRails:
         return tier, hits
 
     def names_harm(self, text: str) -> bool:
-        """Does the message name death, harm, a means or an ending (``risk_words``), as written,
+        """Does the message name death, harm, a means or an ending (``risk_words``), or a time, a
+        decision, a means or a preparation (``crisis_escalators``: "writing my note now"), as written,
         corrected or undisguised ("su1c1de")?"""
-        return bool(self._patterns("risk_words", *self._read(text)))
+        texts = self._read(text)
+        return bool(self._patterns("risk_words", *texts) or self._patterns("crisis_escalators", *texts))
 
     def in_scope(self, sims: Similarities) -> bool | None:
         """The learned scope head's answer (None without a classifier): is the message about what

@@ -68,8 +68,9 @@ def risk_without_answer(verdict: Verdict, retrieval: Retrieval, t: Thresholds, n
     look-alikes ("what is an isopropanol overdose?") resemble the exemplars in wording alone; nor
     below the clear-risk head's floor, where hopelessness without a wish to die stays gentle; nor
     when it is close to a question a passage answers (``unanswered_risk_question_match``): the
-    article does answer it. Nor when the message names no death, harm, means or ending
-    (``names_harm``, the ``risk_words`` patterns): the tier then came from the learned heads' or the
+    article does answer it. Nor when the message names no death, harm, means or ending, and no
+    time, decision or preparation (``names_harm``: the ``risk_words`` and ``crisis_escalators``
+    patterns): the tier then came from the learned heads' or the
     exemplars' reading of harmless words ("freeze my account for me", "go forward to the next track"):
     it is answered or declined as other messages of possible risk are, under the gentle 988 line."""
     if verdict.risk != "possible" or retrieval.follow_up or len(verdict.text.split()) > t.unanswered_risk_max_words:
