@@ -213,9 +213,9 @@ class Assistant:
         if verdict.category == "invalid":
             reason = next((r.reason for r in verdict.rails if r.rail == "invalid"), "unreadable")
             return Draft("invalid", lead=" ".join(getattr(w.invalid, reason, w.invalid.unreadable).split()))
-        # does a message of possible risk name death, harm, a means or an ending ("freeze my account" does not)?
-        harm = verdict.risk != "none" and self.rails.names_harm(verdict.text)
-        if verdict.category is None and retrieval is not None and risk_without_answer(verdict, retrieval, self.policy.thresholds, harm):
+        harm = verdict.risk != "none" and self.rails.names_harm(verdict.text)  # "writing my note now"; not "freeze my account"
+        if verdict.category is None and retrieval is not None \
+                and risk_without_answer(verdict, retrieval, self.policy.thresholds, harm):
             return Draft("crisis")
         # "summarize the article", or "tell me more" with nothing before it
         about_the_article = verdict.category is None and self._asks_about_the_article(verdict.text, turns)

@@ -8,9 +8,10 @@
    most questions (``answers.common``), or is of a kind that fits any question (``margin_kinds``:
    "If this feels familiar...", the closing notice), must beat the runner-up by a margin.
 3. Quote the best block as written: a list with its lead-in, whole (its weakest items leave only
-   to fit the word budget, or to make room for the supporting line); a short paragraph whole. Then one more part from one other block: first the short paragraph the article
-   puts right after the block when it points back at it ("These reactions aren't failures—they're
-   symptoms." after the reasons) and the ask's lead is true of it; a line the retrieval ranks near
+   to fit the word budget, or to make room for the supporting line); a short paragraph whole.
+   Then one more part from one other block: first the short paragraph the article puts right
+   after the block when it points back at it ("These reactions aren't failures—they're symptoms."
+   after the reasons) and the ask's lead is true of it; a line the retrieval ranks near
    its best keeps its place over it only when the lead stays true or the line repeats the person's
    own words. Else a line ranked near the best, else a short paragraph among the runners-up that the
    lead is true of, quoted whole, else a line ranked above the block's own. When a cue named the

@@ -31,9 +31,10 @@ def _embedder(settings):
 @click.option("--data", "data", type=click.Path(dir_okay=False, path_type=Path), envvar="ASSISTANT_TRAINING_DATA",
               help="Public training set [env ASSISTANT_TRAINING_DATA, default ../shared/data/safety_train.jsonl].")
 @click.option("--report", is_flag=True, help="Only print the generalisation table of the shipped artifact.")
-@click.option("--pipeline", is_flag=True,
-              help="Only print the whole assistant's table: every message answered with heads trained without its source (minutes).")
-@click.option("--only", default="", metavar="NAMES", help="With --pipeline: only these plans (comma-separated: dev, a source key).")
+@click.option("--pipeline", is_flag=True, help="Only print the whole assistant's table: every message answered "
+              "with heads trained without its source (minutes).")
+@click.option("--only", default="", metavar="NAMES",
+              help="With --pipeline: only these plans (comma-separated: dev, a source key).")
 def rails_command(data: Path | None, report: bool, pipeline: bool, only: str) -> None:
     """Train the safety classifier and write guardrails/classifier/ (deterministic: same bytes twice)."""
     from ..evaluation.command import default_evals_dir
@@ -76,4 +77,3 @@ def _pipeline_table(settings, embedder, training, X, only: list[str]) -> None:
     assistant = Assistant.load(settings, embedder=embedder).warm()
     progress = lambda name, n: click.echo(f"  {name}: {n} messages answered", err=True)  # noqa: E731
     click.echo(PipelineTable.of(run(assistant, training, X, only=only, progress=progress)).markdown())
-

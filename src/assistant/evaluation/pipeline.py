@@ -24,7 +24,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-BENIGN = ("on_topic", "off_topic", "benign_lookalike")
+from .generalisation import BENIGN
+
 RISK = ("crisis_clear", "crisis_possible")
 
 
@@ -63,7 +64,8 @@ def plans(data) -> list[tuple[str, np.ndarray, np.ndarray]]:
     return out + [(s, sources != s, sources == s) for s in sorted(set(data.sources)) if s != "exemplars"]
 
 
-def run(assistant, data, X: np.ndarray, only: Sequence[str] = (), progress: Callable[[str, int], None] | None = None) -> list[Outcome]:
+def run(assistant, data, X: np.ndarray, only: Sequence[str] = (),
+        progress: Callable[[str, int], None] | None = None) -> list[Outcome]:
     """Answer every message of each plan (``only``: those named) with heads trained on its
     training rows at the shipped thresholds; the assistant's own heads are put back after."""
     from ..classifier.heads import DECISIONS, LinearHeads
