@@ -72,6 +72,8 @@ BROKEN = {
     "bad pattern regex": ("patterns", lambda d: d["crisis_clear"][0].update(pattern="[a-"), ["'crisis_clear.0'", "regex"]),
     "medical_information names no pattern": ("patterns", lambda d: d["medical_information"].append("brain_zapz"),
                                              ["'medical_information.", "brain_zapz"]),
+    "escalator_qualifiers names no escalator": ("patterns", lambda d: d["escalator_qualifiers"].append("time_son"),
+                                                ["'escalator_qualifiers.", "time_son"]),
     "intent with no answer lead": ("policy", _set("intents", "when", ["\\bwhen\\b"]), ["'intents.when'", "answer_lead"]),
     "someone_else pattern outside crisis_possible": ("patterns", lambda d: d["crisis_clear"].append({"id": "someone_else_plan",
                                                      "pattern": "his plan"}), ["'crisis_clear.", "someone_else_plan", "crisis_possible"]),

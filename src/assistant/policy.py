@@ -344,6 +344,8 @@ class PatternFile(_Strict):
     crisis_clear: list[Pattern]
     crisis_possible: list[Pattern]
     crisis_escalators: list[Pattern] = []  # with a possible-risk signal, one of these makes it clear risk
+    # ids of escalators that only qualify a signal (a time): an exemplar resemblance they escalate must hold without their words
+    escalator_qualifiers: list[Text] = []
     crisis_mentions: list[Pattern] = []  # words of risk talked about, not meant: an exemplar-only takeover becomes the gentle tier
     crisis_denials: list[Pattern] = []  # "i'm not suicidal": with no clear-risk pattern, never a takeover (the gentle tier)
     # words of death, harm, means or an ending: a message of possible risk the article does not answer
@@ -490,6 +492,11 @@ def load_policy(folder: Path) -> Policy:
     for i, pid in enumerate(patterns.medical_information):
         if pid not in medical_ids:
             raise ConfigError(f"{files['patterns']}: key 'medical_information.{i}': '{pid}' is not the id of a medical pattern.")
+    escalator_ids = {p.id for p in patterns.crisis_escalators}
+    for i, pid in enumerate(patterns.escalator_qualifiers):
+        if pid not in escalator_ids:
+            raise ConfigError(f"{files['patterns']}: key 'escalator_qualifiers.{i}': '{pid}' is not the id of a "
+                              "crisis_escalators pattern.")
     for group in PATTERN_GROUPS:
         for i, p in enumerate(getattr(patterns, group)):
             if p.id.startswith(SOMEONE_ELSE) and group != "crisis_possible":

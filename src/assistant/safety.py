@@ -271,12 +271,29 @@ class InputRails:
         if leaning and not patterned and self._medical_information(texts):
             leaning = None  # "should I try ketamine? I've failed 3 meds": the means named is the treatment asked about
         escalators = self._patterns("crisis_escalators", *texts) if (patterned or leaning) and not someone_else else []
+        if escalators and not patterned and self._qualifier_only(escalators, texts[-1]):
+            escalators = []  # "i bailed on my friends again tonight": near "... after tonight" through "tonight" only
         if escalators:
             reason = signals[0] if patterned else RailHit("crisis_possible", f"exemplar:{leaning[1]}", round(leaning[0], 4))
             return "clear", [reason, RailHit("crisis_clear", f"escalated:{escalators[0].reason}", 1.0)]
         if not signals:
             return "none", []
         return "possible", signals[:3]
+
+    def _qualifier_only(self, escalators: Sequence[RailHit], norm: str) -> bool:
+        """Did only qualifiers (``escalator_qualifiers``: a time) escalate an exemplar resemblance
+        that does not hold without their words (``norm``: the message read, typos corrected)? A
+        time qualifies a risk signal but is none itself."""
+        qualifiers = set(self.policy.patterns.escalator_qualifiers)
+        if not all(h.reason.removeprefix("pattern:") in qualifiers for h in escalators):
+            return False
+        rest = norm
+        for pid, rx in self.policy.compiled["crisis_escalators"]:
+            rest = rx.sub(" ", rest) if pid in qualifiers else rest
+        if not rest.strip():
+            return True
+        sims, _ = self._similarities(clean(" ".join(rest.split())))
+        return not sims.best(("crisis_clear", "crisis_possible"), (*BENIGN, "medical"), self.t.crisis_escalate_similarity, -0.02)
 
     def history_risk(self, history: Sequence[Turn]) -> RiskTier:
         """The highest tier among the person's earlier messages (the last ten)."""
