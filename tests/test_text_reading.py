@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.text import clean, deobfuscate, normalize, split_sentences
+from assistant.text import clean, deobfuscate, join_split_words, normalize, split_sentences
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -97,6 +97,21 @@ def test_any_input_is_read_without_error_and_normalizing_twice_changes_nothing(t
     assert normalize(normalize(text)) == normalize(text)
 
 
+HARM = {"suicide", "overdose", "anymore"}.__contains__
+
+
+@pytest.mark.parametrize("written, read", [
+    ("thinking about sui cide", "thinking about suicide"),
+    ("sui.cide is on my mind", "suicide is on my mind"),
+    ("took an over-dose", "took an overdose"),
+    ("suicide is on my mind", "suicide is on my mind"),  # already whole: never joined with the next word
+    ("i don't want to talk any more", "i don't want to talk any more"),  # two known words stay two
+    ("see you at the over lap", "see you at the over lap"),  # not a word of harm
+])
+def test_a_word_of_harm_broken_once_is_read_whole(written, read):
+    assert join_split_words(written, HARM, known={"any", "more", "over", "the", "at", "you", "see"}) == read
+
+
 # -- the rails read what deobfuscate reads --------------------------------------------------
 
 
@@ -106,6 +121,8 @@ def test_any_input_is_read_without_error_and_normalizing_twice_changes_nothing(t
     "i wanna d1e",
     "k.i.l.l m.y.s.e.l.f",
     "i want to ki\u200bll my\u200dself",
+    "i'm going to commit sui cide",  # a word broken once
+    "i will commit sui.cide this week",
 ])
 def test_a_disguised_crisis_message_gets_the_crisis_reply(fake_bot, message):
     reply = fake_bot.ask(message)

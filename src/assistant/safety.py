@@ -39,7 +39,7 @@ from .embeddings import Embedder
 from .language import ENGLISH_FUNCTION_WORDS, other_language, plainly_english
 from .policy import EXEMPLAR_LABELS, Policy, about_someone_else
 from .similarity import ExemplarIndex, Similarities, windows
-from .text import Speller, clean, deobfuscate, normalize, words
+from .text import Speller, clean, deobfuscate, join_split_words, normalize, words
 from .types import RailHit, RiskTier, Turn, Verdict
 
 MEMO_SIZE = 1024  # readings and pattern results of recent texts (a reply needs about ten)
@@ -109,7 +109,13 @@ class InputRails:
         return Speller(self.english | vocab, vocab)
 
     def _corrected(self, text: str) -> str:
-        return self._remember(("correct", text), lambda: self.speller.correct(text))
+        """Typos corrected, and a word of harm broken to slip past a filter read whole ("sui cide")."""
+        return self._remember(("correct", text), lambda: self.speller.correct(
+            join_split_words(text, self._harm_word, self.speller.known)))
+
+    def _harm_word(self, word: str) -> bool:
+        """A known word (English or the exemplars') of death, harm, a means or an ending (``risk_words``)."""
+        return word in self.speller.known and any(rx.fullmatch(word) for _, rx in self.policy.compiled["risk_words"])
 
     def _read(self, text: str) -> tuple[str, str]:
         """The message as written (normalized) and with its typos corrected (normalized)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Callable, Container
 
 # Characters a person cannot see: format characters (category Cf: zero-width, bidi controls, tags,
 # soft hyphen...), the combining grapheme joiner, variation selectors, the Mongolian vowel separator
@@ -153,6 +154,31 @@ def _undisguise(text: str) -> str:
     text = _LEET_CANDIDATE.sub(lambda m: _MIXED_TOKEN.sub(lambda t: _unleet(t.group(0)), m.group(0)), text)
     text = _LONG_RUN.sub(_shorten_runs, text)
     return _SPACE.sub(" ", text).strip()
+
+
+_WORD_RUNS = re.compile(r"([A-Za-z]+)")
+_SPLITTER = re.compile(r"[ .\-*_]{1,2}")
+MIN_JOINED = 4
+
+
+def join_split_words(text: str, wanted: Callable[[str], bool], known: Container[str] = frozenset()) -> str:
+    """"sui cide", "sui.cide", "over-dose" -> "suicide", "overdose": two runs of letters split by a
+    space, dot, dash, asterisk or underscore are read as one word when the joined word is one
+    ``wanted`` names (the rails: a known word of death or harm) and neither part is, nor are both
+    ``known`` words ("any more" stays two words). A word split letter by letter ("s u i c i d e")
+    is ``deobfuscate``'s; this is for one broken once to slip past a filter."""
+    parts = _WORD_RUNS.split(text)  # odd positions: runs of letters; even: what lies between them
+    i = 1
+    while i + 2 < len(parts):
+        first, between, second = parts[i], parts[i + 1], parts[i + 2]
+        joined = (first + second).lower()
+        if len(first) >= 2 and len(second) >= 2 and len(joined) >= MIN_JOINED and _SPLITTER.fullmatch(between) \
+                and wanted(joined) and not wanted(first.lower()) and not wanted(second.lower()) \
+                and not (first.lower() in known and second.lower() in known):
+            parts[i:i + 3] = [first + second]
+            continue
+        i += 2
+    return "".join(parts)
 
 
 def split_sentences(text: str) -> list[str]:
