@@ -705,3 +705,27 @@ def test_a_block_that_points_back_comes_after_the_block_it_points_at_when_nothin
 
     _, quoted = answer_from(units, kinds, {"s3": 1.0, "s1": 0.3, "s2": 0.2}, "what does low mood do to friendships", 60)
     assert quoted == [units[0].text, units[1].text, units[2].text, units[3].text]  # the article's passage, in order
+
+
+TRIMMED = [
+    (1, "sentence", "Pulling away has reasons."),
+    (1, "sentence", "Common ones:"),
+    (1, "item", "Fear: They might leave if they knew."),
+    (1, "item", "Exhaustion: Company takes energy you do not have."),
+    (1, "item", "Shame: You feel you drag people down."),
+    (2, "sentence", "These reactions are not failures, they are symptoms."),
+    (3, "sentence", "Low mood drains the energy that every conversation with a friend takes."),
+]
+TRIMMED_KINDS = {SOURCE: (("Pulling away has reasons", ("reasons",)), ("These reactions", ("reassurance",)),
+                          ("Low mood drains", ("symptoms",)))}
+
+
+def test_a_list_is_not_cut_for_a_line_from_elsewhere_when_its_own_next_words_fit_whole() -> None:
+    # the symptom line ranks near the best but fits only with an item cut: the list stays whole, with
+    # the paragraph that points back at it, and "tell me more" is left no stray item to repeat the lead-in for
+    units = [Unit(f"t{i}", SOURCE, text, text, section, i, kind) for i, (section, kind, text) in enumerate(TRIMMED)]
+    scores = {u.id: s for start, s in {"Exhaustion": 1.0, "Low mood drains": 0.95, "Fear": 0.7, "Shame": 0.5}.items()
+              for u in units if u.text.startswith(start)}
+    draft, quoted = answer_from(units, TRIMMED_KINDS, scores, "why do i keep cancelling on my sister", max_words=38)
+
+    assert quoted == [u.text for u in units[:6]]  # the list whole, then "These reactions..."

@@ -8,7 +8,8 @@
    most questions (``answers.common``), or is of a kind that fits any question (``margin_kinds``:
    "If this feels familiar...", the closing notice), must beat the runner-up by a margin.
 3. Quote the best block as written: a list with its lead-in, whole (its weakest items leave only
-   to fit the word budget, or to make room for the supporting line); a short paragraph whole.
+   to fit the word budget, or to make room for a supporting line from elsewhere when the
+   article's own next words would not fit whole instead); a short paragraph whole.
    Then one more part from one other block: first the short paragraph the article puts right
    after the block when it points back at it ("These reactions aren't failures—they're symptoms."
    after the reasons) and the ask's lead is true of it; a line the retrieval ranks near
@@ -195,6 +196,9 @@ class BlockComposer:
                 earlier.remove(min((p for p in earlier if p.kind == "item"), key=lambda p: p.score))
             if _words(earlier + chosen) <= self.max_words:
                 return earlier + chosen, []
+        if extra and companion and extra != companion and _words(chosen + extra) > self.max_words \
+                and _words(chosen + companion) <= self.max_words and not self.echoes(said_now, extra):
+            extra = companion  # the list whole with the article's own next words, not trimmed for a line from elsewhere
         while extra and _words(chosen + extra) > self.max_words and sum(p.kind == "item" for p in chosen) > MIN_ITEMS:
             chosen.remove(min((p for p in chosen if p.kind == "item"), key=lambda p: p.score))  # room for the better line
         return (chosen, extra) if _words(chosen + extra) <= self.max_words else (chosen, [])
