@@ -729,3 +729,25 @@ def test_a_list_is_not_cut_for_a_line_from_elsewhere_when_its_own_next_words_fit
     draft, quoted = answer_from(units, TRIMMED_KINDS, scores, "why do i keep cancelling on my sister", max_words=38)
 
     assert quoted == [u.text for u in units[:6]]  # the list whole, then "These reactions..."
+
+
+CARRIED = [
+    (1, "sentence", "Pulling away has reasons."),
+    (1, "sentence", "Common ones:"),
+    (1, "item", "Fear: They might leave if they knew."),
+    (1, "item", "Guilt: You feel you drag people down."),
+    (2, "sentence", "Reaching out can feel frightening."),
+    (2, "sentence", "But with support, healing is within reach."),
+    (2, "sentence", "Some people start with a short text."),
+]
+CARRIED_KINDS = {SOURCE: (("Pulling away has reasons", ("reasons",)), ("Reaching out", ("hope",)))}
+
+
+def test_a_supporting_line_is_quoted_with_the_sentence_that_finishes_its_point() -> None:
+    units = [Unit(f"c{i}", SOURCE, text, text, section, i, kind) for i, (section, kind, text) in enumerate(CARRIED)]
+    scores = {u.id: s for start, s in {"Guilt": 1.0, "Reaching out": 0.95, "Fear": 0.7}.items()
+              for u in units if u.text.startswith(start)}
+    _, quoted = answer_from(units, CARRIED_KINDS, scores, "why do i feel guilty when people reach out")
+
+    assert quoted[-2:] == ["Reaching out can feel frightening.", "But with support, healing is within reach."]
+    assert "Some people start with a short text." not in quoted  # only what finishes the point, not the paragraph

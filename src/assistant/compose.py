@@ -19,7 +19,8 @@
    ask, only a line its lead is still true of, unless the line repeats the person's own words
    (compared by stem: "failing" and "failed"); in a follow-up, only one its lead is true of.
    A sentence that leans on the one before it ("It means you're hurting.", ``answers.leans_back``;
-   "Recognizing them is...", ``answers.leans_back_second``) is quoted with it; with no supporting
+   "Recognizing them is...", ``answers.leans_back_second``) is quoted with it, and a supporting
+   line with what finishes its point ("But with the right support...", ``answers.carries_on``); with no supporting
    line, a block that opens by pointing back ("This is not a character flaw.") comes after the block
    it points at, and one that names what it points at ("These symptoms make it...",
    ``answers.names_back``) does so in place of a supporting line that does not echo the person.
@@ -79,6 +80,7 @@ class BlockComposer:
         self.common = {normalize(c) for c in policy.answers.common}
         self.leans_back = {normalize(w) for w in policy.answers.leans_back}
         self.leans_back_second = {normalize(w) for w in policy.answers.leans_back_second}
+        self.carries_on = {normalize(w) for w in policy.answers.carries_on}
         self.names_back = {normalize(w) for w in policy.answers.names_back}
         # does a line repeat the person's own words (then it may stand where it would change the lead)
         self.echoes = Echo(self.units)
@@ -365,9 +367,11 @@ class BlockComposer:
             if not (near_best or fills_in):
                 return []
             before = self.antecedents(unit, other)  # "It means you're hurting." goes with what "it" is
-            if not all(usable(u) for u in before):
+            after = self.continuation(unit, other)  # "Reaching out may feel terrifying." goes on: "But with the right support..."
+            if not all(usable(u) for u in before + after):
                 return []
-            return [passage_of(u, scores.get(u.id, 0.0)) for u in before] + [p]
+            return [passage_of(u, scores.get(u.id, 0.0)) for u in before] + [p] \
+                + [passage_of(u, scores.get(u.id, 0.0)) for u in after]
         return []
 
     def leans_on_before(self, text: str) -> bool:
@@ -391,6 +395,19 @@ class BlockComposer:
             unit = next((u for u in block.sentences[-1:] if opens_list(u)), None)  # "These options include:"
             return [passage_of(u, 0.0) for u in [*self.antecedents(unit, block), unit]] + [passage] if unit else []
         return [passage_of(u, 0.0) for u in self.antecedents(unit, block)] + [passage] if unit is not None else [passage]
+
+    def continuation(self, unit: Unit, block: Block) -> list[Unit]:
+        """The sentences after ``unit`` in its paragraph that finish its point (``answers.carries_on``),
+        in order: a supporting line is quoted with them ("Reaching out may feel terrifying." alone
+        stops short of "But with the right support, healing is not only possible—it's within reach.")."""
+        if unit.kind == "item":
+            return []
+        needed: list[Unit] = []
+        for s in (s for s in block.sentences if s.position > unit.position):
+            if _opening_word(s) not in self.carries_on:
+                break
+            needed.append(s)
+        return needed
 
     def antecedents(self, unit: Unit, block: Block) -> list[Unit]:
         """The sentences before ``unit`` in its paragraph that it leans on, nearest last: while a

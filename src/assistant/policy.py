@@ -152,6 +152,7 @@ class Answers(_Strict):
     # hurting."): it is only quoted together with that sentence
     leans_back: list[str] = []
     leans_back_second: list[str] = []
+    carries_on: list[str] = []  # a sentence opening with one of these finishes the point of the one before it
     names_back: list[str] = []
     # when the ask's own lead is not true of the answer (or no cue named the ask): the lead of the
     # kind of ask the quoted block answers, by the block's kind, in this order
