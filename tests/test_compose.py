@@ -751,3 +751,13 @@ def test_a_supporting_line_is_quoted_with_the_sentence_that_finishes_its_point()
 
     assert quoted[-2:] == ["Reaching out can feel frightening.", "But with support, healing is within reach."]
     assert "Some people start with a short text." not in quoted  # only what finishes the point, not the paragraph
+
+
+def test_the_medical_reply_quotes_a_sentence_with_what_finishes_its_point() -> None:
+    units = [Unit(f"c{i}", SOURCE, text, text, section, i, kind) for i, (section, kind, text) in enumerate(CARRIED)]
+    composer = BlockComposer(POLICY, lambda: units, CARRIED_KINDS, 90)
+    found = found_in(units, {units[4].id: 0.9}, "should i see a therapist")
+
+    quoted = body_text(compose_medical(found, POLICY, 90, composer.with_antecedents).segments)
+
+    assert "Reaching out can feel frightening. [1] But with support, healing is within reach. [2]" in quoted

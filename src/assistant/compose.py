@@ -384,9 +384,10 @@ class BlockComposer:
     def with_antecedents(self, passage: Passage) -> list[Passage]:
         """For the medical reply's excerpt: the passage with the sentences before it in its paragraph
         that it leans on (``antecedents``), in article order; a list item that is only a phrase, with
-        the sentence that opens its list. A paragraph's opening sentence that points back at the block
-        before it ("These reactions aren't failures...") is quoted alone, as here. A framing line that fits any
-        question ("If this feels familiar, you're not alone."; ``answers.no_support_kinds``) is no excerpt: none."""
+        the sentence that opens its list; a sentence with what finishes its point (``continuation``).
+        A paragraph's opening sentence that points back at the block before it ("These reactions
+        aren't failures...") is quoted alone, as here. A framing line that fits any question ("If
+        this feels familiar, you're not alone."; ``answers.no_support_kinds``) is no excerpt: none."""
         block = self.blocks.get((passage.source, passage.section))
         if block is not None and self._is_common(block, as_support=True):
             return []
@@ -394,7 +395,10 @@ class BlockComposer:
         if unit is not None and not stands_alone(unit):
             unit = next((u for u in block.sentences[-1:] if opens_list(u)), None)  # "These options include:"
             return [passage_of(u, 0.0) for u in [*self.antecedents(unit, block), unit]] + [passage] if unit else []
-        return [passage_of(u, 0.0) for u in self.antecedents(unit, block)] + [passage] if unit is not None else [passage]
+        if unit is None:
+            return [passage]
+        return [passage_of(u, 0.0) for u in self.antecedents(unit, block)] + [passage] \
+            + [passage_of(u, 0.0) for u in self.continuation(unit, block)]  # "Reaching out may feel terrifying. But ..."
 
     def continuation(self, unit: Unit, block: Block) -> list[Unit]:
         """The sentences after ``unit`` in its paragraph that finish its point (``answers.carries_on``),
