@@ -328,6 +328,8 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("is it ok to take a break from people when depressed", "normal"),
     ("is it bad that i feel relieved when plans get cancelled", "normal"),
     ("will this ever get better", "hope"),
+    ("what is depression", "symptoms"),  # what it is and does, not the treatment list that names it most often
+    ("what does depression feel like", "symptoms"),
     ("honestly nothing can fix this", "hope"),  # hopelessness is answered with the article's hope
     ("everything feels pointless", "hope"),
     ("what's the point of reaching out if nobody cares", "hope"),  # answered with the article's hope, not a collage
