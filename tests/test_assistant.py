@@ -159,3 +159,12 @@ def test_ingest_embeds_with_the_given_embedder_unless_it_is_the_onnx_export(fake
     assert ingest_embedder(fake_bot.settings, "model", fake) is fake
     assert isinstance(ingest_embedder(fake_bot.settings, "model", onnx), Reference)
 
+
+
+def test_a_composer_with_only_the_protocols_methods_answers_tell_me_more(wired):
+    bot, _, composer = wired()
+
+    reply = bot.ask("tell me more")
+
+    assert reply.error is None and reply.category == "answered"
+    assert composer.calls

@@ -229,7 +229,7 @@ class Assistant:
     def _asks_about_the_article(self, text: str, turns: Sequence[Turn] = ()) -> bool:
         """"summarize the article", or "tell me more" with nothing before it (``answers.more_alone``)."""
         kind = read_ask(text, self.policy).kind
-        if kind == "more" and self.composer.nothing_to_go_on(turns):
+        if kind == "more" and getattr(self.composer, "nothing_to_go_on", lambda _: False)(turns):  # optional (protocols.py)
             kind = self.policy.answers.more_alone
         return self.policy.answers.kind(kind).about_the_article
 

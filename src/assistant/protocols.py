@@ -96,7 +96,9 @@ class Composer(Protocol):
     def with_antecedents(self, passage: Passage) -> list[Passage]:
         """The passage with the sentences it leans on ("It means you're hurting." needs the one before
         it), in article order; the medical reply's excerpt quotes what this gives. A composer that
-        knows no article structure returns ``[passage]``."""
+        knows no article structure returns ``[passage]``. It may also offer ``nothing_to_go_on(turns)``:
+        True when "tell me more" has no earlier reply from the article to go on (then it is read as
+        ``answers.more_alone``); without it, "tell me more" is answered as any other question."""
         ...
 
 
