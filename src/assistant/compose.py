@@ -20,8 +20,8 @@
    (compared by stem: "failing" and "failed"); in a follow-up, only one its lead is true of.
    A sentence that leans on the one before it ("It means you're hurting.", ``answers.leans_back``;
    "Recognizing them is...", ``answers.leans_back_second``) is quoted with it, and a supporting
-   line with what finishes its point ("But with the right support...", ``answers.carries_on``); with no supporting
-   line, a block that opens by pointing back ("This is not a character flaw.") comes after the block
+   line with what finishes its point ("But with the right support...", ``answers.carries_on``);
+   with no supporting line, a block that opens by pointing back ("This is not a character flaw.") comes after the block
    it points at, and one that names what it points at ("These symptoms make it...",
    ``answers.names_back``) does so in place of a supporting line that does not echo the person.
 4. Lead: the ask's lead when its ``true_of`` covers every quoted block, else the lead of what the

@@ -270,7 +270,7 @@ class InputRails:
         # A weaker resemblance still counts when the message names a time, decision, means or preparation.
         # An exemplar resemblance alone needs crisis_escalate_similarity to be escalated ("long week,
         # a bath ready, treating myself tonight" is near "suicidal tonight" in wording only).
-        leaning = sims.best(risky, (*BENIGN, "medical"), t.crisis_escalate_similarity, -0.02)
+        leaning = self._leaning(sims)
         # Worry about someone else (patterns named someone_else_*) is never escalated: the time or
         # means in such a message is about the other person, and the reply already gives 988.
         patterned = any(h.reason.startswith("pattern:") and not about_someone_else(h.reason) for h in signals)
@@ -295,11 +295,14 @@ class InputRails:
             return False
         rest = norm
         for pid, rx in self.policy.compiled["crisis_escalators"]:
-            rest = rx.sub(" ", rest) if pid in qualifiers else rest
-        if not rest.strip():
-            return True
-        sims, _ = self._similarities(clean(" ".join(rest.split())))
-        return not sims.best(("crisis_clear", "crisis_possible"), (*BENIGN, "medical"), self.t.crisis_escalate_similarity, -0.02)
+            if pid in qualifiers:
+                rest = rx.sub(" ", rest)
+        return not rest.strip() or not self._leaning(self._similarities(clean(" ".join(rest.split())))[0])
+
+    def _leaning(self, sims: Similarities) -> tuple[float, str] | None:
+        """A resemblance to the crisis exemplars strong enough for a time, decision, means or
+        preparation to escalate (``crisis_escalate_similarity``, over the benign and medical ones)."""
+        return sims.best(("crisis_clear", "crisis_possible"), (*BENIGN, "medical"), self.t.crisis_escalate_similarity, -0.02)
 
     def history_risk(self, history: Sequence[Turn]) -> RiskTier:
         """The highest tier among the person's earlier messages (the last ten)."""

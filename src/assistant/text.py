@@ -162,11 +162,11 @@ MIN_JOINED = 4
 
 
 def join_split_words(text: str, wanted: Callable[[str], bool], known: Container[str] = frozenset()) -> str:
-    """"sui cide", "sui.cide", "over-dose" -> "suicide", "overdose": two runs of letters split by a
-    space, dot, dash, asterisk or underscore are read as one word when the joined word is one
-    ``wanted`` names (the rails: a known word of death or harm) and neither part is, nor are both
-    ``known`` words ("any more" stays two words). A word split letter by letter ("s u i c i d e")
-    is ``deobfuscate``'s; this is for one broken once to slip past a filter."""
+    """"sui cide", "sui.cide" -> "suicide": two runs of letters split by a space, dot, dash,
+    asterisk or underscore are read as one word when the joined word is one ``wanted`` names (the
+    rails: a known word of death or harm) and neither part is, nor are both ``known`` words ("any
+    more" stays two words). A word split letter by letter ("s u i c i d e") is ``deobfuscate``'s;
+    this is for one broken once to slip past a filter."""
     parts = _WORD_RUNS.split(text)  # odd positions: runs of letters; even: what lies between them
     i = 1
     while i + 2 < len(parts):
