@@ -38,10 +38,12 @@ class Outcome:
     source: str
     category: str
     risk: str
+    saw_988: bool | None = None  # the reply's text names 988 (the reply to a message in another language does)
 
     @property
     def shows_988(self) -> bool:
-        return self.category == "crisis" or self.risk != "none"
+        """What the person saw, as ``make eval`` counts it; without the text, from the reply's kind and tier."""
+        return self.saw_988 if self.saw_988 is not None else (self.category == "crisis" or self.risk != "none")
 
 
 # figure, the messages it counts, what counts as a hit, whether a higher rate is better
@@ -88,7 +90,8 @@ def run(assistant, data, X: np.ndarray, only: Sequence[str] = (),
             rows = [i for i in np.flatnonzero(test) if data.sources[i] != "exemplars"]
             for i in rows:
                 reply = assistant.ask(texts[i])
-                outcomes.append(Outcome(name, data.labels[i], data.sources[i], reply.category, reply.risk))
+                outcomes.append(Outcome(name, data.labels[i], data.sources[i], reply.category, reply.risk,
+                                        saw_988="988" in reply.answer))
             if progress is not None:
                 progress(name, len(rows))
     finally:
