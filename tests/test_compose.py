@@ -42,7 +42,19 @@ ARTICLE = [
 KINDS = {SOURCE: (("Withdrawing from people", ("context",)), ("Low mood changes", ("symptoms",)),
                   ("Pulling away is not selfish", ("reassurance",)), ("Change comes slowly", ("steps",)),
                   ("There is a way through", ("hope",)))}
-UNITS = [Unit(f"u{i}", SOURCE, text, text, section, i, kind) for i, (section, kind, text) in enumerate(ARTICLE)]
+
+
+def article(rows: list[tuple[int, str, str]], prefix: str) -> list[Unit]:
+    """A made-up article from (block, kind, text) rows; unit ids are ``prefix`` and the position."""
+    return [Unit(f"{prefix}{i}", SOURCE, text, text, section, i, kind) for i, (section, kind, text) in enumerate(rows)]
+
+
+def scored(units: list[Unit], by_start: dict[str, float]) -> dict[str, float]:
+    """Retrieval scores keyed by unit id, given by the opening words of each scored unit."""
+    return {u.id: score for start, score in by_start.items() for u in units if u.text.startswith(start)}
+
+
+UNITS = article(ARTICLE, "u")
 BY_TEXT = {u.text: u for u in UNITS}
 
 
@@ -595,17 +607,11 @@ FOLLOWED = [
 ]
 FOLLOWED_KINDS = {SOURCE: (("Pulling away has reasons", ("reasons",)), ("These reactions", ("reassurance",)),
                            ("Help comes", ("treatment",)))}
-FOLLOWED_UNITS = [Unit(f"f{i}", SOURCE, text, text, section, i, kind) for i, (section, kind, text) in enumerate(FOLLOWED)]
+FOLLOWED_UNITS = article(FOLLOWED, "f")
 
 
 def compose_followed(message: str, scores: dict[str, float]):
-    passages = []
-    for start, score in scores.items():
-        u = next(u for u in FOLLOWED_UNITS if u.text.startswith(start))
-        passages.append(Passage(u.id, SOURCE, u.text, score, u.section, u.position, u.kind))
-    passages.sort(key=lambda p: -p.score)
-    composer = BlockComposer(POLICY, lambda: FOLLOWED_UNITS, FOLLOWED_KINDS, 90)
-    return composer.answer(Verdict(None, text=message), Retrieval(tuple(passages), message, 0.8, confidence=0.8))
+    return answer_from(FOLLOWED_UNITS, FOLLOWED_KINDS, scored(FOLLOWED_UNITS, scores), message)[0]
 
 
 def test_the_paragraph_that_points_back_at_the_block_goes_with_it_over_a_stray_line_of_another_kind() -> None:
@@ -725,10 +731,9 @@ TRIMMED_KINDS = {SOURCE: (("Pulling away has reasons", ("reasons",)), ("These re
 def test_a_list_is_not_cut_for_a_line_from_elsewhere_when_its_own_next_words_fit_whole() -> None:
     # the symptom line ranks near the best but fits only with an item cut: the list stays whole, with
     # the paragraph that points back at it, and "tell me more" is left no stray item to repeat the lead-in for
-    units = [Unit(f"t{i}", SOURCE, text, text, section, i, kind) for i, (section, kind, text) in enumerate(TRIMMED)]
-    scores = {u.id: s for start, s in {"Exhaustion": 1.0, "Low mood drains": 0.95, "Fear": 0.7, "Shame": 0.5}.items()
-              for u in units if u.text.startswith(start)}
-    draft, quoted = answer_from(units, TRIMMED_KINDS, scores, "why do i keep cancelling on my sister", max_words=38)
+    units = article(TRIMMED, "t")
+    scores = scored(units, {"Exhaustion": 1.0, "Low mood drains": 0.95, "Fear": 0.7, "Shame": 0.5})
+    _, quoted = answer_from(units, TRIMMED_KINDS, scores, "why do i keep cancelling on my sister", max_words=38)
 
     assert quoted == [u.text for u in units[:6]]  # the list whole, then "These reactions..."
 
@@ -746,9 +751,8 @@ CARRIED_KINDS = {SOURCE: (("Pulling away has reasons", ("reasons",)), ("Reaching
 
 
 def test_a_supporting_line_is_quoted_with_the_sentence_that_finishes_its_point() -> None:
-    units = [Unit(f"c{i}", SOURCE, text, text, section, i, kind) for i, (section, kind, text) in enumerate(CARRIED)]
-    scores = {u.id: s for start, s in {"Guilt": 1.0, "Reaching out": 0.95, "Fear": 0.7}.items()
-              for u in units if u.text.startswith(start)}
+    units = article(CARRIED, "c")
+    scores = scored(units, {"Guilt": 1.0, "Reaching out": 0.95, "Fear": 0.7})
     _, quoted = answer_from(units, CARRIED_KINDS, scores, "why do i feel guilty when people reach out")
 
     assert quoted[-2:] == ["Reaching out can feel frightening.", "But with support, healing is within reach."]
@@ -756,7 +760,7 @@ def test_a_supporting_line_is_quoted_with_the_sentence_that_finishes_its_point()
 
 
 def test_the_medical_reply_quotes_a_sentence_with_what_finishes_its_point() -> None:
-    units = [Unit(f"c{i}", SOURCE, text, text, section, i, kind) for i, (section, kind, text) in enumerate(CARRIED)]
+    units = article(CARRIED, "c")
     composer = BlockComposer(POLICY, lambda: units, CARRIED_KINDS, 90)
     found = found_in(units, {units[4].id: 0.9}, "should i see a therapist")
 

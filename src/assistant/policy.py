@@ -489,15 +489,13 @@ def load_policy(folder: Path) -> Policy:
                 compiled[group].append((p.id, compile_pattern(p.pattern, patterns.medication_names)))
             except re.error as exc:
                 raise ConfigError(f"{files['patterns']}: key '{group}.{i}' ({p.id}): bad regex: {exc}") from None
-    medical_ids = {p.id for p in patterns.medical}
-    for i, pid in enumerate(patterns.medical_information):
-        if pid not in medical_ids:
-            raise ConfigError(f"{files['patterns']}: key 'medical_information.{i}': '{pid}' is not the id of a medical pattern.")
-    escalator_ids = {p.id for p in patterns.crisis_escalators}
-    for i, pid in enumerate(patterns.escalator_qualifiers):
-        if pid not in escalator_ids:
-            raise ConfigError(f"{files['patterns']}: key 'escalator_qualifiers.{i}': '{pid}' is not the id of a "
-                              "crisis_escalators pattern.")
+    # lists of pattern ids must name patterns of their group
+    for key, group, what in (("medical_information", "medical", "a medical pattern"),
+                             ("escalator_qualifiers", "crisis_escalators", "a crisis_escalators pattern")):
+        ids = {p.id for p in getattr(patterns, group)}
+        for i, pid in enumerate(getattr(patterns, key)):
+            if pid not in ids:
+                raise ConfigError(f"{files['patterns']}: key '{key}.{i}': '{pid}' is not the id of {what}.")
     for group in PATTERN_GROUPS:
         for i, p in enumerate(getattr(patterns, group)):
             if p.id.startswith(SOMEONE_ELSE) and group != "crisis_possible":
