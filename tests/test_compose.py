@@ -412,6 +412,11 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("i need some advice, i keep ghosting everyone", "what_to_do"),
     ("my friends keep inviting me out and i keep saying no, how do i start saying yes again?", "what_to_do"),
     ("why does my husband ignore me", "cause"),  # a cue named the ask: why, answered with the reasons
+    # "help me" asks what to do only when the person asks it, not when others try to help
+    ("why do i feel guilty when people try to help me", "cause"),
+    ("why do i push them away when they help me", "cause"),
+    ("please help me i keep ignoring everyone", "what_to_do"),
+    ("i haven't left my room in days and my mom keeps knocking. i don't know what to say to her", "what_to_do"),
     # asks about the article itself
     ("what is this article about", "overview"),
     ("can you summarize it", "overview"),
