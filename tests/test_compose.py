@@ -417,6 +417,9 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("why do i push them away when they help me", "cause"),
     ("please help me i keep ignoring everyone", "what_to_do"),
     ("i haven't left my room in days and my mom keeps knocking. i don't know what to say to her", "what_to_do"),
+    # whether a small step helps asks what to do, even after a story that names a therapist
+    ("my therapist suggested i text one person a day. it feels pointless. does that kind of thing actually help?", "what_to_do"),
+    ("does journaling actually help", "what_to_do"),
     # asks about the article itself
     ("what is this article about", "overview"),
     ("can you summarize it", "overview"),
