@@ -420,6 +420,8 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     # whether a small step helps asks what to do, even after a story that names a therapist
     ("my therapist suggested i text one person a day. it feels pointless. does that kind of thing actually help?", "what_to_do"),
     ("does journaling actually help", "what_to_do"),
+    # what someone did not know how to say is what happened, not a request for steps
+    ("my friend asked why i never told her. i thought she'd think less of me. i didn't know how to say it.", "cause"),
     # asks about the article itself
     ("what is this article about", "overview"),
     ("can you summarize it", "overview"),
