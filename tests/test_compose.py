@@ -420,6 +420,8 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     # whether a small step helps asks what to do, even after a story that names a therapist
     ("my therapist suggested i text one person a day. it feels pointless. does that kind of thing actually help?", "what_to_do"),
     ("does journaling actually help", "what_to_do"),
+    ("is it okay to just text a heart emoji", "what_to_do"),  # whether a small step will do, not whether one is a failing
+    ("is it okay that i avoid everyone", "normal"),
     # what someone did not know how to say is what happened, not a request for steps
     ("my friend asked why i never told her. i thought she'd think less of me. i didn't know how to say it.", "cause"),
     # asks about the article itself
