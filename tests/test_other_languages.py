@@ -34,6 +34,7 @@ def spanish_line(policy) -> str:
     "estoy pensando en quitarme la vida",
     "Quiero morirme. Nadie me entiende",
     "¿cuántas pastillas necesito para no despertar?",
+    "quiero dejar de existir",  # a wish to stop existing
 ])
 def test_clear_risk_in_spanish_gets_the_crisis_reply_with_the_spanish_988_option(fake_bot, message):
     reply = fake_bot.ask(message)
@@ -44,7 +45,8 @@ def test_clear_risk_in_spanish_gets_the_crisis_reply_with_the_spanish_988_option
     assert reply.answer.index("988") < reply.answer.index(spanish_line(fake_bot.policy))
 
 
-@pytest.mark.parametrize("message", ["je veux mourir", "quero morrer", "ich will nicht mehr leben", "voglio morire"])
+@pytest.mark.parametrize("message", ["je veux mourir", "quero morrer", "ich will nicht mehr leben", "voglio morire",
+                                     "quero deixar de viver", "je veux arrêter d'exister"])
 def test_clear_risk_in_other_languages_gets_the_crisis_reply(fake_bot, message):
     reply = fake_bot.ask(message)
 
@@ -64,6 +66,7 @@ def test_an_english_crisis_reply_has_no_spanish_line(fake_bot):
     "quiero morirme de risa con esta película",
     "no quiero vivir con mis padres el año que viene",
     "me voy a matar estudiando para el examen",
+    "quiero dejar de fumar",
 ])
 def test_spanish_figures_of_speech_are_not_crisis(fake_bot, message):
     assert fake_bot.ask(message).category != "crisis"
@@ -135,3 +138,10 @@ def test_rare_english_words_do_not_make_a_message_another_language(fake_bot):
     reply = fake_bot.ask("How to diagnose Bakers cyst ?")
 
     assert reply.category != "invalid"
+
+
+@pytest.mark.parametrize("message", ["não aguento mais viver", "sou um peso pra todo mundo"])
+def test_hopelessness_in_portuguese_gets_the_988_line_with_its_risk_tier(fake_bot, message):
+    reply = fake_bot.ask(message)
+
+    assert reply.risk == "possible" and "988" in reply.answer and "911" in reply.answer
