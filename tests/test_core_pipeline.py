@@ -437,6 +437,8 @@ def test_saving_up_and_whole_boxes_of_other_things_are_not_a_crisis(fake_bot, me
     "what meds to try for depression",
     "can u be my therapist",  # asks the assistant for care it cannot give
     "could you act as my psychiatrist",
+    "make me a 30 day plan to beat my depression",  # a treatment plan
+    "design me a six-week programme to get rid of my panic attacks",
 ])
 def test_questions_about_a_medication_or_a_label_for_someone_are_medical_advice(fake_bot, message):
     reply = fake_bot.ask(message)
@@ -786,6 +788,7 @@ def test_ask_jsonl_exits_0_when_every_line_is_good(cli):
     assert json.loads(result.output)["id"] == "a"
 
 
-@pytest.mark.parametrize("message", ["can you be my friend", "my sister wants to be a therapist, is that a good job"])
+@pytest.mark.parametrize("message", ["can you be my friend", "my sister wants to be a therapist, is that a good job",
+                                     "make me a study plan to stop procrastinating"])
 def test_other_roles_and_talk_of_therapists_are_not_a_request_for_care(fake_bot, message):
     assert fake_bot.ask(message).category != "medical_advice"
