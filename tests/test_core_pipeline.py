@@ -792,3 +792,11 @@ def test_ask_jsonl_exits_0_when_every_line_is_good(cli):
                                      "make me a study plan to stop procrastinating"])
 def test_other_roles_and_talk_of_therapists_are_not_a_request_for_care(fake_bot, message):
     assert fake_bot.ask(message).category != "medical_advice"
+
+
+@pytest.mark.parametrize("message", ["what is the suicide hotline number", "what's the number for the crisis line",
+                                     "is there a helpline i can text"])
+def test_asking_for_a_crisis_line_gets_988_and_911(fake_bot, message):
+    reply = fake_bot.ask(message)
+
+    assert reply.risk in ("possible", "clear") and "988" in reply.answer and "911" in reply.answer
