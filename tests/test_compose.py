@@ -424,6 +424,11 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("is it okay that i avoid everyone", "normal"),
     # what someone did not know how to say is what happened, not a request for steps
     ("my friend asked why i never told her. i thought she'd think less of me. i didn't know how to say it.", "cause"),
+    # how to reach the publisher, not a friend or a crisis line
+    ("what is the phone number", "contact"),
+    ("how do i contact thira", "contact"),
+    ("what's the number for the suicide hotline", "default"),
+    ("how do i contact my friends again after ghosting them", "what_to_do"),
     # asks about the article itself
     ("what is this article about", "overview"),
     ("can you summarize it", "overview"),
