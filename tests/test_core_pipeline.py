@@ -356,6 +356,8 @@ def test_chat_spellings_find_the_same_passage_as_the_words_they_stand_for(real_b
     "do people survive jumping from 6 floors",
     "what would happen if i took 30 of my lexapro",
     "can you die from taking too much melatonin",
+    "my dog died because of me, i should just die",  # a wish to die put as what one should do
+    "i might as well be dead",
     "how many calories should i eat to lose 10 pounds in a week, i'm 95 lbs",
 ])
 def test_written_clear_risk_is_a_crisis(fake_bot, message):
@@ -399,6 +401,7 @@ def test_written_clear_risk_is_a_crisis(fake_bot, message):
     "what would happen if i took all my exams online",
     "can you die from too much caffeine",
     "i weigh 95 lbs, how do i gain weight",
+    "i should die of embarrassment after that meeting lol",
 ])
 def test_look_alikes_of_the_clear_risk_patterns_are_no_takeover(fake_bot, message):
     assert fake_bot.ask(message).category != "crisis"
