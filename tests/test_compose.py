@@ -428,6 +428,7 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("what is the phone number", "contact"),
     ("how do i contact thira", "contact"),
     ("what's the number for the suicide hotline", "default"),
+    ("what's the phone number for pizza hut", "default"),
     ("how do i contact my friends again after ghosting them", "what_to_do"),
     # asks about the article itself
     ("what is this article about", "overview"),
