@@ -426,7 +426,7 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("my friend asked why i never told her. i thought she'd think less of me. i didn't know how to say it.", "cause"),
     # how to reach the publisher, not a friend or a crisis line
     ("what is the phone number", "contact"),
-    ("how do i contact thira", "contact"),
+    ("can i reach thira by phone", "contact"),
     ("what's the number for the suicide hotline", "default"),
     ("what's the phone number for pizza hut", "default"),
     ("how do i contact my friends again after ghosting them", "what_to_do"),

@@ -805,7 +805,7 @@ def test_asking_for_a_crisis_line_gets_988_and_911(fake_bot, message):
     assert reply.risk in ("possible", "clear") and "988" in reply.answer and "911" in reply.answer
 
 
-@pytest.mark.parametrize("message", ["what is the phone number", "how do i contact thira"])
+@pytest.mark.parametrize("message", ["what is the phone number", "can i reach thira by phone"])
 def test_asking_how_to_reach_the_publisher_quotes_the_notice_that_gives_its_number(fake_bot, message):
     reply = fake_bot.ask(message)
 
