@@ -517,7 +517,7 @@ def test_a_question_in_other_words_than_the_articles_is_answered_when_the_scope_
 
 
 @pytest.mark.parametrize("message", ["is depression hereditary", "does yoga help with depression", "how do i stop a panic attack",
-                                     "is it bad to drink to feel better"])
+                                     "is it bad to drink to feel better", "what helps when there is no feeling in your feet"])
 def test_a_short_health_question_the_article_does_not_cover_gets_no_article_quotes(real_bot, message):
     reply = real_bot.ask(message)
 
@@ -527,6 +527,8 @@ def test_a_short_health_question_the_article_does_not_cover_gets_no_article_quot
 def test_health_words_beside_what_the_article_covers_or_beside_risk_still_get_the_article(real_bot):
     answered = real_bot.ask("i stopped going to the gym and now i avoid my friends, why")
     assert answered.category == "answered" and answered.sources
+    # numbness of feeling is the article's own word ("Emotional numbness"), not a body symptom
+    assert real_bot.ask("why do i feel so numb").sources
     # risk keeps its gentle line above the article, whatever the topic
     assert real_bot.ask("i can't sleep and nothing is ever going to change").risk != "none"
 
