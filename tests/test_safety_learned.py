@@ -113,6 +113,21 @@ def test_a_confident_scope_head_carries_a_weakly_matched_question_in(fake_bot):
     assert _draft(fake_bot, unsure, under, question_match=0.99).category == "out_of_scope"
 
 
+def test_a_close_question_match_with_an_on_topic_vote_is_answered_under_the_relevance_floor(fake_bot):
+    # a parent's post in words of its own: the scope head is unsure, the on-topic exemplars outvote the off-topic ones
+    from dataclasses import replace
+
+    from assistant.types import Verdict
+
+    t = fake_bot.policy.thresholds
+    under = t.out_of_scope_relevance - 0.01
+    voted = Verdict(None, text=QUESTION, topic_margin=t.question_match_topic, in_scope=False, scope_score=0.4)
+    assert _draft(fake_bot, voted, under, question_match=t.out_of_scope_question_match).category == "answered"
+    assert _draft(fake_bot, voted, under, question_match=t.out_of_scope_question_match - 0.01).category == "out_of_scope"
+    leaning = replace(voted, topic_margin=t.question_match_topic - 0.01)
+    assert _draft(fake_bot, leaning, under, question_match=0.99).category == "out_of_scope"
+
+
 def test_a_scope_head_far_below_its_bar_holds_back_a_weak_exemplar_vote(fake_bot):
     from assistant.types import Verdict
 

@@ -213,6 +213,7 @@ class Thresholds(_Strict):
     strong_topic: float = Field(ge=-1, le=1)
     out_of_scope_relevance: float = Field(ge=-1, le=1)
     out_of_scope_question_match: float = Field(default=1.0, ge=-1, le=1)  # with the scope head at its bar: in, under the above
+    question_match_topic: float = Field(default=1.0, ge=-1, le=1)  # ... or with the topic vote at this: in, under the above
     uncovered_health_max_words: int = Field(default=0, ge=0)  # a question this short about an uncovered health topic: out of scope
     scope_head_floor: float = Field(default=0.0, ge=0, le=1)
     health_outside_medical_floor: float = Field(default=1.0, ge=0, le=1)  # medical head here + scope head under its bar: out

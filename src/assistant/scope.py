@@ -29,9 +29,12 @@ def in_scope(verdict: Verdict, retrieval: Retrieval, t: Thresholds) -> bool:
     article cosine, the vote of on-topic versus off-topic exemplars and, when a classifier is
     wired, the learned scope head, which can carry a message in or hold a weak vote back (with
     a close match to a question a passage answers, even under ``out_of_scope_relevance``)."""
-    # Far from every sentence of the article: out, unless the learned scope head says it is about
-    # the article and it is close to a question a passage answers (a parent's question in other words).
-    asked_before = verdict.in_scope is True and retrieval.confidence >= t.out_of_scope_question_match
+    # Far from every sentence of the article: out, unless it is close to a question a passage answers
+    # (a parent's question in other words) and the learned scope head says it is about the article, or
+    # the topic vote does with the head not far below its bar.
+    head_doubts = verdict.scope_score is not None and verdict.scope_score < t.scope_head_floor
+    asked_before = retrieval.confidence >= t.out_of_scope_question_match and (
+        verdict.in_scope is True or (verdict.topic_margin >= t.question_match_topic and not head_doubts))
     if retrieval.relevance < t.out_of_scope_relevance and not asked_before:
         return False
     # A health question the article does not cover, as both learned heads read it: the medical head
@@ -44,11 +47,11 @@ def in_scope(verdict: Verdict, retrieval: Retrieval, t: Thresholds) -> bool:
     # else and not about risk ("what is an isopropanol overdose?", "show me the date"), a
     # resemblance to the crisis exemplars in wording alone does not carry it in.
     at_risk = verdict.risk != "none" and verdict.risk_head is not False
-    if retrieval.follow_up or verdict.in_scope or at_risk:
+    if retrieval.follow_up or verdict.in_scope or at_risk or asked_before:
         return True
     if retrieval.relevance >= t.in_scope_relevance and verdict.topic_margin > t.in_scope_topic_floor:
         return True
-    if verdict.scope_score is not None and verdict.scope_score < t.scope_head_floor:
+    if head_doubts:
         return False
     if verdict.topic_margin >= t.strong_topic:
         return True
