@@ -430,6 +430,18 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("what's the number for the suicide hotline", "default"),
     ("what's the phone number for pizza hut", "default"),
     ("how do i contact my friends again after ghosting them", "what_to_do"),
+    # a story told about someone close ("he", "she" more often than "i") that asks what to do: how to help them
+    ("my brother is 19 and he hardly leaves the house anymore. he skips every family dinner and he says he's fine. how can we help",
+     "help_someone"),
+    ("my dad lost his job in spring. since then he sits in the garage most evenings and he snaps when we ask. what should we do",
+     "help_someone"),
+    ("my roommate thinks i hate her because she never sees me. she keeps knocking. what should i do", "what_to_do"),
+    ("my girlfriend says i'm distant. i know i am. i never text back. what do i do", "what_to_do"),
+    # a question in quotation marks is someone else's: the person's ask is what they say around it
+    ("today she texted 'did i do something wrong?' and i just stared at it. i want to reply but i don't know how to say it",
+     "what_to_do"),
+    ("my sister keeps asking “is it something i said?”. i don't know what to tell her", "what_to_do"),
+    ("he said 'what's wrong with you?' and i walked out. is it normal to shut down like that?", "normal"),
     # asks about the article itself
     ("what is this article about", "overview"),
     ("can you summarize it", "overview"),

@@ -5,7 +5,7 @@ no kind of its own, "where do I even start?", is refined by what the rest is abo
 no question is read by its closing sentences, and a story (three sentences or more) that asks
 nothing the cues recognise is the policy's ``unstated`` kind (it wants to understand what it tells).
 A message that says someone close is the one withdrawing ("my husband shuts me out since he got
-depressed") asks how to help them when no cue named its ask or its ask is one of
+depressed"), or tells their story ("he" and "she" more often than "I"), asks how to help them when no cue named its ask or its ask is one of
 ``answers.someone_else_refines``; so does a follow-up that leans on such a message.
 
 Example::
@@ -26,6 +26,9 @@ from .text import normalize
 STORY_SENTENCES = 3  # a message of this many sentences or more tells a story
 _QUESTION = re.compile(r"[^.!?]*\?+")
 _CHAT_SENTENCE = re.compile(r"(?<=[.!?])\s+")  # people type "i isolate. what does that mean", no capital after the stop
+# A question in quotation marks, opening after a space, colon, comma or bracket ("it's" and "don't" inside stay):
+# "…?", “…?”, '…?' and ‘…?’
+_QUOTED_QUESTION = re.compile(r"""(?:(?<=[\s:,(])|^)(?:"[^"\n]*?\?+"|“[^”\n]*?\?+”|‘(?:[^’\n]|’(?=\w))*?\?+’|'(?:[^'\n]|'(?=\w))*?\?+'(?!\w))""")
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,12 @@ class Ask:
     prefer: tuple[str, ...] = ()  # block kinds that answer it, when not the policy's for ``kind`` ("more": the earlier ask's)
     lift: frozenset[tuple[str, int]] = frozenset()  # blocks lifted as preferred ("more": where the last reply leaves off)
     stated: bool = False  # a cue in the message named the kind (not the default, nor a story's unstated ask)
+
+
+def _unquote_questions(message: str) -> str:
+    """The message with the question marks of quoted speech dropped: in "she texted 'did I do something
+    wrong?' and I froze" the question is hers, not the person's, and the sentence goes on past it."""
+    return _QUOTED_QUESTION.sub(lambda m: m.group(0).replace("?", ""), message)
 
 
 def _last_questions(message: str) -> list[str]:
@@ -51,6 +60,7 @@ def read_ask(message: str, policy: Policy, context: str = "") -> Ask:
     follow-up leans on (the conversation's earlier messages): who they are about carries over
     ("so what do i do?" after "my boyfriend has depression and he stopped texting me")."""
     cues = policy.answer_cues
+    message = _unquote_questions(message)
     questions = _last_questions(message)
     sentences = [s.strip() for s in _CHAT_SENTENCE.split(message) if s.strip()]
     story = not questions and len(sentences) >= STORY_SENTENCES
@@ -63,11 +73,26 @@ def read_ask(message: str, policy: Policy, context: str = "") -> Ask:
     ask = next((Ask(kind, text, stated=True) for text in questions + sentences[-2:][::-1] + ([] if story else [message])
                 for kind, patterns in cues.items() if any(p.search(normalize(text)) for p in patterns)),
                Ask(policy.answers.unstated if story else "default", message))
-    if (ask.kind in policy.answers.someone_else_refines or not ask.stated) \
-            and any(p.search(normalize(text)) for text in (message, context) if text for p in policy.someone_else_cues):
+    refines = ask.kind in policy.answers.someone_else_refines
+    if (refines or not ask.stated) and any(_about_someone_else(normalize(text), policy, story=refines and ask.stated)
+                                           for text in (message, context) if text):
         # "my best friend is depressed and ignores me, what do i do": how to help them, not steps for oneself
         return Ask(policy.answers.someone_else_kind, ask.text, stated=True)
     return ask
+
+
+def _about_someone_else(text: str, policy: Policy, story: bool) -> bool:
+    """Does the message say someone close is the one withdrawing, in so many words (``someone_else``)
+    or, when it asks what to do (``story``), by telling their story: it names them and says "he" or
+    "she" more often than "I"? (A story with no ask of its own may be the writer's: "my fiancé keeps
+    asking what he did wrong. he didn't do anything. I'm just low and pulling away".)"""
+    if any(p.search(text) for p in policy.someone_else_cues):
+        return True
+    rule = policy.third_person_story
+    if rule is None or not story:
+        return False
+    close, theirs, mine = rule
+    return bool(close.search(text)) and len(theirs.findall(text)) > len(mine.findall(text))
 
 
 def question_before(turns: Sequence[Turn], policy: Policy) -> str:

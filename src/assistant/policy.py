@@ -166,6 +166,12 @@ class Answers(_Strict):
     someone_else: list[Text] = []
     someone_else_refines: list[str] = []
     someone_else_kind: str = "default"
+    # ... and so does a story about someone close (``someone_close`` names them) told in the third person:
+    # more ``their_subject`` than ``my_subject`` matches ("My son ... he has basically lived in his room.
+    # He doesn't want to go anywhere"); empty: off
+    someone_close: str = ""
+    their_subject: str = ""
+    my_subject: str = ""
     # "tell me more" with nothing before it to say more about: read as this kind (what the article is about)
     more_alone: str = "default"
 
@@ -421,6 +427,14 @@ class Policy:
     @cached_property
     def someone_else_cues(self) -> list[re.Pattern[str]]:
         return [re.compile(p, re.IGNORECASE) for p in self.file.answers.someone_else]
+
+    @cached_property
+    def third_person_story(self) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]] | None:
+        """(someone close, their subject, my subject), or None when the policy leaves the rule off."""
+        a = self.file.answers
+        if not (a.someone_close and a.their_subject and a.my_subject):
+            return None
+        return tuple(re.compile(p, re.IGNORECASE) for p in (a.someone_close, a.their_subject, a.my_subject))  # type: ignore[return-value]
 
     @property
     def answers(self) -> "Answers":
