@@ -278,6 +278,18 @@ def test_thanks_is_still_small_talk(real_bot, message):
     assert real_bot.ask(message).category == "small_talk"
 
 
+@pytest.mark.parametrize("message", ["hey! why do i keep pushing everyone away", "hello, what does the article say about shame"])
+def test_a_greeting_followed_by_a_question_is_answered_not_greeted(real_bot, message):
+    reply = real_bot.ask(message)
+
+    assert reply.category == "answered" and reply.sources
+
+
+@pytest.mark.parametrize("message", ["hi there", "hey how are you", "hello, how was your weekend", "hi! what can you do"])
+def test_a_greeting_alone_or_with_a_question_about_the_assistant_is_still_small_talk(real_bot, message):
+    assert real_bot.ask(message).category == "small_talk"
+
+
 def test_a_follow_up_about_someone_close_is_answered_for_helping_them(real_bot):
     first = "my boyfriend has depression and he stopped texting me"
     history = [{"role": "user", "content": first}, {"role": "assistant", "content": real_bot.ask(first).answer}]

@@ -400,17 +400,19 @@ class InputRails:
         for pid, rx in self.policy.compiled["small_talk"]:
             if rx.search(bare) or rx.search(norm) or (typed and rx.search(typed)):
                 return RailHit("small_talk", f"pattern:{pid}", 1.0)
-        score, _, ex = sims["small_talk"]
-        others = max(sims[l][0] for l in EXEMPLAR_LABELS if l != "small_talk")
-        if len(bare.split()) <= self.t.small_talk_max_words and score >= self.t.small_talk_similarity and score >= others + self.t.margin:
-            return RailHit("small_talk", f"exemplar:{ex}", round(score, 4))
-        # A greeting, thanks, goodbye or "are you a bot" with little else in it ("lol that killed me, thanks").
         kind = self.small_talk_kind(norm)
         rest = [w for w in words(bare) if w not in _FUNCTION_WORDS and w not in _CHAT_WORDS and not _cue_word(w)]
+        # "ok but where do I even start?" is a question that opens with an acknowledgement, "hi why do i push
+        # people away" one that opens with a greeting; "is journaling actually helpful" asks about something,
+        # it thanks no one. ("hi how are you" asks nothing of its own: no word is left once the greeting is.)
+        asks = kind in ("default", "thanks", "greeting") and rest and _QUESTION.search(norm)
+        score, _, ex = sims["small_talk"]
+        others = max(sims[l][0] for l in EXEMPLAR_LABELS if l != "small_talk")
+        if len(bare.split()) <= self.t.small_talk_max_words and score >= self.t.small_talk_similarity \
+                and score >= others + self.t.margin and not asks:
+            return RailHit("small_talk", f"exemplar:{ex}", round(score, 4))
+        # A greeting, thanks, goodbye or "are you a bot" with little else in it ("lol that killed me, thanks").
         top = max(EXEMPLAR_LABELS, key=lambda l: sims[l][0])
-        # "ok but where do I even start?" is a question that opens with an acknowledgement; "is journaling
-        # actually helpful" asks about something, it thanks no one.
-        asks = kind in ("default", "thanks") and rest and _QUESTION.search(norm)
         if (kind != "default" or _SMALL_TALK_KIND[-1][1].search(norm)) and not asks:
             if len(rest) <= 3 or (top in ("small_talk", "benign_lookalike") and len(bare.split()) <= 2 * self.t.small_talk_max_words):
                 return RailHit("small_talk", f"cue:{kind}", round(score, 4))
