@@ -5,8 +5,9 @@ no kind of its own, "where do I even start?", is refined by what the rest is abo
 no question is read by its closing sentences, and a story (three sentences or more) that asks
 nothing the cues recognise is the policy's ``unstated`` kind (it wants to understand what it tells).
 A message that says someone close is the one withdrawing ("my husband shuts me out since he got
-depressed"), or tells their story ("he" and "she" more often than "I"), asks how to help them when no cue named its ask or its ask is one of
-``answers.someone_else_refines``; so does a follow-up that leans on such a message.
+depressed"), asks how to help them when no cue named its ask or its ask is one of
+``answers.someone_else_refines``, and so does one that asks what to do and tells their story ("he" and
+"she" more often than "I"); so does a follow-up that leans on such a message.
 
 Example::
 
@@ -28,7 +29,8 @@ _QUESTION = re.compile(r"[^.!?]*\?+")
 _CHAT_SENTENCE = re.compile(r"(?<=[.!?])\s+")  # people type "i isolate. what does that mean", no capital after the stop
 # A question in quotation marks, opening after a space, colon, comma or bracket ("it's" and "don't" inside stay):
 # "…?", “…?”, '…?' and ‘…?’
-_QUOTED_QUESTION = re.compile(r"""(?:(?<=[\s:,(])|^)(?:"[^"\n]*?\?+"|“[^”\n]*?\?+”|‘(?:[^’\n]|’(?=\w))*?\?+’|'(?:[^'\n]|'(?=\w))*?\?+'(?!\w))""")
+_QUOTED_QUESTION = re.compile(r"""(?:(?<=[\s:,(])|^)(?:"[^"\n]*?\?+"|“[^”\n]*?\?+”"""
+                              r"""|‘(?:[^’\n]|’(?=\w))*?\?+’|'(?:[^'\n]|'(?=\w))*?\?+'(?!\w))""")
 
 
 @dataclass(frozen=True)

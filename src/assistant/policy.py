@@ -434,7 +434,8 @@ class Policy:
         a = self.file.answers
         if not (a.someone_close and a.their_subject and a.my_subject):
             return None
-        return tuple(re.compile(p, re.IGNORECASE) for p in (a.someone_close, a.their_subject, a.my_subject))  # type: ignore[return-value]
+        close, theirs, mine = (re.compile(p, re.IGNORECASE) for p in (a.someone_close, a.their_subject, a.my_subject))
+        return close, theirs, mine
 
     @property
     def answers(self) -> "Answers":
