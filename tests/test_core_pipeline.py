@@ -285,6 +285,12 @@ def test_a_greeting_followed_by_a_question_is_answered_not_greeted(real_bot, mes
     assert reply.category == "answered" and reply.sources
 
 
+def test_a_greeting_followed_by_an_off_topic_question_in_chat_spelling_is_declined_not_greeted(real_bot):
+    reply = real_bot.ask("hey whats the capital of peru")
+
+    assert reply.category == "out_of_scope" and "+1 844 547 1077" in reply.answer
+
+
 @pytest.mark.parametrize("message", ["hi there", "hey how are you", "hello, how was your weekend", "hi! what can you do"])
 def test_a_greeting_alone_or_with_a_question_about_the_assistant_is_still_small_talk(real_bot, message):
     assert real_bot.ask(message).category == "small_talk"
