@@ -202,12 +202,12 @@ class Assistant:
         if verdict.category == "crisis":
             return Draft("crisis")
         if verdict.category == "medical_advice":
-            # Article lines go under the medical reply only when the question is within the
-            # article's scope: a fever or a rash is never "answered" with lines about depression.
-            # Nor is one on a health topic the article does not cover ("does vitamin d help with mood").
+            # Article lines go under the medical reply only when the question is within the article's scope: a fever,
+            # a rash or a health topic it does not cover ("does vitamin d help with mood") never gets its lines.
             uncovered = retrieval is not None and uncovered_health(verdict, retrieval, self.policy, self.retriever.vocabulary)
             shared = None if verdict.in_scope is False or uncovered else retrieval
-            return compose_medical(shared, self.policy, self.settings.max_body_words, self.composer.with_antecedents)
+            return compose_medical(shared, self.policy, self.settings.max_body_words, self.composer.with_antecedents,
+                                   urgent=self.rails.medical_emergency(verdict.text))
         if verdict.category == "small_talk":
             return Draft("small_talk", lead=getattr(w.small_talk, self.rails.small_talk_kind(normalize(verdict.text))))
         if verdict.category == "invalid":

@@ -61,9 +61,12 @@ def _overlap(a: str, b: str) -> float:
 
 
 def compose_medical(retrieval: Retrieval | None, policy: Policy, max_words: int,
-                    with_antecedents: Callable[[Passage], list[Passage]] | None = None) -> Draft:
-    """Decline the advice kindly, then share the most relevant article lines if there are any."""
+                    with_antecedents: Callable[[Passage], list[Passage]] | None = None, *, urgent: bool = False) -> Draft:
+    """Decline the advice kindly, then share the most relevant article lines if there are any;
+    ``urgent`` (a symptom that may be an emergency now): the policy's 911 line comes first."""
     lead = " ".join(policy.wording.medical_advice.split())
+    if urgent and policy.wording.medical_emergency:
+        lead = " ".join(policy.wording.medical_emergency.split()) + "\n\n" + lead
     if retrieval is None or retrieval.relevance < policy.thresholds.in_scope_relevance:
         return Draft("medical_advice", lead=lead)
     chosen = select(retrieval.passages, min(max_words, 60), max_units=2, with_antecedents=with_antecedents)

@@ -193,6 +193,7 @@ class Wording(_Strict):
     weak_evidence: Text
     medical_advice: Text
     medical_advice_share: Text
+    medical_emergency: str = ""  # opens the medical reply when a medical_emergency pattern matches; empty: never
     out_of_scope: Text
     small_talk: SmallTalk
     invalid: Invalid
@@ -321,7 +322,7 @@ def about_someone_else(reason: str) -> bool:
     """Is a rail hit's reason a pattern about another person's safety ("pattern:someone_else_...")?"""
     return reason.startswith(f"pattern:{SOMEONE_ELSE}")
 PATTERN_GROUPS = ("crisis_clear", "crisis_possible", "crisis_escalators", "crisis_mentions", "crisis_denials", "medical",
-                  "medication_request", "about_the_article", "uncovered_health", "article_topic", "small_talk",
+                  "medication_request", "about_the_article", "uncovered_health", "article_topic", "medical_emergency", "small_talk",
                   "rule_bending", "output_block", "risk_words")
 EXEMPLAR_LABELS = ("crisis_clear", "crisis_possible", "medical", "small_talk", "on_topic", "off_topic", "benign_lookalike")
 
@@ -372,6 +373,9 @@ class PatternFile(_Strict):
     # what it does cover: a short question with the first and none of the second is not answered with quotes
     uncovered_health: list[Pattern] = []
     article_topic: list[Pattern] = []
+    # a body symptom that may be an emergency now ("my arm has been numb since this morning, is it a stroke"):
+    # the medical reply opens with wording.medical_emergency (911)
+    medical_emergency: list[Pattern] = []
     small_talk: list[Pattern]
     rule_bending: list[Pattern]
     output_block: list[Pattern]
@@ -446,6 +450,7 @@ class Policy:
         """Every sentence the policy itself may put in a reply (for the groundedness check)."""
         w = self.wording
         texts = [w.automated_notice, w.weak_evidence, w.medical_advice, w.medical_advice_share, w.out_of_scope,
+                 *([w.medical_emergency] if w.medical_emergency else []),
                  w.error, w.unavailable, *(k.lead for k in self.file.answers.kinds.values()), *w.small_talk.model_dump().values(),
                  *w.invalid.model_dump().values(), *self.suggestions]
         return tuple(" ".join(t.split()) for t in texts)

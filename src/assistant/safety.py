@@ -206,6 +206,10 @@ class InputRails:
             return "none", []
         return tier, hits
 
+    def medical_emergency(self, text: str) -> bool:
+        """Does the message describe a body symptom that may be an emergency now (``medical_emergency``)?"""
+        return bool(self._patterns("medical_emergency", *self._read(text)))
+
     def names_harm(self, text: str) -> bool:
         """Does the message name death, harm, a means or an ending (``risk_words``), or a time, a
         decision, a means or a preparation (``crisis_escalators``: "writing my note now"), as written,
