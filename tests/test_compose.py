@@ -431,8 +431,8 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("what's the phone number for pizza hut", "default"),
     ("how do i contact my friends again after ghosting them", "what_to_do"),
     # a story told about someone close ("he", "she" more often than "i") that asks what to do: how to help them
-    ("my brother is 19 and he hardly leaves the house anymore. he skips every family dinner and he says he's fine. how can we help",
-     "help_someone"),
+    ("my brother is 19 and he hardly leaves the house anymore. he skips every family dinner and he says he's fine. "
+     "how can we help", "help_someone"),
     ("my dad lost his job in spring. since then he sits in the garage most evenings and he snaps when we ask. what should we do",
      "help_someone"),
     ("my roommate thinks i hate her because she never sees me. she keeps knocking. what should i do", "what_to_do"),

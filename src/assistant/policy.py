@@ -139,6 +139,23 @@ class AnswerKind(_Strict):
     about_the_article: bool = False
 
 
+class ThirdPersonStory(_Strict):
+    """A message that names someone close (``close``) and matches ``theirs`` ("he", "she") more often than ``mine`` ("I")."""
+
+    close: Text
+    theirs: Text
+    mine: Text
+
+    @field_validator("close", "theirs", "mine")
+    @classmethod
+    def _compiles(cls, v: str) -> str:
+        try:
+            re.compile(v, re.IGNORECASE)
+        except re.error as exc:
+            raise ValueError(f"bad regex: {exc}") from None
+        return v
+
+
 class Answers(_Strict):
     """How an answer is composed (guardrails/policy.yaml, ``answers``); ``kinds`` in matching order."""
 
@@ -166,12 +183,9 @@ class Answers(_Strict):
     someone_else: list[Text] = []
     someone_else_refines: list[str] = []
     someone_else_kind: str = "default"
-    # ... and so does a story about someone close (``someone_close`` names them) told in the third person:
-    # more ``their_subject`` than ``my_subject`` matches ("My son ... he has basically lived in his room.
-    # He doesn't want to go anywhere"); empty: off
-    someone_close: str = ""
-    their_subject: str = ""
-    my_subject: str = ""
+    # ... and so does one that asks what to do and tells the story of someone close in the third person
+    # ("My son ... he has basically lived in his room. He doesn't want to go anywhere"); absent: off
+    third_person_story: ThirdPersonStory | None = None
     # "tell me more" with nothing before it to say more about: read as this kind (what the article is about)
     more_alone: str = "default"
 
@@ -322,8 +336,8 @@ def about_someone_else(reason: str) -> bool:
     """Is a rail hit's reason a pattern about another person's safety ("pattern:someone_else_...")?"""
     return reason.startswith(f"pattern:{SOMEONE_ELSE}")
 PATTERN_GROUPS = ("crisis_clear", "crisis_possible", "crisis_escalators", "crisis_mentions", "crisis_denials", "medical",
-                  "medication_request", "about_the_article", "uncovered_health", "article_topic", "medical_emergency", "small_talk",
-                  "rule_bending", "output_block", "risk_words")
+                  "medication_request", "about_the_article", "uncovered_health", "article_topic", "medical_emergency",
+                  "small_talk", "rule_bending", "output_block", "risk_words")
 EXEMPLAR_LABELS = ("crisis_clear", "crisis_possible", "medical", "small_talk", "on_topic", "off_topic", "benign_lookalike")
 
 
@@ -435,11 +449,10 @@ class Policy:
     @cached_property
     def third_person_story(self) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]] | None:
         """(someone close, their subject, my subject), or None when the policy leaves the rule off."""
-        a = self.file.answers
-        if not (a.someone_close and a.their_subject and a.my_subject):
+        rule = self.file.answers.third_person_story
+        if rule is None:
             return None
-        close, theirs, mine = (re.compile(p, re.IGNORECASE) for p in (a.someone_close, a.their_subject, a.my_subject))
-        return close, theirs, mine
+        return re.compile(rule.close, re.I), re.compile(rule.theirs, re.I), re.compile(rule.mine, re.I)
 
     @property
     def answers(self) -> "Answers":

@@ -60,8 +60,8 @@ _SMALL_TALK_KIND = (
     ("default", re.compile(r"^\W*(ok(ay)?|k+|cool|nvm|never ?mind|lol|jk|haha\w*|lmao+|sure|alright|got it|i.?m (fine|ok(ay)?|good)|sorry)\b")),
 )
 
-_QUESTION = re.compile(r"\b(how|what|where|why|when|which|who|whats|hows|wheres|whys|whos|should i|can i|could i|do i|does it|is it"
-                       r"|is that|is this)\b|\?"
+_QUESTION = re.compile(r"\b(how|what|where|why|when|which|who|whats|hows|wheres|whys|whos"
+                       r"|should i|can i|could i|do i|does it|is it|is that|is this)\b|\?"
                        r"|^\W*(is|are|does|do|can|could|would|will|should|did)\s")
 
 
