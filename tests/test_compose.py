@@ -797,3 +797,32 @@ def test_the_medical_reply_quotes_a_sentence_with_what_finishes_its_point() -> N
     quoted = body_text(compose_medical(found, POLICY, 90, composer.with_antecedents).segments)
 
     assert "Reaching out can feel frightening. [1] But with support, healing is within reach. [2]" in quoted
+
+
+def test_a_new_question_in_a_follow_up_is_not_answered_with_the_passage_the_last_reply_gave() -> None:
+    # "so am i just a terrible friend?" after a reply that quoted the reasons: the reassurance answers it,
+    # though retrieval (with the question before) still ranks the reasons first
+    units = units_of(("r0", "Pulling away has reasons:", 1, "sentence"),
+                     ("r1", "Fear: They might leave if they knew.", 1, "item"),
+                     ("r2", "Exhaustion: Company takes energy you do not have.", 1, "item"),
+                     ("r3", "Control: Withdrawing is one choice left to make.", 1, "item"),
+                     ("a0", "Nobody is broken for pulling away.", 2, "sentence"),
+                     ("s0", "Small steps help:", 3, "sentence"),
+                     ("s1", "A text: One line counts.", 3, "item"),
+                     ("s2", "A call: Five minutes is enough.", 3, "item"))
+    kinds = {SOURCE: (("Pulling away", ("reasons",)), ("Nobody", ("reassurance",)), ("Small steps", ("steps",)))}
+    scores = {"r1": 1.0, "r2": 0.95, "r3": 0.9, "a0": 0.6, "s1": 0.5, "s2": 0.45}
+    gave_reasons = [Turn("user", "why do i keep hiding from my friends"),
+                    Turn("assistant", "Pulling away has reasons: [1]\n- Fear: They might leave if they knew. [2]\n"
+                                      "- Exhaustion: Company takes energy you do not have. [3]")]
+    gave_steps = [Turn("user", "how can i start texting people back"),
+                  Turn("assistant", "Small steps help: [1]\n- A text: One line counts. [2]\n- A call: Five minutes is enough. [3]")]
+
+    _, after_reasons = answer_from(units, kinds, scores, "so am i just a terrible friend?", turns=gave_reasons)
+    _, asked_first = answer_from(units, kinds, scores, "so am i just a terrible friend?")
+    _, steps_again = answer_from(units, kinds, {"s1": 1.0, "s2": 0.9, "a0": 0.5}, "ok so what can i do", turns=gave_steps)
+
+    assert after_reasons[0] == units[4].text and units[1].text not in after_reasons
+    assert units[1].text in asked_first  # asked first, the reasons may answer it
+    # no other block answers what it asks: the steps stand, rather than a passage that does not answer it
+    assert units[6].text in steps_again and units[4].text not in steps_again[:1]

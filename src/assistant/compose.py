@@ -114,7 +114,12 @@ class BlockComposer:
         # a follow-up's supporting line is news: not a line an earlier reply already quoted
         replies = [t.content for t in turns if t.role == "assistant"]
         fresh = (lambda u: usable(u) and not any(said(r, u) for r in replies)) if retrieval.follow_up else usable  # noqa: E731
-        chosen, extra = self.choose(retrieval, ask, usable, fresh)
+        # a follow-up that asks something new in words a cue knows ("does that mean I'm a bad person?"; not
+        # "what about the control one", which asks about a line already given) is not answered with the
+        # passage the last reply already gave (half its lines or more): the next block that answers it comes first
+        given = (lambda b: 2 * sum(said(last_reply, u) for u in (b.items or b.units)) >= len(b.items or b.units)) \
+            if retrieval.follow_up and ask.stated and ask.kind != "more" else None
+        chosen, extra = self.choose(retrieval, ask, usable, fresh, given=given)
         if not chosen:
             return out_of_scope(self.policy)
         weak = max(retrieval.relevance, retrieval.confidence) < self.policy.thresholds.weak_evidence_relevance \
@@ -152,11 +157,17 @@ class BlockComposer:
                 return kinds[ask_kind].lead
         return kinds["default"].lead
 
-    def choose(self, retrieval: Retrieval, ask: Ask, usable, fresh=None) -> tuple[list[Passage], list[Passage]]:
+    def choose(self, retrieval: Retrieval, ask: Ask, usable, fresh=None,
+               given: Callable[[Block], bool] | None = None) -> tuple[list[Passage], list[Passage]]:
         """The passages to quote: the best block, trimmed, and at most one supporting line (the
-        second list, of units ``fresh`` allows), which the reply puts after the block it supports."""
+        second list, of units ``fresh`` allows), which the reply puts after the block it supports.
+        Blocks ``given`` already (by the last reply) rank after the others when one of those is of a
+        kind the ask prefers."""
         scores = {p.id: p.score for p in retrieval.passages}
         ranked = self.rank_blocks(scores, ask, usable, follow_up=retrieval.follow_up)
+        news = [sb for sb in ranked if given is not None and not given(sb[1])]
+        if any(b.kinds & set(self._prefer(ask)) for _, b in news):  # only for another block that answers the ask
+            ranked = news + [sb for sb in ranked if given(sb[1])]
         if not ranked:
             return [], []
         block = ranked[0][1]
