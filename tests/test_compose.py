@@ -336,6 +336,7 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("y do i keep doing this", "default"),  # chat spelling: the composer reads retrieval's corrected text, not this
     ("why do i keep cancelling plans", "cause"),
     ("how do i start replying to texts again", "what_to_do"),
+    ("got any other suggestions for me", "what_to_do"),
     ("is it selfish to avoid everyone", "normal"),
     ("is it ok to take a break from people when depressed", "normal"),
     ("is it bad that i feel relieved when plans get cancelled", "normal"),
@@ -826,3 +827,22 @@ def test_a_new_question_in_a_follow_up_is_not_answered_with_the_passage_the_last
     assert units[1].text in asked_first  # asked first, the reasons may answer it
     # no other block answers what it asks: the steps stand, rather than a passage that does not answer it
     assert units[6].text in steps_again and units[4].text not in steps_again[:1]
+
+
+def test_what_to_do_after_the_steps_were_given_is_answered_with_where_to_find_more_help() -> None:
+    # the policy's next answer (``then``), even when the follow-up's few words did not find it
+    units = units_of(("s0", "Small steps help:", 1, "sentence"),
+                     ("s1", "A text: One line counts.", 1, "item"),
+                     ("s2", "A call: Five minutes is enough.", 1, "item"),
+                     ("a0", "Nobody is broken for pulling away.", 2, "sentence"),
+                     ("t0", "When small steps are not enough, a care team can help.", 3, "sentence"))
+    kinds = {SOURCE: (("Small steps", ("steps",)), ("Nobody", ("reassurance",)), ("When small steps", ("treatment",)))}
+    gave_steps = [Turn("user", "how can i start texting people back"),
+                  Turn("assistant", "Small steps help: [1]\n- A text: One line counts. [2]\n- A call: Five minutes is enough. [3]")]
+    scores = {"s1": 1.0, "s2": 0.9, "a0": 0.5}
+
+    draft, next_help = answer_from(units, kinds, scores, "ok so what can i do", turns=gave_steps)
+    _, first_time = answer_from(units, kinds, scores, "ok so what can i do")
+
+    assert next_help == [units[4].text] and draft.lead == POLICY.answers.kinds["treatment"].lead
+    assert units[1].text in first_time

@@ -15,10 +15,11 @@ from assistant.settings import ROOT
 
 LOW = "Low self-worth: You may feel like a burden, unworthy of love or care."
 READER = QueryReader.load(ROOT / "guardrails")
+LEANING = len(READER.words.follow_up.leaning)  # the index a word appended to the list gets
 
 
 @pytest.mark.parametrize("message", ["is that normal?", "so how do I fix it?", "what was the second reason again",
-                                     "and the last one?", "more please"])
+                                     "and the last one?", "more please", "got any other ideas for me"])
 def test_a_message_leaning_on_the_last_turn_is_a_follow_up(message):
     assert READER.is_follow_up(message)
 
@@ -77,7 +78,7 @@ def test_a_word_added_to_the_file_changes_the_reading(guardrails):
 
 
 @pytest.mark.parametrize("change, key", [
-    (lambda d: d["follow_up"]["leaning"].append("That"), "follow_up.leaning.17"),
+    (lambda d: d["follow_up"]["leaning"].append("That"), f"follow_up.leaning.{LEANING}"),
     (lambda d: d["pointers"].append("two  words"), "pointers.10"),
     (lambda d: d["ordinals"].update({"zeroth": 0}), "ordinals.zeroth"),
     (lambda d: d.update({"pointer": ["one"]}), "pointer"),

@@ -165,9 +165,8 @@ class BlockComposer:
         kind the ask prefers."""
         scores = {p.id: p.score for p in retrieval.passages}
         ranked = self.rank_blocks(scores, ask, usable, follow_up=retrieval.follow_up)
-        news = [sb for sb in ranked if given is not None and not given(sb[1])]
-        if any(b.kinds & set(self._prefer(ask)) for _, b in news):  # only for another block that answers the ask
-            ranked = news + [sb for sb in ranked if given(sb[1])]
+        if given is not None:
+            ranked = self._not_again(ranked, ask, given, scores, usable)
         if not ranked:
             return [], []
         block = ranked[0][1]
@@ -215,6 +214,22 @@ class BlockComposer:
         while extra and _words(chosen + extra) > self.max_words and sum(p.kind == "item" for p in chosen) > MIN_ITEMS:
             chosen.remove(min((p for p in chosen if p.kind == "item"), key=lambda p: p.score))  # room for the better line
         return (chosen, extra) if _words(chosen + extra) <= self.max_words else (chosen, [])
+
+    def _not_again(self, ranked: list[tuple[float, Block]], ask: Ask, given: Callable[[Block], bool], scores: dict[str, float],
+                   usable) -> list[tuple[float, Block]]:
+        """``ranked`` with the blocks the last reply ``given`` after the others, when one of those is of a
+        kind the ask prefers; else with a block of a kind that answers it next (``then``) first; else as it was."""
+        news = [sb for sb in ranked if not given(sb[1])]
+        if any(b.kinds & set(self._prefer(ask)) for _, b in news):
+            return news + [sb for sb in ranked if given(sb[1])]
+        then = set(self.policy.answers.kind(ask.kind).then)
+        # what comes next is the policy's call, however the follow-up's few words ranked it
+        nexts = [(score, b) for b in self.blocks.values() if b.kinds & then and not given(b)
+                 and any(usable(u) for u in (b.items or b.units))
+                 for score in [max((scores.get(u.id, 0.0) for u in b.units), default=0.0)]]
+        if nexts:
+            return sorted(nexts, key=lambda sb: -sb[0]) + [sb for sb in ranked if not sb[1].kinds & then]
+        return ranked
 
     def companion(self, runners_up: Sequence[tuple[float, Block]], ask: Ask, scores: dict[str, float], usable) -> list[Passage]:
         """A short paragraph (``SHORT_COMPANION`` words at most) of a kind the ask's lead is true of,
