@@ -566,7 +566,8 @@ def test_a_short_message_in_other_words_than_the_articles_is_answered_when_the_t
 
 
 @pytest.mark.parametrize("message", ["is depression hereditary", "does yoga help with depression", "how do i stop a panic attack",
-                                     "is it bad to drink to feel better", "what helps when there is no feeling in your feet"])
+                                     "is it bad to drink to feel better", "what helps when there is no feeling in your feet",
+                                     "can stress cause your hair to thin out"])
 def test_a_short_health_question_the_article_does_not_cover_gets_no_article_quotes(real_bot, message):
     reply = real_bot.ask(message)
 

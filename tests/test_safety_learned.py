@@ -374,3 +374,21 @@ def test_the_gentle_line_on_exemplar_resemblance_alone_needs_the_risk_head_at_it
     written = "everyone would be better off without me"
     assert any(h.reason.startswith("pattern:") for h in fake_bot.rails.risk(written)[1])
     assert rails_with(fake_bot, risk=0.0).check(written).risk != "none"
+
+
+@pytest.mark.parametrize("medical, relevance_share, declined", [(0.5, 0.9, True), (0.1, 0.9, False), (0.5, 1.1, False)])
+def test_a_health_question_the_article_matches_only_weakly_is_declined(fake_bot, medical, relevance_share, declined):
+    # the medical head leans toward it (under its bar) and the closest lines are weak evidence: they would
+    # answer another question ("can stress cause hair loss" got the reasons people withdraw)
+    from assistant.types import Verdict
+
+    t = fake_bot.policy.thresholds
+    assert t.weak_health_medical_floor <= 0.5 < BARS["medical"] and t.weak_health_medical_floor > 0.1
+    verdict = Verdict(None, text=QUESTION, topic_margin=0.2, in_scope=True, scope_score=0.9, medical_score=medical)
+    relevance = t.weak_evidence_relevance * relevance_share
+
+    assert (_draft(fake_bot, verdict, relevance, question_match=relevance).category == "out_of_scope") is declined
+    # someone who may be at risk keeps the article's words (and the crisis line)
+    at_risk = Verdict(None, text=QUESTION, risk="possible", risk_head=True, topic_margin=0.2, in_scope=True,
+                      scope_score=0.9, medical_score=medical)
+    assert _draft(fake_bot, at_risk, relevance, question_match=relevance).category == "answered"

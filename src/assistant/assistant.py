@@ -28,7 +28,7 @@ from .classifier import SafetyClassifier, load_classifier
 from .safety import InputRails
 from .settings import Settings
 from .reply import without_sources
-from .scope import in_scope, risk_without_answer, uncovered_health
+from .scope import health_elsewhere, in_scope, risk_without_answer, uncovered_health
 from .text import normalize
 from .types import Draft, Reply, Retrieval, Turn, Verdict, parse_history
 
@@ -220,7 +220,7 @@ class Assistant:
         # "summarize the article", or "tell me more" with nothing before it
         about_the_article = verdict.category is None and self._asks_about_the_article(verdict.text, turns)
         if verdict.category == "out_of_scope" or retrieval is None or not (about_the_article or in_scope(
-                verdict, retrieval, self.policy.thresholds)) or uncovered_health(verdict, retrieval, self.policy, self.retriever.vocabulary):
+                verdict, retrieval, self.policy.thresholds)) or health_elsewhere(verdict, retrieval, self.policy, self.retriever.vocabulary):
             return out_of_scope(self.policy)
         if verdict.risk != "none":
             retrieval = self._without_risky_quotes(retrieval)

@@ -241,6 +241,7 @@ class Thresholds(_Strict):
     uncovered_health_max_words: int = Field(default=0, ge=0)  # a question this short about an uncovered health topic: out of scope
     scope_head_floor: float = Field(default=0.0, ge=0, le=1)
     health_outside_medical_floor: float = Field(default=1.0, ge=0, le=1)  # medical head here + scope head under its bar: out
+    weak_health_medical_floor: float = Field(default=1.0, ge=0, le=1)  # medical head here + only weak evidence: out
     exemplar_clear_risk_floor: float = Field(default=0.0, ge=0, le=1)
     exemplar_escalated_risk_floor: float = Field(default=0.0, ge=0, le=1)
     exemplar_clear_medical_risk_floor: float = Field(default=0.0, ge=0, le=1)

@@ -92,6 +92,18 @@ def risk_without_answer(verdict: Verdict, retrieval: Retrieval, t: Thresholds, n
     return weak or not in_scope(replace(verdict, risk="none"), retrieval, t)
 
 
+def weak_health(verdict: Verdict, retrieval: Retrieval, t: Thresholds) -> bool:
+    """A health question the article comes nowhere near answering ("can stress cause hair loss"): the
+    learned medical head leans toward it (at least ``weak_health_medical_floor``, under its own bar)
+    and the best match is weak evidence (under ``weak_evidence_relevance``). The closest lines would
+    answer it with something else; it gets the out-of-scope reply. Not with any risk (it keeps its
+    crisis line) nor in a follow-up, which leans on the conversation."""
+    if verdict.risk != "none" or retrieval.follow_up or verdict.medical_score is None:
+        return False
+    weak = max(retrieval.relevance, retrieval.confidence) < t.weak_evidence_relevance
+    return weak and verdict.medical_score >= t.weak_health_medical_floor
+
+
 def uncovered_health(verdict: Verdict, retrieval: Retrieval, policy: Policy, corpus_words: Collection[str]) -> bool:
     """A short health question the articles do not cover ("does exercise help depression", "is
     depression genetic"): a topic of ``uncovered_health`` whose words are not in the corpus
@@ -106,3 +118,9 @@ def uncovered_health(verdict: Verdict, retrieval: Retrieval, policy: Policy, cor
         return False
     topics = (m.group(0) for _, rx in policy.compiled["uncovered_health"] for m in rx.finditer(text))
     return any(not all(w in corpus_words for w in words(topic)) for topic in topics)
+
+
+def health_elsewhere(verdict: Verdict, retrieval: Retrieval, policy: Policy, corpus_words: Collection[str]) -> bool:
+    """A health question the article does not answer, by its topic's words (``uncovered_health``) or by
+    the learned medical head over weak evidence (``weak_health``): the out-of-scope reply, not quotes."""
+    return uncovered_health(verdict, retrieval, policy, corpus_words) or weak_health(verdict, retrieval, policy.thresholds)
