@@ -846,3 +846,26 @@ def test_what_to_do_after_the_steps_were_given_is_answered_with_where_to_find_mo
 
     assert next_help == [units[4].text] and draft.lead == POLICY.answers.kinds["treatment"].lead
     assert units[1].text in first_time
+
+
+def test_more_never_repeats_what_an_earlier_reply_of_the_conversation_quoted() -> None:
+    units = units_of(("h0", "There is a way through this.", 1, "sentence"),
+                     ("s0", "Small steps help:", 2, "sentence"),
+                     ("s1", "A text: One line counts.", 2, "item"),
+                     ("s2", "A call: Five minutes is enough.", 2, "item"),
+                     ("t0", "When small steps are not enough, a care team can help.", 3, "sentence"))
+    kinds = {SOURCE: (("There is", ("hope",)), ("Small steps", ("steps",)), ("When small steps", ("treatment",)))}
+    turns = [Turn("user", "how can i start texting people back"),
+             Turn("assistant", "Small steps help: [1]\n- A text: One line counts. [2]\n- A call: Five minutes is enough. [3]"),
+             Turn("user", "ok and if that is not enough"),
+             Turn("assistant", "When small steps are not enough, a care team can help. [1]")]
+    # "what else is there" leans on the last question; retrieval finds the steps first
+    scores = {"s1": 1.0, "s2": 0.9, "t0": 0.8, "h0": 0.3}
+
+    _, more = answer_from(units, kinds, scores, "what else is there", turns=turns)
+
+    assert more == [units[0].text]
+    # once every line has been quoted, it goes on from the question it leans on rather than saying nothing
+    told = turns + [Turn("user", "what else is there"), Turn("assistant", "There is a way through this. [1]")]
+    _, again = answer_from(units, kinds, scores, "say more pls", turns=told)
+    assert again and units[0].text not in again

@@ -28,7 +28,9 @@
    first block answers (``answers.lead_by_block``) when true of all, else the default.
 5. "Tell me more" leans on the last question that asked something and quotes the next block on its
    own (the rest of a list keeps its lead-in; a thin rest brings the block after it), never
-   repeating a reply given since that question.
+   repeating a line the conversation's replies quoted (once they quoted every line: a reply given
+   since that question). Another follow-up that a cue names is not answered with the block the last
+   reply gave when another block answers it, or one of a kind its ``then`` lists.
 
 ``render`` (``blocks.py``) is the one place chosen passages become body text.
 
@@ -104,15 +106,18 @@ class BlockComposer:
         earlier = question_before(turns, self.policy) if ask.kind == "more" else ""
         if ask.kind == "more" and self.nothing_to_go_on(turns):
             ask = Ask(self.policy.answers.more_alone, ask.text, stated=True)
-        # "more": nothing the replies since the question it leans on have quoted ("what else" after "tell me more")
-        since = _replies_since(turns, earlier) if earlier else [last_reply]
+        # "more": nothing the conversation's replies have quoted ("what else" after "tell me more", or after a reply
+        # to "so what can i do" that followed the steps); once they have quoted every line of the articles, nothing
+        # the replies since the question it leans on have quoted
+        replies = [t.content for t in turns if t.role == "assistant"]
+        untold = any(not any(said(r, u) for r in replies) for u in self.units())
+        since = replies if untold else _replies_since(turns, earlier) if earlier else [last_reply]
         skip = (lambda u: any(said(r, u) for r in since)) if ask.kind == "more" else (lambda u: False)
         usable = lambda u: not skip(u) and not any(a in normalize(u.text) for a in avoid)  # noqa: E731
         if ask.kind == "more":
             ask = Ask("more", ask.text, prefer=self._prefer(read_ask(earlier, self.policy)) if earlier else (),
                       lift=self._where_it_left_off(last_reply, usable))
         # a follow-up's supporting line is news: not a line an earlier reply already quoted
-        replies = [t.content for t in turns if t.role == "assistant"]
         fresh = (lambda u: usable(u) and not any(said(r, u) for r in replies)) if retrieval.follow_up else usable  # noqa: E731
         # a follow-up that asks something new in words a cue knows ("does that mean I'm a bad person?"; not
         # "what about the control one", which asks about a line already given) is not answered with the
