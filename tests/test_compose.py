@@ -817,7 +817,8 @@ def test_a_new_question_in_a_follow_up_is_not_answered_with_the_passage_the_last
                     Turn("assistant", "Pulling away has reasons: [1]\n- Fear: They might leave if they knew. [2]\n"
                                       "- Exhaustion: Company takes energy you do not have. [3]")]
     gave_steps = [Turn("user", "how can i start texting people back"),
-                  Turn("assistant", "Small steps help: [1]\n- A text: One line counts. [2]\n- A call: Five minutes is enough. [3]")]
+                  Turn("assistant", "Small steps help: [1]\n- A text: One line counts. [2]\n"
+                                    "- A call: Five minutes is enough. [3]")]
 
     _, after_reasons = answer_from(units, kinds, scores, "so am i just a terrible friend?", turns=gave_reasons)
     _, asked_first = answer_from(units, kinds, scores, "so am i just a terrible friend?")
@@ -838,7 +839,8 @@ def test_what_to_do_after_the_steps_were_given_is_answered_with_where_to_find_mo
                      ("t0", "When small steps are not enough, a care team can help.", 3, "sentence"))
     kinds = {SOURCE: (("Small steps", ("steps",)), ("Nobody", ("reassurance",)), ("When small steps", ("treatment",)))}
     gave_steps = [Turn("user", "how can i start texting people back"),
-                  Turn("assistant", "Small steps help: [1]\n- A text: One line counts. [2]\n- A call: Five minutes is enough. [3]")]
+                  Turn("assistant", "Small steps help: [1]\n- A text: One line counts. [2]\n"
+                                    "- A call: Five minutes is enough. [3]")]
     scores = {"s1": 1.0, "s2": 0.9, "a0": 0.5}
 
     draft, next_help = answer_from(units, kinds, scores, "ok so what can i do", turns=gave_steps)

@@ -154,6 +154,18 @@ def test_chat_shorthand_about_the_assistant_is_answered_as_small_talk(fake_bot, 
     assert fake_bot.ask(message).category == "small_talk"
 
 
+@pytest.mark.parametrize("message", ["are you an actual counsellor", "r u a licensed counselor", "am i talking to a doctor"])
+def test_asking_whether_the_assistant_is_a_clinician_is_told_what_it_is(real_bot, message):
+    # the learned medical head reads "doctor" and "counsellor" as a request for care; the person asks who answers
+    reply = real_bot.ask(message)
+    assert reply.category == "small_talk" and reply.lead == real_bot.policy.wording.small_talk.identity
+    assert_safe(reply, real_bot.policy)
+
+
+def test_a_medical_request_beside_a_question_about_the_assistant_stays_one(real_bot):
+    assert real_bot.ask("are you a therapist, what dose should i take").category == "medical_advice"
+
+
 @pytest.mark.parametrize("message", ["can you help me", "what can you tell me", "what topics do you cover", "what is this"])
 def test_what_the_assistant_can_do_is_answered_as_small_talk_not_declined(fake_bot, message):
     # the out-of-scope reply ("I can only help with what our articles cover") read as a refusal

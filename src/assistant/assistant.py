@@ -198,7 +198,7 @@ class Assistant:
         return retrieval
 
     def compose(self, verdict: Verdict, retrieval: Retrieval | None, turns: Sequence[Turn] = ()) -> Draft:
-        w = self.policy.wording
+        w, t = self.policy.wording, self.policy.thresholds
         if verdict.category == "crisis":
             return Draft("crisis")
         if verdict.category == "medical_advice":
@@ -209,18 +209,18 @@ class Assistant:
             return compose_medical(shared, self.policy, self.settings.max_body_words, self.composer.with_antecedents,
                                    urgent=self.rails.medical_emergency(verdict.text))
         if verdict.category == "small_talk":
-            return Draft("small_talk", lead=getattr(w.small_talk, self.rails.small_talk_kind(normalize(verdict.text))))
+            return Draft("small_talk", lead=getattr(w.small_talk, self.rails.small_talk_kind(verdict.text)))
         if verdict.category == "invalid":
             reason = next((r.reason for r in verdict.rails if r.rail == "invalid"), "unreadable")
             return Draft("invalid", lead=" ".join(getattr(w.invalid, reason, w.invalid.unreadable).split()))
         harm = verdict.risk != "none" and self.rails.names_harm(verdict.text)  # "writing my note now"; not "freeze my account"
         if verdict.category is None and retrieval is not None \
-                and risk_without_answer(verdict, retrieval, self.policy.thresholds, harm):
+                and risk_without_answer(verdict, retrieval, t, harm):
             return Draft("crisis")
         # "summarize the article", or "tell me more" with nothing before it
         about_the_article = verdict.category is None and self._asks_about_the_article(verdict.text, turns)
-        if verdict.category == "out_of_scope" or retrieval is None or not (about_the_article or in_scope(
-                verdict, retrieval, self.policy.thresholds)) or health_elsewhere(verdict, retrieval, self.policy, self.retriever.vocabulary):
+        if verdict.category == "out_of_scope" or retrieval is None or not (about_the_article or in_scope(verdict, retrieval, t)) \
+                or health_elsewhere(verdict, retrieval, self.policy, self.retriever.vocabulary):
             return out_of_scope(self.policy)
         if verdict.risk != "none":
             retrieval = self._without_risky_quotes(retrieval)

@@ -55,7 +55,10 @@ _FOREIGN_WORDS = {"es", "la", "el", "los", "las", "de", "que", "y", "en", "un", 
 _SMALL_TALK_KIND = (
     ("thanks", re.compile(r"\b(thanks?|thank you|thx|ty|tysm|appreciate|helped|helpful)\b")),
     ("goodbye", re.compile(r"\b(bye|goodbye|see (you|ya)|good ?night|later|gtg|take care)\b")),
-    ("identity", re.compile(r"\b(who|what) (are|r) (you|u)\b|\b(human|bot|robot|real person|ai|chatgpt|a person)\b|what can (you|u) do")),
+    ("identity", re.compile(r"\b(who|what) (are|r) (you|u)\b|\b(human|bot|robot|real person|ai|chatgpt|a person)\b"
+                            r"|what can (you|u) do|\b(are|r) (you|u) (a |an )?(real |actual |licensed |trained |qualified )?"
+                            r"(therapist|counsel+or|psychologist|psychiatrist|doctor|clinician|nurse|professional)\b"
+                            r"|\bam i (talking|speaking|chatting) (to|with)\b")),
     ("greeting", re.compile(r"\b(hi|hello|hey|heya|hiya|yo|sup|morning|evening|afternoon|howdy|greetings)\b")),
     ("default", re.compile(r"^\W*(ok(ay)?|k+|cool|nvm|never ?mind|lol|jk|haha\w*|lmao+|sure|alright|got it|i.?m (fine|ok(ay)?|good)|sorry)\b")),
 )
@@ -366,6 +369,10 @@ class InputRails:
         intent = self.intent(norm)
         # "thanks. i'm just tired of living" is not small talk; "r u a therapist" is, as typed (read, "r u a" is one spaced word)
         small = None if _written(rails) else self._small_talk(norm, sims, typed=text.casefold())
+        # "am i talking to a doctor?" asks who answers, not for medical advice: the learned head's reading gives way
+        if small and medical and medical.reason == "classifier:medical" and small.reason == "cue:identity" \
+                and len(words(text)) <= self.t.small_talk_max_words:
+            medical = None
         if small and not medical:
             return Verdict("small_talk", tier, tuple(rails + [small]), text, topic, intent)
         if medical:
@@ -405,7 +412,7 @@ class InputRails:
         for pid, rx in self.policy.compiled["small_talk"]:
             if rx.search(bare) or rx.search(norm) or (typed and rx.search(typed)):
                 return RailHit("small_talk", f"pattern:{pid}", 1.0)
-        kind = self.small_talk_kind(norm)
+        kind = self.small_talk_kind(typed or norm)
         rest = [w for w in words(bare) if w not in _FUNCTION_WORDS and w not in _CHAT_WORDS and not _cue_word(w)]
         # "ok but where do I even start?" is a question that opens with an acknowledgement, "hi why do i push
         # people away" one that opens with a greeting; "is journaling actually helpful" asks about something,
@@ -423,10 +430,13 @@ class InputRails:
                 return RailHit("small_talk", f"cue:{kind}", round(score, 4))
         return None
 
-    def small_talk_kind(self, norm: str) -> str:
-        for kind, rx in _SMALL_TALK_KIND:
-            if rx.search(norm):
-                return kind
+    def small_talk_kind(self, text: str) -> str:
+        """greeting, thanks, goodbye, identity or default; read, and as typed ("r u a counselor": read, "r u a"
+        is one spaced-out word)."""
+        for form in (normalize(text), text.casefold()):
+            for kind, rx in _SMALL_TALK_KIND[:-1]:
+                if rx.search(form):
+                    return kind
         return "default"
 
     def _medical_information(self, texts: Sequence[str]) -> list[RailHit]:
