@@ -871,3 +871,27 @@ def test_more_never_repeats_what_an_earlier_reply_of_the_conversation_quoted() -
     told = turns + [Turn("user", "what else is there"), Turn("assistant", "There is a way through this. [1]")]
     _, again = answer_from(units, kinds, scores, "say more pls", turns=told)
     assert again and units[0].text not in again
+
+
+def test_a_follow_up_is_not_answered_with_a_passage_any_earlier_reply_gave() -> None:
+    # about someone close: the symptoms, then the reasons, then "is it my fault?" gets what neither said
+    units = units_of(("m0", "Low mood changes how you relate:", 1, "sentence"),
+                     ("m1", "Tiredness: Even a short reply can feel like a climb.", 1, "item"),
+                     ("m2", "Numbness: It can be hard to feel close to anyone.", 1, "item"),
+                     ("r0", "Pulling away has reasons:", 2, "sentence"),
+                     ("r1", "Fear: They might leave if they knew.", 2, "item"),
+                     ("r2", "Exhaustion: Company takes energy you do not have.", 2, "item"),
+                     ("a0", "Nobody is broken for pulling away.", 3, "sentence"))
+    kinds = {SOURCE: (("Low mood", ("symptoms",)), ("Pulling away", ("reasons",)), ("Nobody", ("reassurance",)))}
+    turns = [Turn("user", "my boyfriend keeps pulling away from me since he got depressed"),
+             Turn("assistant", "Low mood changes how you relate: [1]\n"
+                               "- Tiredness: Even a short reply can feel like a climb. [2]\n"
+                               "- Numbness: It can be hard to feel close to anyone. [3]"),
+             Turn("user", "why is he shutting everyone out"),
+             Turn("assistant", "Pulling away has reasons: [1]\n- Fear: They might leave if they knew. [2]\n"
+                               "- Exhaustion: Company takes energy you do not have. [3]")]
+    scores = {"m1": 1.0, "m2": 0.95, "r1": 0.9, "r2": 0.85, "a0": 0.4}
+
+    draft, quoted = answer_from(units, kinds, scores, "is that my fault", turns=turns)
+
+    assert quoted == [units[6].text] and draft.lead == POLICY.answers.kinds["help_someone"].lead

@@ -29,7 +29,7 @@
 5. "Tell me more" leans on the last question that asked something and quotes the next block on its
    own (the rest of a list keeps its lead-in; a thin rest brings the block after it), never
    repeating a line the conversation's replies quoted (once they quoted every line: a reply given
-   since that question). Another follow-up that a cue names is not answered with the block the last
+   since that question). Another follow-up that a cue names is not answered with a block an earlier
    reply gave when another block answers it, or one of a kind its ``then`` lists.
 
 ``render`` (``blocks.py``) is the one place chosen passages become body text.
@@ -121,9 +121,9 @@ class BlockComposer:
         fresh = (lambda u: usable(u) and not any(said(r, u) for r in replies)) if retrieval.follow_up else usable  # noqa: E731
         # a follow-up that asks something new in words a cue knows ("does that mean I'm a bad person?"; not
         # "what about the control one", which asks about a line already given) is not answered with the
-        # passage the last reply already gave (half its lines or more): the next block that answers it comes first
-        given = (lambda b: 2 * sum(said(last_reply, u) for u in (b.items or b.units)) >= len(b.items or b.units)) \
-            if retrieval.follow_up and ask.stated and ask.kind != "more" else None
+        # passage an earlier reply already gave (half its lines or more): the next block that answers it comes first
+        given = (lambda b: any(2 * sum(said(r, u) for u in (b.items or b.units)) >= len(b.items or b.units)
+                               for r in replies)) if retrieval.follow_up and ask.stated and ask.kind != "more" else None
         chosen, extra = self.choose(retrieval, ask, usable, fresh, given=given)
         if not chosen:
             return out_of_scope(self.policy)
@@ -166,7 +166,7 @@ class BlockComposer:
                given: Callable[[Block], bool] | None = None) -> tuple[list[Passage], list[Passage]]:
         """The passages to quote: the best block, trimmed, and at most one supporting line (the
         second list, of units ``fresh`` allows), which the reply puts after the block it supports.
-        Blocks ``given`` already (by the last reply) rank after the others when one of those is of a
+        Blocks ``given`` already (by an earlier reply) rank after the others when one of those is of a
         kind the ask prefers."""
         scores = {p.id: p.score for p in retrieval.passages}
         ranked = self.rank_blocks(scores, ask, usable, follow_up=retrieval.follow_up)
@@ -222,7 +222,7 @@ class BlockComposer:
 
     def _not_again(self, ranked: list[tuple[float, Block]], ask: Ask, given: Callable[[Block], bool], scores: dict[str, float],
                    usable) -> list[tuple[float, Block]]:
-        """``ranked`` with the blocks the last reply ``given`` after the others, when one of those is of a
+        """``ranked`` with the blocks an earlier reply ``given`` after the others, when one of those is of a
         kind the ask prefers; else with a block of a kind that answers it next (``then``) first; else as it was."""
         news = [sb for sb in ranked if not given(sb[1])]
         if any(b.kinds & set(self._prefer(ask)) for _, b in news):
