@@ -800,98 +800,91 @@ def test_the_medical_reply_quotes_a_sentence_with_what_finishes_its_point() -> N
     assert "Reaching out can feel frightening. [1] But with support, healing is within reach. [2]" in quoted
 
 
+# A made-up article for conversations, one block per kind (a list with its lead-in, or a paragraph);
+# ``conversation_article("r", "a")`` takes the blocks whose ids start with those letters, in this order.
+CONVERSATION_ROWS = [
+    ("h0", "There is a way through this.", "sentence", "hope"),
+    ("m0", "Low mood changes how you relate:", "sentence", "symptoms"),
+    ("m1", "Tiredness: Even a short reply can feel like a climb.", "item", "symptoms"),
+    ("m2", "Numbness: It can be hard to feel close to anyone.", "item", "symptoms"),
+    ("r0", "Pulling away has reasons:", "sentence", "reasons"),
+    ("r1", "Fear: They might leave if they knew.", "item", "reasons"),
+    ("r2", "Exhaustion: Company takes energy you do not have.", "item", "reasons"),
+    ("r3", "Control: Withdrawing is one choice left to make.", "item", "reasons"),
+    ("a0", "Nobody is broken for pulling away.", "sentence", "reassurance"),
+    ("s0", "Small steps help:", "sentence", "steps"),
+    ("s1", "A text: One line counts.", "item", "steps"),
+    ("s2", "A call: Five minutes is enough.", "item", "steps"),
+    ("t0", "When small steps are not enough, a care team can help.", "sentence", "treatment"),
+]
+TEXT = {id: text for id, text, _, _ in CONVERSATION_ROWS}
+GAVE_STEPS = [Turn("user", "how can i start texting people back"),
+              Turn("assistant", f"{TEXT['s0']} [1]\n- {TEXT['s1']} [2]\n- {TEXT['s2']} [3]")]
+
+
+def conversation_article(*letters: str):
+    """The units and block kinds of the blocks of ``CONVERSATION_ROWS`` whose ids start with ``letters``."""
+    rows = [r for r in CONVERSATION_ROWS if r[0][0] in letters]
+    block = {letter: n for n, letter in enumerate(dict.fromkeys(r[0][0] for r in rows), start=1)}
+    units = units_of(*((id, text, block[id[0]], kind) for id, text, kind, _ in rows))
+    kinds = {SOURCE: tuple((text, (block_kind,)) for id, text, _, block_kind in rows if id.endswith("0"))}
+    return units, kinds
+
+
 def test_a_new_question_in_a_follow_up_is_not_answered_with_the_passage_the_last_reply_gave() -> None:
     # "so am i just a terrible friend?" after a reply that quoted the reasons: the reassurance answers it,
     # though retrieval (with the question before) still ranks the reasons first
-    units = units_of(("r0", "Pulling away has reasons:", 1, "sentence"),
-                     ("r1", "Fear: They might leave if they knew.", 1, "item"),
-                     ("r2", "Exhaustion: Company takes energy you do not have.", 1, "item"),
-                     ("r3", "Control: Withdrawing is one choice left to make.", 1, "item"),
-                     ("a0", "Nobody is broken for pulling away.", 2, "sentence"),
-                     ("s0", "Small steps help:", 3, "sentence"),
-                     ("s1", "A text: One line counts.", 3, "item"),
-                     ("s2", "A call: Five minutes is enough.", 3, "item"))
-    kinds = {SOURCE: (("Pulling away", ("reasons",)), ("Nobody", ("reassurance",)), ("Small steps", ("steps",)))}
+    units, kinds = conversation_article("r", "a", "s")
     scores = {"r1": 1.0, "r2": 0.95, "r3": 0.9, "a0": 0.6, "s1": 0.5, "s2": 0.45}
     gave_reasons = [Turn("user", "why do i keep hiding from my friends"),
-                    Turn("assistant", "Pulling away has reasons: [1]\n- Fear: They might leave if they knew. [2]\n"
-                                      "- Exhaustion: Company takes energy you do not have. [3]")]
-    gave_steps = [Turn("user", "how can i start texting people back"),
-                  Turn("assistant", "Small steps help: [1]\n- A text: One line counts. [2]\n"
-                                    "- A call: Five minutes is enough. [3]")]
+                    Turn("assistant", f"{TEXT['r0']} [1]\n- {TEXT['r1']} [2]\n- {TEXT['r2']} [3]")]
 
     _, after_reasons = answer_from(units, kinds, scores, "so am i just a terrible friend?", turns=gave_reasons)
     _, asked_first = answer_from(units, kinds, scores, "so am i just a terrible friend?")
-    _, steps_again = answer_from(units, kinds, {"s1": 1.0, "s2": 0.9, "a0": 0.5}, "ok so what can i do", turns=gave_steps)
+    _, steps_again = answer_from(units, kinds, {"s1": 1.0, "s2": 0.9, "a0": 0.5}, "ok so what can i do", turns=GAVE_STEPS)
 
-    assert after_reasons[0] == units[4].text and units[1].text not in after_reasons
-    assert units[1].text in asked_first  # asked first, the reasons may answer it
+    assert after_reasons[0] == TEXT["a0"] and TEXT["r1"] not in after_reasons
+    assert TEXT["r1"] in asked_first  # asked first, the reasons may answer it
     # no other block answers what it asks: the steps stand, rather than a passage that does not answer it
-    assert units[6].text in steps_again and units[4].text not in steps_again[:1]
+    assert TEXT["s1"] in steps_again and TEXT["a0"] not in steps_again[:1]
 
 
 def test_what_to_do_after_the_steps_were_given_is_answered_with_where_to_find_more_help() -> None:
     # the policy's next answer (``then``), even when the follow-up's few words did not find it
-    units = units_of(("s0", "Small steps help:", 1, "sentence"),
-                     ("s1", "A text: One line counts.", 1, "item"),
-                     ("s2", "A call: Five minutes is enough.", 1, "item"),
-                     ("a0", "Nobody is broken for pulling away.", 2, "sentence"),
-                     ("t0", "When small steps are not enough, a care team can help.", 3, "sentence"))
-    kinds = {SOURCE: (("Small steps", ("steps",)), ("Nobody", ("reassurance",)), ("When small steps", ("treatment",)))}
-    gave_steps = [Turn("user", "how can i start texting people back"),
-                  Turn("assistant", "Small steps help: [1]\n- A text: One line counts. [2]\n"
-                                    "- A call: Five minutes is enough. [3]")]
+    units, kinds = conversation_article("s", "a", "t")
     scores = {"s1": 1.0, "s2": 0.9, "a0": 0.5}
 
-    draft, next_help = answer_from(units, kinds, scores, "ok so what can i do", turns=gave_steps)
+    draft, next_help = answer_from(units, kinds, scores, "ok so what can i do", turns=GAVE_STEPS)
     _, first_time = answer_from(units, kinds, scores, "ok so what can i do")
 
-    assert next_help == [units[4].text] and draft.lead == POLICY.answers.kinds["treatment"].lead
-    assert units[1].text in first_time
+    assert next_help == [TEXT["t0"]] and draft.lead == POLICY.answers.kinds["treatment"].lead
+    assert TEXT["s1"] in first_time
 
 
 def test_more_never_repeats_what_an_earlier_reply_of_the_conversation_quoted() -> None:
-    units = units_of(("h0", "There is a way through this.", 1, "sentence"),
-                     ("s0", "Small steps help:", 2, "sentence"),
-                     ("s1", "A text: One line counts.", 2, "item"),
-                     ("s2", "A call: Five minutes is enough.", 2, "item"),
-                     ("t0", "When small steps are not enough, a care team can help.", 3, "sentence"))
-    kinds = {SOURCE: (("There is", ("hope",)), ("Small steps", ("steps",)), ("When small steps", ("treatment",)))}
-    turns = [Turn("user", "how can i start texting people back"),
-             Turn("assistant", "Small steps help: [1]\n- A text: One line counts. [2]\n- A call: Five minutes is enough. [3]"),
-             Turn("user", "ok and if that is not enough"),
-             Turn("assistant", "When small steps are not enough, a care team can help. [1]")]
+    units, kinds = conversation_article("h", "s", "t")
+    turns = GAVE_STEPS + [Turn("user", "ok and if that is not enough"), Turn("assistant", f"{TEXT['t0']} [1]")]
     # "what else is there" leans on the last question; retrieval finds the steps first
     scores = {"s1": 1.0, "s2": 0.9, "t0": 0.8, "h0": 0.3}
 
     _, more = answer_from(units, kinds, scores, "what else is there", turns=turns)
 
-    assert more == [units[0].text]
+    assert more == [TEXT["h0"]]
     # once every line has been quoted, it goes on from the question it leans on rather than saying nothing
-    told = turns + [Turn("user", "what else is there"), Turn("assistant", "There is a way through this. [1]")]
+    told = turns + [Turn("user", "what else is there"), Turn("assistant", f"{TEXT['h0']} [1]")]
     _, again = answer_from(units, kinds, scores, "say more pls", turns=told)
-    assert again and units[0].text not in again
+    assert again and TEXT["h0"] not in again
 
 
 def test_a_follow_up_is_not_answered_with_a_passage_any_earlier_reply_gave() -> None:
     # about someone close: the symptoms, then the reasons, then "is it my fault?" gets what neither said
-    units = units_of(("m0", "Low mood changes how you relate:", 1, "sentence"),
-                     ("m1", "Tiredness: Even a short reply can feel like a climb.", 1, "item"),
-                     ("m2", "Numbness: It can be hard to feel close to anyone.", 1, "item"),
-                     ("r0", "Pulling away has reasons:", 2, "sentence"),
-                     ("r1", "Fear: They might leave if they knew.", 2, "item"),
-                     ("r2", "Exhaustion: Company takes energy you do not have.", 2, "item"),
-                     ("a0", "Nobody is broken for pulling away.", 3, "sentence"))
-    kinds = {SOURCE: (("Low mood", ("symptoms",)), ("Pulling away", ("reasons",)), ("Nobody", ("reassurance",)))}
+    units, kinds = conversation_article("m", "r", "a")
     turns = [Turn("user", "my boyfriend keeps pulling away from me since he got depressed"),
-             Turn("assistant", "Low mood changes how you relate: [1]\n"
-                               "- Tiredness: Even a short reply can feel like a climb. [2]\n"
-                               "- Numbness: It can be hard to feel close to anyone. [3]"),
+             Turn("assistant", f"{TEXT['m0']} [1]\n- {TEXT['m1']} [2]\n- {TEXT['m2']} [3]"),
              Turn("user", "why is he shutting everyone out"),
-             Turn("assistant", "Pulling away has reasons: [1]\n- Fear: They might leave if they knew. [2]\n"
-                               "- Exhaustion: Company takes energy you do not have. [3]")]
+             Turn("assistant", f"{TEXT['r0']} [1]\n- {TEXT['r1']} [2]\n- {TEXT['r2']} [3]")]
     scores = {"m1": 1.0, "m2": 0.95, "r1": 0.9, "r2": 0.85, "a0": 0.4}
 
     draft, quoted = answer_from(units, kinds, scores, "is that my fault", turns=turns)
 
-    assert quoted == [units[6].text] and draft.lead == POLICY.answers.kinds["help_someone"].lead
+    assert quoted == [TEXT["a0"]] and draft.lead == POLICY.answers.kinds["help_someone"].lead
