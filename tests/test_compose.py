@@ -428,6 +428,9 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     # how to reach the publisher, not a friend or a crisis line
     ("what is the phone number", "contact"),
     ("can i reach thira by phone", "contact"),
+    ("is thira a real clinic", "contact"),
+    ("what sort of programs does thira run", "treatment"),  # what thira offers: the kinds of structured support
+    ("does thira offer anything for teenagers", "treatment"),
     ("what's the number for the suicide hotline", "default"),
     ("what's the phone number for pizza hut", "default"),
     ("how do i contact my friends again after ghosting them", "what_to_do"),
