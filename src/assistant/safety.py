@@ -63,6 +63,8 @@ _SMALL_TALK_KIND = (
     ("default", re.compile(r"^\W*(ok(ay)?|k+|cool|nvm|never ?mind|lol|jk|haha\w*|lmao+|sure|alright|got it|i.?m (fine|ok(ay)?|good)|sorry)\b")),
 )
 
+_RESEMBLANCE = ("exemplar:", "near-clear exemplar:")  # risk hits from resemblance to the exemplars alone
+
 _QUESTION = re.compile(r"\b(how|what|where|why|when|which|who|whats|hows|wheres|whys|whos"
                        r"|should i|can i|could i|do i|does it|is it|is that|is this)\b|\?"
                        r"|^\W*(is|are|does|do|can|could|would|will|should|did)\s")
@@ -106,6 +108,11 @@ class InputRails:
     @cached_property
     def exemplars(self) -> ExemplarIndex:
         return ExemplarIndex(self.policy, self.embedder, self.cache_dir)
+
+    def _asks_for_more(self, text: str) -> bool:
+        """Is the whole message a request for more of the article ("keep going", "continue": the ``more``
+        answer kind's cues, which match a whole message)?"""
+        return any(re.search(cue, normalize(text)) for cue in self.policy.answers.kinds["more"].cues)
 
     @cached_property
     def speller(self) -> Speller:
@@ -203,7 +210,7 @@ class InputRails:
         if tier == "none" and learned["risk"] >= bar["risk"]:
             return "possible", [RailHit("crisis_possible", "classifier:risk", round(learned["risk"], 4))]
         if tier == "possible" and learned["risk"] < self.t.exemplar_possible_risk_floor \
-                and all(h.rail == "crisis_possible" and h.reason.startswith(("exemplar:", "near-clear exemplar:")) for h in hits):
+                and all(h.rail == "crisis_possible" and h.reason.startswith(_RESEMBLANCE) for h in hits):
             # "what can i do today" is near "making sure i dont wake up tomorrow" in wording only; a clear-risk
             # resemblance that the floors above kept from a takeover keeps the gentle line
             return "none", []
@@ -341,6 +348,8 @@ class InputRails:
             return urgent
         sims, _ = self._similarities(text, also) if any(ch.isalpha() for ch in text) else ({}, [])
         tier, rails = self.risk(text, sims) if sims else ("none", [])
+        if tier == "possible" and self._asks_for_more(text) and all(h.reason.startswith(_RESEMBLANCE) for h in rails):
+            tier, rails = "none", []  # "keep going", "continue": resembles "i can't keep going" in wording only
         earlier = self.history_risk(history) if history else "none"
         if tier == "none" and earlier != "none":
             tier, rails = "possible", [RailHit("crisis_history", f"earlier message showed {earlier} risk")]
