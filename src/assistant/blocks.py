@@ -10,6 +10,7 @@ Example::
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 from .reply import segments_of
@@ -62,7 +63,14 @@ def passage_of(unit: Unit, score: float = 0.0) -> Passage:
 
 def said(reply: str, unit: Unit) -> bool:
     """Did the earlier reply quote this unit (compared without quote style, case or spacing)?"""
-    return bool(reply) and " ".join(normalize(unit.text).split()) in " ".join(normalize(reply).split())
+    return bool(reply) and _squashed(unit.text) in _squashed(reply)
+
+
+@lru_cache(maxsize=2048)
+def _squashed(text: str) -> str:
+    """``text`` normalized, with single spaces: a follow-up compares every unit with every earlier reply,
+    so each text is read once, not once per comparison."""
+    return " ".join(normalize(text).split())
 
 
 _SUBJECTS = frozenset({"i", "you", "we", "they", "he", "she", "it"})

@@ -110,7 +110,7 @@ class BlockComposer:
         # to "so what can i do" that followed the steps); once they have quoted every line of the articles, nothing
         # the replies since the question it leans on have quoted
         replies = [t.content for t in turns if t.role == "assistant"]
-        untold = any(not any(said(r, u) for r in replies) for u in self.units())
+        untold = ask.kind == "more" and any(not any(said(r, u) for r in replies) for u in self.units())
         since = replies if untold else _replies_since(turns, earlier) if earlier else [last_reply]
         skip = (lambda u: any(said(r, u) for r in since)) if ask.kind == "more" else (lambda u: False)
         usable = lambda u: not skip(u) and not any(a in normalize(u.text) for a in avoid)  # noqa: E731
