@@ -810,6 +810,7 @@ CONVERSATION_ROWS = [
     ("m0", "Low mood changes how you relate:", "sentence", "symptoms"),
     ("m1", "Tiredness: Even a short reply can feel like a climb.", "item", "symptoms"),
     ("m2", "Numbness: It can be hard to feel close to anyone.", "item", "symptoms"),
+    ("n0", "These changes make closeness hard, even with people you love.", "sentence", "symptoms"),
     ("r0", "Pulling away has reasons:", "sentence", "reasons"),
     ("r1", "Fear: They might leave if they knew.", "item", "reasons"),
     ("r2", "Exhaustion: Company takes energy you do not have.", "item", "reasons"),
@@ -891,3 +892,19 @@ def test_a_follow_up_is_not_answered_with_a_passage_any_earlier_reply_gave() -> 
     draft, quoted = answer_from(units, kinds, scores, "is that my fault", turns=turns)
 
     assert quoted == [TEXT["a0"]] and draft.lead == POLICY.answers.kinds["help_someone"].lead
+
+
+def test_a_follow_up_quotes_a_paragraph_that_points_back_without_the_block_an_earlier_reply_gave() -> None:
+    # "These changes make closeness hard..." names the symptoms list before it; that list was given two
+    # replies ago, so the paragraph comes alone rather than bringing the whole list again
+    units, kinds = conversation_article("m", "n", "r", "a")
+    turns = [Turn("user", "my boyfriend keeps pulling away from me since he got depressed"),
+             Turn("assistant", f"{TEXT['m0']} [1]\n- {TEXT['m1']} [2]\n- {TEXT['m2']} [3]"),
+             Turn("user", "why is he shutting everyone out"),
+             Turn("assistant", f"{TEXT['r0']} [1]\n- {TEXT['r1']} [2]\n- {TEXT['r2']} [3]")]
+    scores = {"n0": 1.0, "m1": 0.95, "m2": 0.9, "r1": 0.85, "a0": 0.4}
+
+    _, quoted = answer_from(units, kinds, scores, "is that my fault", turns=turns)
+
+    assert quoted[0] == TEXT["n0"] and TEXT["m1"] not in quoted
+

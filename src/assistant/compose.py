@@ -201,6 +201,8 @@ class BlockComposer:
                 and (retrieval.follow_up or not self.echoes(said_now, extra)):
             extra = companion if companion and self.lead(ask, chosen + companion) == self.lead(ask, chosen) else []
         before = self.pointed_at(block, usable)
+        if before is not None and given is not None and given(before):
+            before = None  # an earlier reply gave what it points at ("These symptoms ..." after the symptoms were listed)
         if before is not None and extra and (self.echoes(said_now, extra)
                                              or _opening_word(block.units[0]) not in self.names_back):
             before = None  # a supporting line stands, unless the block names what it points at ("These symptoms")
