@@ -826,6 +826,13 @@ GAVE_STEPS = [Turn("user", "how can i start texting people back"),
               Turn("assistant", f"{TEXT['s0']} [1]\n- {TEXT['s1']} [2]\n- {TEXT['s2']} [3]")]
 
 
+# about someone close: a reply that listed the symptoms, then one that listed the reasons
+ABOUT_HIM = [Turn("user", "my boyfriend keeps pulling away from me since he got depressed"),
+             Turn("assistant", f"{TEXT['m0']} [1]\n- {TEXT['m1']} [2]\n- {TEXT['m2']} [3]"),
+             Turn("user", "why is he shutting everyone out"),
+             Turn("assistant", f"{TEXT['r0']} [1]\n- {TEXT['r1']} [2]\n- {TEXT['r2']} [3]")]
+
+
 def conversation_article(*letters: str):
     """The units and block kinds of the blocks of ``CONVERSATION_ROWS`` whose ids start with ``letters``."""
     rows = [r for r in CONVERSATION_ROWS if r[0][0] in letters]
@@ -883,13 +890,9 @@ def test_more_never_repeats_what_an_earlier_reply_of_the_conversation_quoted() -
 def test_a_follow_up_is_not_answered_with_a_passage_any_earlier_reply_gave() -> None:
     # about someone close: the symptoms, then the reasons, then "is it my fault?" gets what neither said
     units, kinds = conversation_article("m", "r", "a")
-    turns = [Turn("user", "my boyfriend keeps pulling away from me since he got depressed"),
-             Turn("assistant", f"{TEXT['m0']} [1]\n- {TEXT['m1']} [2]\n- {TEXT['m2']} [3]"),
-             Turn("user", "why is he shutting everyone out"),
-             Turn("assistant", f"{TEXT['r0']} [1]\n- {TEXT['r1']} [2]\n- {TEXT['r2']} [3]")]
     scores = {"m1": 1.0, "m2": 0.95, "r1": 0.9, "r2": 0.85, "a0": 0.4}
 
-    draft, quoted = answer_from(units, kinds, scores, "is that my fault", turns=turns)
+    draft, quoted = answer_from(units, kinds, scores, "is that my fault", turns=ABOUT_HIM)
 
     assert quoted == [TEXT["a0"]] and draft.lead == POLICY.answers.kinds["help_someone"].lead
 
@@ -898,13 +901,9 @@ def test_a_follow_up_quotes_a_paragraph_that_points_back_without_the_block_an_ea
     # "These changes make closeness hard..." names the symptoms list before it; that list was given two
     # replies ago, so the paragraph comes alone rather than bringing the whole list again
     units, kinds = conversation_article("m", "n", "r", "a")
-    turns = [Turn("user", "my boyfriend keeps pulling away from me since he got depressed"),
-             Turn("assistant", f"{TEXT['m0']} [1]\n- {TEXT['m1']} [2]\n- {TEXT['m2']} [3]"),
-             Turn("user", "why is he shutting everyone out"),
-             Turn("assistant", f"{TEXT['r0']} [1]\n- {TEXT['r1']} [2]\n- {TEXT['r2']} [3]")]
     scores = {"n0": 1.0, "m1": 0.95, "m2": 0.9, "r1": 0.85, "a0": 0.4}
 
-    _, quoted = answer_from(units, kinds, scores, "is that my fault", turns=turns)
+    _, quoted = answer_from(units, kinds, scores, "is that my fault", turns=ABOUT_HIM)
 
     assert quoted[0] == TEXT["n0"] and TEXT["m1"] not in quoted
 
