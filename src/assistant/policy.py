@@ -134,7 +134,7 @@ class AnswerKind(_Strict):
     lead: Text
     true_of: list[BlockKind] = Field(min_length=1)
     prefer: list[BlockKind] = []
-    # what answers the ask next once the last reply gave the blocks it prefers ("so what can I do?" after
+    # what answers the ask next once earlier replies gave the blocks it prefers ("so what can I do?" after
     # the small steps: where to get more help), rather than those blocks again
     then: list[BlockKind] = []
     # asks about the article itself ("what is this article about?"): answered from the block it prefers
