@@ -52,6 +52,7 @@ from .asks import Ask, question_before, read_ask
 from .blocks import Block, BlockKinds, article_blocks, out_of_scope, passage_of, render, said, stands_alone
 from .echo import Echo
 from .policy import Policy
+from .scope import weak_evidence
 from .text import normalize, words
 from .types import Draft, Passage, Retrieval, Turn, Unit, Verdict, opens_list
 
@@ -127,7 +128,7 @@ class BlockComposer:
         chosen, extra = self.choose(retrieval, ask, usable, fresh, given=given)
         if not chosen:
             return out_of_scope(self.policy)
-        weak = max(retrieval.relevance, retrieval.confidence) < self.policy.thresholds.weak_evidence_relevance \
+        weak = weak_evidence(retrieval, self.policy.thresholds) \
             and not self.policy.answers.kind(ask.kind).about_the_article
         # A follow-up's few words match little ("ok so what can I do about it"); the block of the
         # kind it asks for, found with the conversation, is not weak evidence.

@@ -143,20 +143,12 @@ class AnswerKind(_Strict):
 
 
 class ThirdPersonStory(_Strict):
-    """A message that names someone close (``close``) and matches ``theirs`` ("he", "she") more often than ``mine`` ("I")."""
+    """A message that names someone close (``close``) and matches ``theirs`` ("he", "she") more often than
+    ``mine`` ("I"); each regex is checked at start-up with the policy's other regexes (``load_policy``)."""
 
     close: Text
     theirs: Text
     mine: Text
-
-    @field_validator("close", "theirs", "mine")
-    @classmethod
-    def _compiles(cls, v: str) -> str:
-        try:
-            re.compile(v, re.IGNORECASE)
-        except re.error as exc:
-            raise ValueError(f"bad regex: {exc}") from None
-        return v
 
 
 class Answers(_Strict):
@@ -539,24 +531,29 @@ def load_policy(folder: Path) -> Policy:
             if p.id.startswith(SOMEONE_ELSE) and group != "crisis_possible":
                 raise ConfigError(f"{files['patterns']}: key '{group}.{i}' ({p.id}): an id starting with {SOMEONE_ELSE!r} "
                                   "marks worry about someone else, which gets the gentle tier: it belongs in crisis_possible.")
-    for intent, pats in policy.intents.items():
+    for intent in policy.intents:
         if intent not in INTENT_KIND:
             raise ConfigError(f"{files['policy']}: key 'intents.{intent}': no answer_lead for it; an intent picks the lead "
                               f"of an answer kind: {INTENT_KIND}.")
-        for i, p in enumerate(pats):
-            try:
-                re.compile(p, re.IGNORECASE)  # as Policy.intents compiles it: re's cache then serves it
-            except re.error as exc:
-                raise ConfigError(f"{files['policy']}: key 'intents.{intent}.{i}': bad regex: {exc}") from None
-    for kind, spec in policy.answers.kinds.items():
-        for i, p in enumerate(spec.cues):
-            try:
-                re.compile(p, re.IGNORECASE)
-            except re.error as exc:
-                raise ConfigError(f"{files['policy']}: key 'answers.kinds.{kind}.cues.{i}': bad regex: {exc}") from None
+    story = policy.answers.third_person_story
+    _regexes_compile(files["policy"], [
+        *((f"intents.{intent}.{i}", p) for intent, pats in policy.intents.items() for i, p in enumerate(pats)),
+        *((f"answers.kinds.{kind}.cues.{i}", p) for kind, spec in policy.answers.kinds.items() for i, p in enumerate(spec.cues)),
+        *((f"answers.third_person_story.{field}", getattr(story, field)) for field in ("close", "theirs", "mine") if story),
+    ])
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in files.values())).hexdigest()[:16]
     return Policy(policy, exemplars, patterns, digest, compiled, page=page)  # type: ignore[arg-type]
 
+
+
+def _regexes_compile(path: Path, keyed: list[tuple[str, str]]) -> None:
+    """Each (key, regex) compiles as the policy compiles it (ignoring case: re's cache then serves it);
+    else a ``ConfigError`` naming the file and the key."""
+    for key, pattern in keyed:
+        try:
+            re.compile(pattern, re.IGNORECASE)
+        except re.error as exc:
+            raise ConfigError(f"{path}: key '{key}': bad regex: {exc}") from None
 
 
 def read_validated(model: type[BaseModel], path: Path) -> BaseModel:

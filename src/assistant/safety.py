@@ -112,7 +112,7 @@ class InputRails:
     def _asks_for_more(self, text: str) -> bool:
         """Is the whole message a request for more of the article ("keep going", "continue": the ``more``
         answer kind's cues, which match a whole message)?"""
-        return any(re.search(cue, normalize(text)) for cue in self.policy.answers.kinds["more"].cues)
+        return any(cue.search(normalize(text)) for cue in self.policy.answer_cues["more"])
 
     @cached_property
     def speller(self) -> Speller:

@@ -88,8 +88,7 @@ def risk_without_answer(verdict: Verdict, retrieval: Retrieval, t: Thresholds, n
         return False  # hopelessness ("what's even the point anymore") stays the gentle tier
     if retrieval.confidence >= t.unanswered_risk_question_match:
         return False  # it is a question a passage answers, in other words ("everyone probably thinks im flaky")
-    weak = max(retrieval.relevance, retrieval.confidence) < t.weak_evidence_relevance
-    return weak or not in_scope(replace(verdict, risk="none"), retrieval, t)
+    return weak_evidence(retrieval, t) or not in_scope(replace(verdict, risk="none"), retrieval, t)
 
 
 def weak_health(verdict: Verdict, retrieval: Retrieval, t: Thresholds) -> bool:
@@ -100,8 +99,13 @@ def weak_health(verdict: Verdict, retrieval: Retrieval, t: Thresholds) -> bool:
     crisis line) nor in a follow-up, which leans on the conversation."""
     if verdict.risk != "none" or retrieval.follow_up or verdict.medical_score is None:
         return False
-    weak = max(retrieval.relevance, retrieval.confidence) < t.weak_evidence_relevance
-    return weak and verdict.medical_score >= t.weak_health_medical_floor
+    return weak_evidence(retrieval, t) and verdict.medical_score >= t.weak_health_medical_floor
+
+
+def weak_evidence(retrieval: Retrieval, t: Thresholds) -> bool:
+    """The best match, of a sentence or of a question a passage answers, is under ``weak_evidence_relevance``:
+    an answer then says the evidence is weak."""
+    return max(retrieval.relevance, retrieval.confidence) < t.weak_evidence_relevance
 
 
 def uncovered_health(verdict: Verdict, retrieval: Retrieval, policy: Policy, corpus_words: Collection[str]) -> bool:
