@@ -392,3 +392,22 @@ def test_a_health_question_the_article_matches_only_weakly_is_declined(fake_bot,
     at_risk = Verdict(None, text=QUESTION, risk="possible", risk_head=True, topic_margin=0.2, in_scope=True,
                       scope_score=0.9, medical_score=medical)
     assert _draft(fake_bot, at_risk, relevance, question_match=relevance).category == "answered"
+
+
+@pytest.mark.parametrize("text, scope, thanked", [
+    ("my old cat passed away last night", 0.6, True),  # tells of the person's own life, near the topic
+    ("my old cat passed away last night", 0.05, False),  # the scope head reads it far from the topic
+    ("how do i find a vet for my old cat?", 0.6, False),  # a request, not a telling
+    ("the weather has been grey for weeks", 0.6, False),  # not about the person
+])
+def test_a_declined_message_that_tells_of_the_persons_life_is_thanked_first(fake_bot, text, scope, thanked):
+    """"my dog died" is outside the article, but a person told it: the out-of-scope reply opens
+    by thanking them (wording.out_of_scope_personal); a request or a remark is declined as before."""
+    from assistant.types import Verdict
+
+    t, w = fake_bot.policy.thresholds, fake_bot.policy.wording
+    verdict = Verdict(None, text=text, topic_margin=-0.3, in_scope=False, scope_score=scope)
+    draft = _draft(fake_bot, verdict, t.out_of_scope_relevance / 2, question_match=0.0)
+    assert draft.category == "out_of_scope" and " ".join(w.out_of_scope.split()) in draft.lead
+    assert draft.lead.startswith(w.out_of_scope_personal) is thanked
+    assert bool(w.out_of_scope_personal) and draft.suggestions

@@ -28,7 +28,7 @@ from .classifier import SafetyClassifier, load_classifier
 from .safety import InputRails
 from .settings import Settings
 from .reply import without_sources
-from .scope import health_elsewhere, in_scope, risk_without_answer, uncovered_health
+from .scope import health_elsewhere, in_scope, personal_telling, risk_without_answer, uncovered_health
 from .text import normalize
 from .types import Draft, Reply, Retrieval, Turn, Verdict, parse_history
 
@@ -221,7 +221,7 @@ class Assistant:
         about_the_article = verdict.category is None and self._asks_about_the_article(verdict.text, turns)
         if verdict.category == "out_of_scope" or retrieval is None or not (about_the_article or in_scope(verdict, retrieval, t)) \
                 or health_elsewhere(verdict, retrieval, self.policy, self.retriever.vocabulary):
-            return out_of_scope(self.policy)
+            return out_of_scope(self.policy, personal=personal_telling(verdict, self.policy))
         if verdict.risk != "none":
             retrieval = self._without_risky_quotes(retrieval)
         return self.composer.answer(verdict, retrieval, turns)

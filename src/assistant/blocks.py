@@ -96,5 +96,8 @@ def render(chosen: list[Passage], then: Sequence[Passage] = ()) -> tuple[Segment
     return segments_of(in_order(chosen) + [replace(p, kind="sentence") for p in in_order(then)])
 
 
-def out_of_scope(policy: Policy) -> Draft:
-    return Draft("out_of_scope", lead=" ".join(policy.wording.out_of_scope.split()), suggestions=policy.suggestions[:3])
+def out_of_scope(policy: Policy, personal: bool = False) -> Draft:
+    """The out-of-scope reply; to a person who told of their own life, it opens by thanking them."""
+    opening = policy.wording.out_of_scope_personal if personal else ""
+    lead = " ".join(f"{opening} {policy.wording.out_of_scope}".split())
+    return Draft("out_of_scope", lead=lead, suggestions=policy.suggestions[:3])

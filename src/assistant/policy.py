@@ -204,6 +204,7 @@ class Wording(_Strict):
     medical_advice_share: Text
     medical_emergency: str = ""  # opens the medical reply when a medical_emergency pattern matches; empty: never
     out_of_scope: Text
+    out_of_scope_personal: str = ""  # opens the out-of-scope reply to a personal telling (scope.personal_telling); empty: never
     small_talk: SmallTalk
     invalid: Invalid
     error: Text
@@ -234,6 +235,7 @@ class Thresholds(_Strict):
     scope_head_floor: float = Field(default=0.0, ge=0, le=1)
     health_outside_medical_floor: float = Field(default=1.0, ge=0, le=1)  # medical head here + scope head under its bar: out
     weak_health_medical_floor: float = Field(default=1.0, ge=0, le=1)  # medical head here + only weak evidence: out
+    personal_scope_floor: float = Field(default=1.0, ge=0, le=1)  # a declined telling this close to the article's topic: thanked
     exemplar_clear_risk_floor: float = Field(default=0.0, ge=0, le=1)
     exemplar_escalated_risk_floor: float = Field(default=0.0, ge=0, le=1)
     exemplar_clear_medical_risk_floor: float = Field(default=0.0, ge=0, le=1)
@@ -333,7 +335,7 @@ def about_someone_else(reason: str) -> bool:
     return reason.startswith(f"pattern:{SOMEONE_ELSE}")
 PATTERN_GROUPS = ("crisis_clear", "crisis_possible", "crisis_escalators", "crisis_mentions", "crisis_denials", "medical",
                   "medication_request", "about_the_article", "uncovered_health", "article_topic", "medical_emergency",
-                  "small_talk", "rule_bending", "output_block", "risk_words")
+                  "small_talk", "rule_bending", "output_block", "risk_words", "personal_telling")
 EXEMPLAR_LABELS = ("crisis_clear", "crisis_possible", "medical", "small_talk", "on_topic", "off_topic", "benign_lookalike")
 
 
@@ -383,6 +385,7 @@ class PatternFile(_Strict):
     # what it does cover: a short question with the first and none of the second is not answered with quotes
     uncovered_health: list[Pattern] = []
     article_topic: list[Pattern] = []
+    personal_telling: list[Pattern] = []  # the person tells of their own life, asking nothing: a declined message is thanked
     # a body symptom that may be an emergency now ("my arm has been numb since this morning, is it a stroke"):
     # the medical reply opens with wording.medical_emergency (911)
     medical_emergency: list[Pattern] = []
@@ -460,6 +463,7 @@ class Policy:
         w = self.wording
         texts = [w.automated_notice, w.weak_evidence, w.medical_advice, w.medical_advice_share, w.out_of_scope,
                  *([w.medical_emergency] if w.medical_emergency else []),
+                 *([w.out_of_scope_personal] if w.out_of_scope_personal else []),
                  w.error, w.unavailable, *(k.lead for k in self.file.answers.kinds.values()), *w.small_talk.model_dump().values(),
                  *w.invalid.model_dump().values(), *self.suggestions]
         return tuple(" ".join(t.split()) for t in texts)

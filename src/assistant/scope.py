@@ -6,6 +6,7 @@ input rails and the retrieval's match:
   gets the crisis reply rather than unrelated article lines.
 - ``uncovered_health``: a short health question on a topic the article does not cover is
   declined as out of scope, never answered with its quotes.
+- ``personal_telling``: a declined message in which the person tells of their own life is thanked first.
 
 The thresholds are policy data (``guardrails/policy.yaml``, ``thresholds``).
 
@@ -128,3 +129,14 @@ def health_elsewhere(verdict: Verdict, retrieval: Retrieval, policy: Policy, cor
     """A health question the article does not answer, by its topic's words (``uncovered_health``) or by
     the learned medical head over weak evidence (``weak_health``): the out-of-scope reply, not quotes."""
     return uncovered_health(verdict, retrieval, policy, corpus_words) or weak_health(verdict, retrieval, policy.thresholds)
+
+
+def personal_telling(verdict: Verdict, policy: Policy) -> bool:
+    """Does a declined message tell of the person's own life ("my dog died", "I was fired."): a first-person
+    statement that asks nothing (``personal_telling`` patterns), which the learned scope head reads at least
+    ``personal_scope_floor`` close to the article's topic (so "i've lost my phone somewhere" is not)? Its
+    out-of-scope reply then opens with ``wording.out_of_scope_personal``: a person, not a query, is declined."""
+    if verdict.scope_score is None or verdict.scope_score < policy.thresholds.personal_scope_floor:
+        return False
+    text = normalize(verdict.text)
+    return any(rx.search(text) for _, rx in policy.compiled["personal_telling"])
