@@ -907,3 +907,19 @@ def test_a_follow_up_quotes_a_paragraph_that_points_back_without_the_block_an_ea
 
     assert quoted[0] == TEXT["n0"] and TEXT["m1"] not in quoted
 
+
+
+def test_a_person_who_tells_their_story_is_thanked_before_the_answer() -> None:
+    """A message of three sentences or more in the first person tells what the person is going through:
+    the answer opens with ``wording.story_opening``, then the lead of what it asks. A short question
+    and a follow-up are answered with the lead alone."""
+    opening, steps_lead = POLICY.wording.story_opening, POLICY.answers.kinds["what_to_do"].lead
+    scores = {"A short text": 0.9, "A check-in": 0.85, "Change comes slowly": 0.5}
+    story = compose("My cousin keeps inviting me to the lake. I say yes and then I bail. I hate it. What can I do?", scores)
+    question = compose("what can i do when i keep bailing?", scores)
+    follow_up = compose("I hear you. I tried that already. It went badly. what can i do?", scores,
+                        turns=(Turn("user", "i keep bailing on my cousin"), Turn("assistant", "Pulling away is not selfish.")))
+    remark = compose("The lake trip was planned. It was hot. Everyone swam.", scores)  # not about the writer
+
+    assert opening and story.lead == f"{opening} {steps_lead}"
+    assert question.lead == steps_lead and not follow_up.lead.startswith(opening) and not remark.lead.startswith(opening)

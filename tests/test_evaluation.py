@@ -424,6 +424,18 @@ def test_lead_honesty_fails_a_steps_lead_over_a_description() -> None:
     assert lead_honest(case, dishonest, ctx=ctx) is False and lead_honest(case, unknown, ctx=ctx) is False
     refusal = Reply(question="q", category="medical_advice", body=SYMPTOM, answer="", disclaimer="", contact="", lead="I can't")
     assert lead_honest(case, refusal, ctx=ctx) is None  # a refusal's lead frames no article block
+    # the thanks that opens an answer to a story claims nothing of the lines: the lead after it is judged
+    thanked = f"{load_policy_wording().story_opening} {steps_lead}"
+    assert lead_honest(case, Reply(question="q", category="answered", body=STEPS, answer="", disclaimer="", contact="",
+                                   lead=thanked), ctx=ctx) is True
+    assert lead_honest(case, Reply(question="q", category="answered", body=SYMPTOM, answer="", disclaimer="", contact="",
+                                   lead=thanked), ctx=ctx) is False
+
+
+def load_policy_wording():
+    from assistant.policy import load_policy
+
+    return load_policy(ROOT / "guardrails").wording
 
 
 def test_coherence_counts_article_blocks_and_ideal_recall_counts_lines() -> None:

@@ -204,6 +204,7 @@ class Wording(_Strict):
     medical_advice_share: Text
     medical_emergency: str = ""  # opens the medical reply when a medical_emergency pattern matches; empty: never
     out_of_scope: Text
+    story_opening: str = ""  # opens an answer to a message that tells the person's story (asks.tells_a_story); empty: never
     out_of_scope_personal: str = ""  # opens the out-of-scope reply to a personal telling (scope.personal_telling); empty: never
     small_talk: SmallTalk
     invalid: Invalid
@@ -464,6 +465,7 @@ class Policy:
         texts = [w.automated_notice, w.weak_evidence, w.medical_advice, w.medical_advice_share, w.out_of_scope,
                  *([w.medical_emergency] if w.medical_emergency else []),
                  *([w.out_of_scope_personal] if w.out_of_scope_personal else []),
+                 *([w.story_opening] if w.story_opening else []),
                  w.error, w.unavailable, *(k.lead for k in self.file.answers.kinds.values()), *w.small_talk.model_dump().values(),
                  *w.invalid.model_dump().values(), *self.suggestions]
         return tuple(" ".join(t.split()) for t in texts)

@@ -93,6 +93,9 @@ class QualityContext:
         weak = getattr(getattr(policy, "wording", None), "weak_evidence", "")
         if weak:
             leads[squash(weak)] = every  # "not sure ... the closest it comes" claims nothing of the lines
+        opening = getattr(getattr(policy, "wording", None), "story_opening", "")
+        if opening:  # "Thank you for sharing..." before a lead claims nothing of the lines: the lead after it does
+            leads |= {squash(f"{opening} {lead}"): kinds for lead, kinds in leads.items()}
         return cls(tuple(blocks), block_of, leads)
 
 
