@@ -411,22 +411,3 @@ def test_a_declined_message_that_tells_of_the_persons_life_is_thanked_first(fake
     assert draft.category == "out_of_scope" and " ".join(w.out_of_scope.split()) in draft.lead
     assert draft.lead.startswith(w.out_of_scope_personal) is thanked
     assert bool(w.out_of_scope_personal) and draft.suggestions
-
-
-@pytest.mark.parametrize("resembling_risk, tier", [(0.05, "possible"), (0.95, "clear")])
-def test_a_takeover_on_resemblance_needs_the_risk_head_on_the_words_that_resemble(fake_bot, resembling_risk, tier):
-    """A long post's "I read it and just can't reply." is near "i just want to read this one more time before i do
-    it tonight" in wording only: when the risk head reads that clause as harmless (under the floor), a high reading
-    of another clause or of the whole post does not make the resemblance a takeover. The gentle line stays."""
-    from assistant.policy import EXEMPLAR_LABELS
-    from assistant.similarity import Similarities
-    from assistant.types import RailHit
-
-    t = fake_bot.policy.thresholds
-    resembles = t.crisis_clear_similarity + t.crisis_clear_margin + 0.1
-    per_window = {label: np.array([0.0, 0.0]) for label in EXEMPLAR_LABELS} | {"crisis_clear": np.array([resembles, 0.0])}
-    sims = Similarities(per_window, {label: ["x", "y"] for label in EXEMPLAR_LABELS})
-    sims.learned = {"risk": 0.95, "clear": 0.0, "medical": 0.0, "topic": 0.5, "risk_whole": 0.95}
-    sims.window_risk = np.array([resembling_risk, 0.95])
-    hits = [RailHit("crisis_clear", "exemplar:x", resembles)]
-    assert rails_with(fake_bot, risk=0.95)._learned("clear", hits, sims, 30)[0] == tier

@@ -157,7 +157,6 @@ class InputRails:
             whole = judged.index(read)  # a short message is its own first window; a long one was added last
             sims.learned = ({d: float(np.max(p[d])) for d in ("risk", "clear", "medical")}
                             | {"topic": float(np.mean(p["topic"][: len(pieces)])), "risk_whole": float(p["risk"][whole])})
-            sims.window_risk = np.asarray(p["risk"][: len(pieces)])
         return sims, pieces
 
     def risk(self, text: str, sims: Similarities | None = None) -> tuple[RiskTier, list[RailHit]]:
@@ -198,11 +197,7 @@ class InputRails:
             t.exemplar_clear_whole_risk_floor and resemblance < t.exemplar_clear_strong_similarity
         short_doubts = n_words < t.exemplar_clear_short_below_words and resemblance < t.exemplar_clear_short_similarity
         # a time, means or decision that escalated the resemblance confirms it, at any length and however the whole reads
-        # the words that resemble an exemplar must read as risk themselves: "I read it and just can't reply." in a
-        # long post is near "i just want to read this one more time before i do it tonight" in wording only
-        found = self._clear_window(sims) if sims.window_risk is not None and not _written(hits, "escalated") else None
-        window_doubts = found is not None and float(sims.window_risk[found[1]]) < floor
-        doubts = learned["risk"] < floor or window_doubts or (not _written(hits, "escalated") and (whole_doubts or short_doubts))
+        doubts = learned["risk"] < floor or (not _written(hits, "escalated") and (whole_doubts or short_doubts))
         if tier == "clear" and not _written(hits) and doubts:
             tier = "possible"
         elif tier == "clear":
@@ -247,13 +242,6 @@ class InputRails:
         return {"in_scope": score >= bar["topic"], "scope_score": score, "risk_head": sims.learned["risk"] >= bar["risk"],
                 "clear_score": sims.learned["clear"], "medical_score": sims.learned["medical"]}
 
-    def _clear_window(self, sims: Similarities) -> tuple[float, int, str] | None:
-        """The window closest to the clear-risk exemplars, ``(score, window, exemplar)``, when it reaches the bar and
-        beats the benign, medical and possible-risk exemplars there by the margin: "can I take an extra pill today?"
-        is close to "I took all my pills" in wording, not meaning."""
-        return sims.best_window(("crisis_clear",), (*BENIGN, "medical", "crisis_possible"),
-                                self.t.crisis_clear_similarity, self.t.crisis_clear_margin)
-
     def _risk(self, text: str, sims: Similarities) -> tuple[RiskTier, list[RailHit]]:
         """Crisis tier of one message with no clear-risk pattern (``risk`` checks those first),
         from patterns and exemplars: a possible-risk signal (pattern or exemplar) becomes clear
@@ -263,9 +251,8 @@ class InputRails:
         t = self.t
         # Crisis exemplars must beat the benign labels and the medical ones in the same window:
         # "can I take an extra pill today?" is close to "I took all my pills" in wording, not meaning.
-        found = self._clear_window(sims)
-        clear = None if found is None else (found[0], found[2])
         against = (*BENIGN, "medical", "crisis_possible")
+        clear = sims.best(("crisis_clear",), against, t.crisis_clear_similarity, t.crisis_clear_margin)
         # Words of risk talked about rather than meant ("what does ctb mean?"): never a takeover on
         # resemblance alone, but still the gentle tier.
         # Likewise a medical question ("are the brain zaps from coming off effexor dangerous? i

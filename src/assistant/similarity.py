@@ -84,8 +84,6 @@ class Similarities:
         # risk, clear and medical from the highest window, topic from the mean, and ``risk_whole``
         # from the message read whole; empty without one.
         self.learned: dict[str, float] = {}
-        # ... and the learned risk head's probability for each window, in the order of ``per_window``
-        self.window_risk: np.ndarray | None = None
 
     def __getitem__(self, label: str) -> tuple[float, int, str]:
         w = int(np.argmax(self.per_window[label]))
@@ -94,12 +92,6 @@ class Similarities:
     def best(self, labels: Sequence[str], against: Sequence[str], threshold: float, margin: float) -> tuple[float, str] | None:
         """The best window where the top of ``labels`` reaches ``threshold`` and beats every label
         of ``against`` in that window by ``margin``; ``None`` if there is no such window."""
-        found = self.best_window(labels, against, threshold, margin)
-        return None if found is None else (found[0], found[2])
-
-    def best_window(self, labels: Sequence[str], against: Sequence[str], threshold: float,
-                    margin: float) -> tuple[float, int, str] | None:
-        """``best``, with the index of the window: ``(score, window, nearest exemplar)``."""
         mine = np.max(np.stack([self.per_window[l] for l in labels]), axis=0)
         other = np.max(np.stack([self.per_window[l] for l in against]), axis=0)
         ok = (mine >= threshold) & (mine >= other + margin)
@@ -107,4 +99,4 @@ class Similarities:
             return None
         w = int(np.argmax(np.where(ok, mine, -np.inf)))
         label = max(labels, key=lambda l: self.per_window[l][w])
-        return float(mine[w]), w, self.nearest[label][w]
+        return float(mine[w]), self.nearest[label][w]
