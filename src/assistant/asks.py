@@ -26,7 +26,6 @@ from .text import normalize
 
 STORY_SENTENCES = 3  # a message of this many sentences or more tells a story
 _QUESTION = re.compile(r"[^.!?]*\?+")
-_FIRST_PERSON = re.compile(r"\b(i|im|i'm|ive|i've|my|me|myself)\b")
 _CHAT_SENTENCE = re.compile(r"(?<=[.!?])\s+")  # people type "i isolate. what does that mean", no capital after the stop
 # A question in quotation marks, opening after a space, colon, comma or bracket ("it's" and "don't" inside stay):
 # "…?", “…?”, '…?' and ‘…?’
@@ -98,12 +97,13 @@ def _about_someone_else(text: str, policy: Policy, story: bool) -> bool:
     return bool(close.search(text)) and len(theirs.findall(text)) > len(mine.findall(text))
 
 
-def tells_a_story(message: str) -> bool:
+def tells_a_story(message: str, policy: Policy) -> bool:
     """Does the person tell what they are going through: ``STORY_SENTENCES`` sentences or more, in the
-    first person ("My sister texts me every day. I read it and just can't reply. ...")? A reply to it
-    opens by thanking them (``wording.story_opening``) before it quotes the article."""
+    first person (``first_person`` patterns: "My sister texts me every day. I read it and just can't reply. ...")?
+    A reply to it opens by thanking them (``wording.story_opening``) before it quotes the article."""
     sentences = [s for s in _CHAT_SENTENCE.split(message.strip()) if s.strip()]
-    return len(sentences) >= STORY_SENTENCES and bool(_FIRST_PERSON.search(normalize(message)))
+    text = normalize(message)
+    return len(sentences) >= STORY_SENTENCES and any(rx.search(text) for _, rx in policy.compiled["first_person"])
 
 
 def question_before(turns: Sequence[Turn], policy: Policy) -> str:

@@ -139,7 +139,7 @@ class BlockComposer:
         if weak and ask.kind == "more" and main is not None and (main.source, main.section) in ask.lift:
             weak = False
         lead = self.policy.wording.weak_evidence if weak else self.lead(ask, chosen + extra)
-        if self.policy.wording.story_opening and not retrieval.follow_up and tells_a_story(verdict.text):
+        if self.policy.wording.story_opening and not retrieval.follow_up and tells_a_story(verdict.text, self.policy):
             lead = f"{self.policy.wording.story_opening} {lead}"  # a person told their story: thanked, then answered
         return Draft("answered", segments=render(chosen, then=extra), lead=" ".join(lead.split()),
                      suggestions=self.policy.suggestions[:3] if weak else ())

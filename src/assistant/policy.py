@@ -336,7 +336,8 @@ def about_someone_else(reason: str) -> bool:
     return reason.startswith(f"pattern:{SOMEONE_ELSE}")
 PATTERN_GROUPS = ("crisis_clear", "crisis_possible", "crisis_escalators", "crisis_mentions", "crisis_denials", "medical",
                   "medication_request", "about_the_article", "uncovered_health", "article_topic", "medical_emergency",
-                  "small_talk", "rule_bending", "output_block", "risk_words", "personal_telling")
+                  "small_talk", "rule_bending", "output_block", "risk_words", "first_person",
+                  "personal_telling")
 EXEMPLAR_LABELS = ("crisis_clear", "crisis_possible", "medical", "small_talk", "on_topic", "off_topic", "benign_lookalike")
 
 
@@ -386,7 +387,8 @@ class PatternFile(_Strict):
     # what it does cover: a short question with the first and none of the second is not answered with quotes
     uncovered_health: list[Pattern] = []
     article_topic: list[Pattern] = []
-    personal_telling: list[Pattern] = []  # the person tells of their own life, asking nothing: a declined message is thanked
+    first_person: list[Pattern] = []  # the person speaks of themselves: a story so told, or a declined telling, is thanked
+    personal_telling: list[Pattern] = []  # ... and asks nothing: a declined message that tells of their own life
     # a body symptom that may be an emergency now ("my arm has been numb since this morning, is it a stroke"):
     # the medical reply opens with wording.medical_emergency (911)
     medical_emergency: list[Pattern] = []

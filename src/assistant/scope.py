@@ -133,10 +133,10 @@ def health_elsewhere(verdict: Verdict, retrieval: Retrieval, policy: Policy, cor
 
 def personal_telling(verdict: Verdict, policy: Policy) -> bool:
     """Does a declined message tell of the person's own life ("my dog died", "I was fired."): a first-person
-    statement that asks nothing (``personal_telling`` patterns), which the learned scope head reads at least
+    statement (``first_person``) that asks nothing (``personal_telling``), which the learned scope head reads at least
     ``personal_scope_floor`` close to the article's topic (so "i've lost my phone somewhere" is not)? Its
     out-of-scope reply then opens with ``wording.out_of_scope_personal``: a person, not a query, is declined."""
     if verdict.scope_score is None or verdict.scope_score < policy.thresholds.personal_scope_floor:
         return False
     text = normalize(verdict.text)
-    return any(rx.search(text) for _, rx in policy.compiled["personal_telling"])
+    return all(any(rx.search(text) for _, rx in policy.compiled[group]) for group in ("first_person", "personal_telling"))
