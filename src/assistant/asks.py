@@ -102,8 +102,7 @@ def tells_a_story(message: str, policy: Policy) -> bool:
     first person (``first_person`` patterns: "My sister texts me every day. I read it and just can't reply. ...")?
     A reply to it opens by thanking them (``wording.story_opening``) before it quotes the article."""
     sentences = [s for s in _CHAT_SENTENCE.split(message.strip()) if s.strip()]
-    text = normalize(message)
-    return len(sentences) >= STORY_SENTENCES and any(rx.search(text) for _, rx in policy.compiled["first_person"])
+    return len(sentences) >= STORY_SENTENCES and policy.matches("first_person", normalize(message))
 
 
 def question_before(turns: Sequence[Turn], policy: Policy) -> str:

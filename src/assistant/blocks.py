@@ -96,8 +96,12 @@ def render(chosen: list[Passage], then: Sequence[Passage] = ()) -> tuple[Segment
     return segments_of(in_order(chosen) + [replace(p, kind="sentence") for p in in_order(then)])
 
 
+def opened(lead: str, opening: str = "") -> str:
+    """A reply's lead on one line, after the words that open it (the thanks to a person who told of their life)."""
+    return " ".join(f"{opening} {lead}".split())
+
+
 def out_of_scope(policy: Policy, personal: bool = False) -> Draft:
     """The out-of-scope reply; to a person who told of their own life, it opens by thanking them."""
     opening = policy.wording.out_of_scope_personal if personal else ""
-    lead = " ".join(f"{opening} {policy.wording.out_of_scope}".split())
-    return Draft("out_of_scope", lead=lead, suggestions=policy.suggestions[:3])
+    return Draft("out_of_scope", lead=opened(policy.wording.out_of_scope, opening), suggestions=policy.suggestions[:3])

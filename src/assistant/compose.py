@@ -49,7 +49,7 @@ from functools import cached_property
 from typing import Callable, Sequence
 
 from .asks import Ask, question_before, read_ask, tells_a_story
-from .blocks import Block, BlockKinds, article_blocks, out_of_scope, passage_of, render, said, stands_alone
+from .blocks import Block, BlockKinds, article_blocks, opened, out_of_scope, passage_of, render, said, stands_alone
 from .echo import Echo
 from .policy import Policy
 from .scope import weak_evidence
@@ -139,9 +139,10 @@ class BlockComposer:
         if weak and ask.kind == "more" and main is not None and (main.source, main.section) in ask.lift:
             weak = False
         lead = self.policy.wording.weak_evidence if weak else self.lead(ask, chosen + extra)
-        if self.policy.wording.story_opening and not retrieval.follow_up and tells_a_story(verdict.text, self.policy):
-            lead = f"{self.policy.wording.story_opening} {lead}"  # a person told their story: thanked, then answered
-        return Draft("answered", segments=render(chosen, then=extra), lead=" ".join(lead.split()),
+        # a person who told their story is thanked, then answered
+        told = not retrieval.follow_up and tells_a_story(verdict.text, self.policy)
+        return Draft("answered", segments=render(chosen, then=extra),
+                     lead=opened(lead, self.policy.wording.story_opening if told else ""),
                      suggestions=self.policy.suggestions[:3] if weak else ())
 
     def nothing_to_go_on(self, turns: Sequence[Turn]) -> bool:

@@ -416,6 +416,10 @@ class Policy:
         if compiled is not None:  # load_policy compiled them to validate them: not twice
             self.__dict__["compiled"] = compiled
 
+    def matches(self, group: str, text: str) -> bool:
+        """Does any pattern of ``group`` (patterns.yaml) match ``text``, read as patterns are (``text.normalize``)?"""
+        return any(rx.search(text) for _, rx in self.compiled[group])
+
     @cached_property
     def compiled(self) -> dict[str, list[tuple[str, re.Pattern[str]]]]:
         return {g: [(p.id, compile_pattern(p.pattern, self.patterns.medication_names)) for p in getattr(self.patterns, g)]

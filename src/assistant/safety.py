@@ -413,7 +413,7 @@ class InputRails:
     def _strip_rule_bending(self, text: str) -> str:
         """Drop every sentence or clause that tries to bend the rules; keep the rest as written."""
         pieces = re.split(r"(?<=[.!?;,\n])\s+", text)
-        kept = [p for p in pieces if not any(rx.search(normalize(p)) for _, rx in self.policy.compiled["rule_bending"])]
+        kept = [p for p in pieces if not self.policy.matches("rule_bending", normalize(p))]
         return clean(" ".join(kept))
 
     def _small_talk(self, norm: str, sims: dict, typed: str = "") -> RailHit | None:

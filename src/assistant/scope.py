@@ -119,7 +119,7 @@ def uncovered_health(verdict: Verdict, retrieval: Retrieval, policy: Policy, cor
     if verdict.risk != "none" or retrieval.follow_up or len(verdict.text.split()) > policy.thresholds.uncovered_health_max_words:
         return False
     text = normalize(verdict.text)
-    if any(rx.search(text) for _, rx in policy.compiled["article_topic"]):
+    if policy.matches("article_topic", text):
         return False
     topics = (m.group(0) for _, rx in policy.compiled["uncovered_health"] for m in rx.finditer(text))
     return any(not all(w in corpus_words for w in words(topic)) for topic in topics)
@@ -139,4 +139,4 @@ def personal_telling(verdict: Verdict, policy: Policy) -> bool:
     if verdict.scope_score is None or verdict.scope_score < policy.thresholds.personal_scope_floor:
         return False
     text = normalize(verdict.text)
-    return all(any(rx.search(text) for _, rx in policy.compiled[group]) for group in ("first_person", "personal_telling"))
+    return policy.matches("first_person", text) and policy.matches("personal_telling", text)
