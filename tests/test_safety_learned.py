@@ -264,6 +264,21 @@ def test_the_whole_message_risk_is_read_from_the_message_itself_not_its_last_win
     assert sims.learned["risk_whole"] == pytest.approx(0.9)
 
 
+def test_the_risk_heads_read_a_clause_of_a_word_or_two_only_within_its_message(fake_bot):
+    class ShortIsRisky:  # every text of one or two words scores 0.95, every longer one 0.1
+        thresholds = BARS
+
+        def scores(self, vectors, texts):
+            return {d: np.array([0.95 if len(t.split()) <= 2 else 0.1 for t in texts]) for d in ("risk", "clear", "medical", "topic")}
+
+    base = fake_bot.rails
+    rails = InputRails(base.policy, base.embedder, base.english, max_chars=base.max_chars, classifier=ShortIsRisky())
+    sims, pieces = rails._similarities("my brother says i never call him anymore. he's right. what should i do")
+    assert "he's right" in pieces  # the clause is still a window (the exemplars and patterns read it)
+    assert sims.learned["risk"] == sims.learned["clear"] == pytest.approx(0.1)
+    assert rails._similarities("kill me")[0].learned["risk"] == pytest.approx(0.95)  # a short message is read whole
+
+
 def test_a_takeover_on_resemblance_alone_of_a_message_read_as_medical_needs_a_higher_risk_head(fake_bot):
     message = "I'm in the bathroom with a razor blade"  # an exemplar, matched by no written pattern
     floor = fake_bot.policy.thresholds.exemplar_clear_medical_risk_floor

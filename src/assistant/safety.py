@@ -155,7 +155,10 @@ class InputRails:
         if self.classifier is not None:
             p = self.classifier.scores(vectors[: len(judged)], judged)
             whole = judged.index(read)  # a short message is its own first window; a long one was added last
-            sims.learned = ({d: float(np.max(p[d])) for d in ("risk", "clear", "medical")}
+            # a clause of a word or two ("he's right.") is read by the risk heads only within the message: alone it
+            # says too little for them (the exemplars and patterns still read it)
+            heard = [i for i, t in enumerate(judged) if i == whole or len(t.split()) >= self.t.head_min_window_words]
+            sims.learned = ({d: float(np.max(p[d][heard])) for d in ("risk", "clear")} | {"medical": float(np.max(p["medical"]))}
                             | {"topic": float(np.mean(p["topic"][: len(pieces)])), "risk_whole": float(p["risk"][whole])})
         return sims, pieces
 
