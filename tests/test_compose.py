@@ -450,6 +450,16 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("what is this article about", "overview"),
     ("can you summarize it", "overview"),
     ("what does the article say about guilt", "default"),
+    # whether it is only depression asks about the cause, though the story names a therapist
+    ("my doctor told me it's only depression. was that all there is to it?", "cause"),
+    # who is behind the article
+    ("who wrote this", "source"),
+    ("where does this info come from", "source"),
+    ("who wrote to you about me", "default"),
+    # a bare "how?" asks how to get there ("there is a way through that pain"), not how it happens
+    ("how", "what_to_do"),
+    ("but how though?", "what_to_do"),
+    ("so how do you tell if a friend is depressed", "symptoms"),
 ])
 def test_the_ask_is_read_from_the_last_question_or_the_gist(message: str, kind: str) -> None:
     assert read_ask(message, POLICY).kind == kind

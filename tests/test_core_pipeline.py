@@ -887,3 +887,11 @@ def test_asking_how_to_reach_the_publisher_quotes_the_notice_that_gives_its_numb
 
     assert reply.category == "answered" and "+18445471077" in reply.body
     assert reply.lead == fake_bot.policy.answers.kinds["contact"].lead
+
+
+@pytest.mark.parametrize("message", ["who wrote this", "who is the publisher of this", "where did this advice come from"])
+def test_asking_who_is_behind_the_article_quotes_the_notice_that_names_its_publisher(fake_bot, message):
+    reply = fake_bot.ask(message)
+
+    assert reply.category == "answered" and "THIRA Health" in reply.body
+    assert reply.lead == fake_bot.policy.answers.kinds["source"].lead

@@ -6,7 +6,8 @@
    scores, lifting blocks of a kind that answers the ask; when a cue named the kind (or in a
    follow-up) such a block stands at least at ``PREFER_FLOOR`` of the best. A block that wins for
    most questions (``answers.common``), or is of a kind that fits any question (``margin_kinds``:
-   "If this feels familiar...", the closing notice), must beat the runner-up by a margin.
+   "If this feels familiar...", the closing notice), must beat the runner-up by a margin, unless
+   a cue asked for its kind ("who wrote this?": the notice, which names the publisher).
 3. Quote the best block as written: a list with its lead-in, whole (its weakest items leave only
    to fit the word budget, or to make room for a supporting line from elsewhere when the
    article's own next words would not fit whole instead); a short paragraph whole.
@@ -326,7 +327,9 @@ class BlockComposer:
             elif score > 0:
                 ranked.append((score, block))
         ranked.sort(key=lambda sb: -sb[0])
-        if len(ranked) > 1 and self._is_common(ranked[0][1]) \
+        # a block that fits any question must win by a margin, unless a cue asked for its kind ("who wrote this?": the notice)
+        asked_for = ask.stated and bool(ranked and ranked[0][1].kinds & prefer)
+        if len(ranked) > 1 and self._is_common(ranked[0][1]) and not asked_for \
                 and ranked[0][0] < (1 + self.policy.answers.common_margin) * ranked[1][0]:
             ranked = [ranked[1], ranked[0], *ranked[2:]]
         return ranked
