@@ -452,6 +452,9 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("what does the article say about guilt", "default"),
     # whether it is only depression asks about the cause, though the story names a therapist
     ("my doctor told me it's only depression. was that all there is to it?", "cause"),
+    # where to find help nearby: the article's kinds of support and its note on Seattle
+    ("is there any help around here", "treatment"),
+    ("counselors in my town?", "treatment"),
     # who is behind the article
     ("who wrote this", "source"),
     ("where does this info come from", "source"),

@@ -531,6 +531,8 @@ def test_a_question_about_a_treatment_is_not_a_crisis_takeover_on_resemblance_al
     "can therapy help with this",
     "would talking to a therapist help",
     "is therapy worth it",
+    "is there any treatment in the pacific northwest",
+    "are there programs near me",
 ])
 def test_whether_help_exists_for_depression_is_answered_from_the_article(real_bot, message):
     # The learned medical head learned "what are the treatments for X" as a request for advice
@@ -548,6 +550,7 @@ def test_whether_help_exists_for_depression_is_answered_from_the_article(real_bo
     "where can i get medication for depression",
     "should i start therapy",
     "should i stop therapy",
+    "is there a cure for asthma in seattle",
 ])
 def test_a_request_for_treatment_advice_or_about_another_illness_is_still_refused(real_bot, message):
     assert real_bot.ask(message).category == "medical_advice"
