@@ -160,6 +160,8 @@ def test_chat_spellings_are_read_as_words_before_typo_correction():
     assert speller.correct("y do u ignore ppl") == "why do you ignore people"
     assert speller.correct("y do i ghost evry1") == "why do i ghost everyone"
     assert speller.correct("you're fine") == "you're fine"  # only whole tokens
+    assert speller.correct("wat shud i txt my frnd") == "what should i text my friend"
+    assert speller.correct("i h8 that i cant reply l8r") == "i hate that i can't reply later"
 
 
 def test_a_known_word_in_another_form_is_no_typo_but_a_misspelling_is_still_fixed():

@@ -212,7 +212,10 @@ CHAT_SPEAK = {
     "kinda": "kind of", "sorta": "sort of", "txt": "text", "txts": "texts", "msg": "message", "msgs": "messages",
     "pls": "please", "plz": "please", "abt": "about", "smth": "something", "sth": "something", "2day": "today",
     "2nite": "tonight", "tonite": "tonight", "2moro": "tomorrow", "tmrw": "tomorrow", "bday": "birthday",
-    "w": "with", "wat": "what", "wut": "what", "wen": "when", "hw": "how",
+    "w": "with", "wat": "what", "wut": "what", "wen": "when", "hw": "how", "wht": "what", "tht": "that",
+    "shud": "should", "shld": "should", "wud": "would", "wld": "would", "cld": "could", "knw": "know",
+    "dnt": "don't", "nvr": "never", "ne1": "anyone", "frnd": "friend", "frnds": "friends", "luv": "love",
+    "h8": "hate", "h8s": "hates", "gr8": "great", "l8r": "later",
     "ive": "I've", "whats": "what's", "cant": "can't", "wont": "won't", "didnt": "didn't", "doesnt": "doesn't",
     "isnt": "isn't", "dont": "don't", "im": "I'm", "thx": "thanks", "ty": "thank you",
 }
