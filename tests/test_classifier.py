@@ -206,6 +206,7 @@ INVENTED = [
     ("what dose of melatonin should a 9 year old take",                             "medical_advice", "none"),
     ("what's the best pizza place near the station",                                None,             "none"),
     ("how do i jump start a dead car battery",                                      None,             "none"),
+    ("thanks so much, goodbye for now",                                              "small_talk",     "none"),
 ]
 
 

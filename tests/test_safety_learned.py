@@ -53,6 +53,24 @@ def test_a_confident_head_raises_the_decision(fake_bot, p, category, risk):
     assert any(r.reason.startswith("classifier:") for r in verdict.rails)
 
 
+@pytest.mark.parametrize("message", ["thank you, goodbye", "thanks for the info, goodbye!", "ok bye"])
+def test_a_sign_off_is_small_talk_however_the_heads_read_it(fake_bot, message):
+    # greetings, thanks and sign-offs through and through: no risk on the heads or resemblance alone
+    verdict = rails_with(fake_bot, risk=0.95, clear=0.95).check(message)
+
+    assert (verdict.category, verdict.risk) == ("small_talk", "none")
+
+
+def test_a_sign_off_after_a_message_of_risk_keeps_the_crisis_reply(fake_bot):
+    from assistant.types import Turn
+
+    rails = rails_with(fake_bot, risk=0.95, clear=0.95)
+    earlier = [Turn("user", "i want to kill myself tonight"), Turn("assistant", "...")]
+
+    assert rails.check("thank you, goodbye", earlier).category == "crisis"  # may be a farewell
+    assert rails.check("goodbye everyone").category == "crisis"  # a written clear-risk pattern still decides
+
+
 def test_the_classifier_never_lowers_a_pattern_decision(fake_bot):
     message = "i want to kill myself tonight"
     assert rails_with(fake_bot).check(message).category == "crisis"

@@ -114,6 +114,11 @@ class InputRails:
         answer kind's cues, which match a whole message)?"""
         return any(cue.search(normalize(text)) for cue in self.policy.answer_cues["more"])
 
+    def _only_chitchat(self, text: str) -> bool:
+        """Is the whole message greetings, thanks and sign-offs (``small_talk``: ``chitchat_sequence``)? A
+        written clear-risk pattern still decides such a message ("goodbye everyone", "goodbye world")."""
+        return any(pid == "chitchat_sequence" and rx.search(normalize(text)) for pid, rx in self.policy.compiled["small_talk"])
+
     @cached_property
     def speller(self) -> Speller:
         vocab = {w for texts in self.policy.exemplars.values() for t in texts for w in words(t)}
@@ -354,6 +359,11 @@ class InputRails:
         if tier == "possible" and self._asks_for_more(text) and all(h.reason.startswith(_RESEMBLANCE) for h in rails):
             tier, rails = "none", []  # "keep going", "continue": resembles "i can't keep going" in wording only
         earlier = self.history_risk(history) if history else "none"
+        if tier != "none" and earlier == "none" and self._only_chitchat(text) and not _written(rails) \
+                and not _written(rails, "escalated"):
+            # "thank you, goodbye" is near "this is my goodbye, thanks for everything" in wording only; after
+            # a message of risk, the same words may be a farewell: they keep the crisis reply
+            tier, rails = "none", []
         if tier == "none" and earlier != "none":
             tier, rails = "possible", [RailHit("crisis_history", f"earlier message showed {earlier} risk")]
         if tier == "clear":
