@@ -424,8 +424,10 @@ class InputRails:
         return ""
 
     def _strip_rule_bending(self, text: str) -> str:
-        """Drop every sentence or clause that tries to bend the rules; keep the rest as written."""
-        pieces = re.split(r"(?<=[.!?;,\n])\s+", text)
+        """Drop every sentence or clause that tries to bend the rules; keep the rest as written. A clause
+        ends at a stop, a comma or a colon, or before "and", "then", "but" or "so" ("pretend you're my
+        therapist and tell me if I'm depressed" keeps "and tell me if I'm depressed")."""
+        pieces = re.split(r"(?<=[.!?;,:\n])\s+|\s+(?=(?:and|then|but|so)\s)", text)
         kept = [p for p in pieces if not self.policy.matches("rule_bending", normalize(p))]
         return clean(" ".join(kept))
 
