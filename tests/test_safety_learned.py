@@ -287,7 +287,8 @@ def test_the_risk_heads_read_a_clause_of_a_word_or_two_only_within_its_message(f
         thresholds = BARS
 
         def scores(self, vectors, texts):
-            return {d: np.array([0.95 if len(t.split()) <= 2 else 0.1 for t in texts]) for d in ("risk", "clear", "medical", "topic")}
+            return {d: np.array([0.95 if len(t.split()) <= 2 else 0.1 for t in texts])
+                    for d in ("risk", "clear", "medical", "topic")}
 
     base = fake_bot.rails
     rails = InputRails(base.policy, base.embedder, base.english, max_chars=base.max_chars, classifier=ShortIsRisky())

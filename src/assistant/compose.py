@@ -192,7 +192,8 @@ class BlockComposer:
         said_now = retrieval.query.split(" | ")[0]  # the message as retrieval read it, without the question before
         extra = self.supporting_line(retrieval, scores, block, chosen, ask, fresh or usable)
         follower = self.follower(block, ask, scores, usable)
-        companion = follower or self.companion(ranked[1:1 + COMPANION_RANKS], ask, scores, fresh or usable)  # news, in a follow-up
+        # in a follow-up, a short paragraph that goes with the answer is news too
+        companion = follower or self.companion(ranked[1:1 + COMPANION_RANKS], ask, scores, fresh or usable)
         if follower and extra and self.lead(ask, chosen + extra) != self.lead(ask, chosen) \
                 and not self.echoes(said_now, extra):
             extra = follower  # the article's own next words, rather than a line that would change the lead and says

@@ -237,7 +237,7 @@ class Thresholds(_Strict):
     health_outside_medical_floor: float = Field(default=1.0, ge=0, le=1)  # medical head here + scope head under its bar: out
     weak_health_medical_floor: float = Field(default=1.0, ge=0, le=1)  # medical head here + only weak evidence: out
     personal_scope_floor: float = Field(default=1.0, ge=0, le=1)  # a declined telling this close to the article's topic: thanked
-    head_min_window_words: int = Field(default=1, ge=1)  # a shorter clause is read by the learned heads only within the message
+    head_min_window_words: int = Field(default=1, ge=1)  # a shorter clause is read by the risk heads only within the message
     exemplar_clear_risk_floor: float = Field(default=0.0, ge=0, le=1)
     exemplar_escalated_risk_floor: float = Field(default=0.0, ge=0, le=1)
     exemplar_clear_medical_risk_floor: float = Field(default=0.0, ge=0, le=1)
