@@ -910,18 +910,6 @@ def test_a_follow_up_is_not_answered_with_a_passage_any_earlier_reply_gave() -> 
     assert quoted == [TEXT["a0"]] and draft.lead == POLICY.answers.kinds["help_someone"].lead
 
 
-def test_a_follow_up_whose_answers_were_all_given_gets_a_block_its_lead_is_true_of_not_a_given_one() -> None:
-    # the steps, then the treatment line were given; "what if that doesn't work either" asks about treatment
-    # again, and retrieval (with the question before) finds the steps first: the hope line is news its lead fits
-    units, kinds = conversation_article("h", "s", "t")
-    turns = GAVE_STEPS + [Turn("user", "ok and if that is not enough"), Turn("assistant", f"{TEXT['t0']} [1]")]
-    scores = {"s1": 1.0, "s2": 0.9, "t0": 0.8, "h0": 0.3}
-
-    draft, quoted = answer_from(units, kinds, scores, "what if that doesn't work either", turns=turns)
-
-    assert quoted == [TEXT["h0"]] and draft.lead == POLICY.answers.kinds["treatment"].lead
-
-
 def test_a_follow_up_quotes_a_paragraph_that_points_back_without_the_block_an_earlier_reply_gave() -> None:
     # "These changes make closeness hard..." names the symptoms list before it; that list was given two
     # replies ago, so the paragraph comes alone rather than bringing the whole list again

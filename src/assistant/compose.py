@@ -31,8 +31,7 @@
    own (the rest of a list keeps its lead-in; a thin rest brings the block after it), never
    repeating a line the conversation's replies quoted (once they quoted every line: a reply given
    since that question). Another follow-up that a cue names is not answered with a block an earlier
-   reply gave when another block answers it, or one of a kind its ``then`` lists, or else one its
-   lead is true of; nor does a short paragraph an earlier reply quoted come along with the answer.
+   reply gave when another block answers it, or one of a kind its ``then`` lists.
 
 ``render`` (``blocks.py``) is the one place chosen passages become body text.
 
@@ -192,8 +191,7 @@ class BlockComposer:
         said_now = retrieval.query.split(" | ")[0]  # the message as retrieval read it, without the question before
         extra = self.supporting_line(retrieval, scores, block, chosen, ask, fresh or usable)
         follower = self.follower(block, ask, scores, usable)
-        # in a follow-up, a short paragraph that goes with the answer is news too
-        companion = follower or self.companion(ranked[1:1 + COMPANION_RANKS], ask, scores, fresh or usable)
+        companion = follower or self.companion(ranked[1:1 + COMPANION_RANKS], ask, scores, usable)
         if follower and extra and self.lead(ask, chosen + extra) != self.lead(ask, chosen) \
                 and not self.echoes(said_now, extra):
             extra = follower  # the article's own next words, rather than a line that would change the lead and says
@@ -243,12 +241,6 @@ class BlockComposer:
                  for score in [max((scores.get(u.id, 0.0) for u in b.units), default=0.0)]]
         if nexts:
             return sorted(nexts, key=lambda sb: -sb[0]) + [sb for sb in ranked if not sb[1].kinds & then]
-        # else a block not given yet that the ask's lead is true of ("what if that doesn't work?" once the small
-        # steps and the treatment list were given: "Reaching out may feel terrifying. But with the right support...")
-        true_of = set(self.policy.answers.kind(ask.kind).true_of)
-        fresh = [sb for sb in news if sb[1].kinds & true_of and not self._is_common(sb[1])]
-        if fresh:
-            return fresh + [sb for sb in ranked if sb not in fresh]
         return ranked
 
     def companion(self, runners_up: Sequence[tuple[float, Block]], ask: Ask, scores: dict[str, float], usable) -> list[Passage]:
