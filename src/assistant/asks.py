@@ -64,7 +64,7 @@ def read_ask(message: str, policy: Policy, context: str = "") -> Ask:
     cues = policy.answer_cues
     message = _unquote_questions(message)
     questions = _last_questions(message)
-    sentences = [s.strip() for s in _CHAT_SENTENCE.split(message) if s.strip()]
+    sentences = _sentences(message)
     story = not questions and len(sentences) >= STORY_SENTENCES
     if questions and any(p.search(normalize(questions[0])) for p in policy.bare_questions):
         # "where do I even start?" names no kind of its own: what the rest of the message is about may
@@ -101,8 +101,12 @@ def tells_a_story(message: str, policy: Policy) -> bool:
     """Does the person tell what they are going through: ``STORY_SENTENCES`` sentences or more, in the
     first person (``first_person`` patterns: "My sister texts me every day. I read it and just can't reply. ...")?
     A reply to it opens by thanking them (``wording.story_opening``) before it quotes the article."""
-    sentences = [s for s in _CHAT_SENTENCE.split(message.strip()) if s.strip()]
-    return len(sentences) >= STORY_SENTENCES and policy.matches("first_person", normalize(message))
+    return len(_sentences(message)) >= STORY_SENTENCES and policy.matches("first_person", normalize(message))
+
+
+def _sentences(message: str) -> list[str]:
+    """The message's sentences as people type them (a stop, or a line break, ends one)."""
+    return [s.strip() for s in _CHAT_SENTENCE.split(message) if s.strip()]
 
 
 def question_before(turns: Sequence[Turn], policy: Policy) -> str:

@@ -417,9 +417,10 @@ class Policy:
         if compiled is not None:  # load_policy compiled them to validate them: not twice
             self.__dict__["compiled"] = compiled
 
-    def matches(self, group: str, text: str) -> bool:
-        """Does any pattern of ``group`` (patterns.yaml) match ``text``, read as patterns are (``text.normalize``)?"""
-        return any(rx.search(text) for _, rx in self.compiled[group])
+    def matches(self, group: str, text: str, only: str = "") -> bool:
+        """Does any pattern of ``group`` (patterns.yaml; ``only``: the one with that id) match ``text``, read as
+        patterns are (``text.normalize``)?"""
+        return any(rx.search(text) for pid, rx in self.compiled[group] if not only or pid == only)
 
     @cached_property
     def compiled(self) -> dict[str, list[tuple[str, re.Pattern[str]]]]:

@@ -117,7 +117,7 @@ class InputRails:
     def _only_chitchat(self, text: str) -> bool:
         """Is the whole message greetings, thanks and sign-offs (``small_talk``: ``chitchat_sequence``)? A
         written clear-risk pattern still decides such a message ("goodbye everyone", "goodbye world")."""
-        return any(pid == "chitchat_sequence" and rx.search(normalize(text)) for pid, rx in self.policy.compiled["small_talk"])
+        return self.policy.matches("small_talk", normalize(text), only="chitchat_sequence")
 
     @cached_property
     def speller(self) -> Speller:

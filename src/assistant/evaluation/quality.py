@@ -90,10 +90,11 @@ class QualityContext:
         every = frozenset(k for b in blocks for k in b.kinds)
         answers = getattr(policy, "answers", None)  # a policy without answer kinds vouches for no lead
         leads = {squash(k.lead): frozenset(k.true_of) for k in answers.kinds.values()} if answers else {}
-        weak = getattr(getattr(policy, "wording", None), "weak_evidence", "")
+        wording = getattr(policy, "wording", None)
+        weak = getattr(wording, "weak_evidence", "")
         if weak:
             leads[squash(weak)] = every  # "not sure ... the closest it comes" claims nothing of the lines
-        opening = getattr(getattr(policy, "wording", None), "story_opening", "")
+        opening = getattr(wording, "story_opening", "")
         if opening:  # "Thank you for sharing..." before a lead claims nothing of the lines: the lead after it does
             leads |= {squash(f"{opening} {lead}"): kinds for lead, kinds in leads.items()}
         return cls(tuple(blocks), block_of, leads)
