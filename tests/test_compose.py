@@ -337,6 +337,14 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("why do i keep cancelling plans", "cause"),
     ("how do i start replying to texts again", "what_to_do"),
     ("got any other suggestions for me", "what_to_do"),
+    # asked whether anything at all would help: the steps, not the default lead over the symptoms
+    ("is there something i could try when texting back feels impossible?", "what_to_do"),
+    ("are there things that help when you cant face anyone", "what_to_do"),
+    ("what could a person in my situation do", "what_to_do"),
+    ("is there anything i could have done differently", "default"),  # looks back: asks no steps
+    ("should i text my cousin that i'm having a hard time", "what_to_do"),  # whether to reach out: the check-ins
+    ("do other people with depression go through this", "normal"),  # is it common
+    ("does depression make you lose interest in hugs", "symptoms"),  # what depression does
     ("is it selfish to avoid everyone", "normal"),
     ("is it ok to take a break from people when depressed", "normal"),
     ("is it bad that i feel relieved when plans get cancelled", "normal"),
