@@ -505,6 +505,26 @@ def test_a_medical_question_about_a_symptom_that_may_be_an_emergency_opens_with_
     assert_safe(reply, real_bot.policy)
 
 
+@pytest.mark.parametrize("message", ["my grandma fell over and she isn't moving or answering me",
+                                     "my roommate is having a seizure right now",
+                                     "my chest is so tight i can barely breathe"])
+def test_someone_in_danger_now_gets_the_911_line_and_no_article_lines(fake_bot, message):
+    # "my dad collapsed and isn't responding" was answered with the tug-of-war list
+    reply = fake_bot.ask(message)
+
+    emergency = " ".join(fake_bot.policy.wording.medical_emergency.split())
+    assert reply.category == "medical_advice" and reply.lead.startswith(emergency) and not reply.sources
+    assert_safe(reply, fake_bot.policy)
+
+
+@pytest.mark.parametrize("message", ["he's not responding to my texts, is he mad at me",
+                                     "i collapsed into bed the second i got home and ignored everyone"])
+def test_words_of_an_emergency_used_of_something_else_are_no_emergency(fake_bot, message):
+    reply = fake_bot.ask(message)
+
+    assert " ".join(fake_bot.policy.wording.medical_emergency.split()) not in reply.answer
+
+
 def test_a_medical_question_with_no_sign_of_an_emergency_has_no_911_line(fake_bot):
     reply = fake_bot.ask("what meds to try for depression")
 

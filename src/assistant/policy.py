@@ -337,7 +337,7 @@ def about_someone_else(reason: str) -> bool:
     return reason.startswith(f"pattern:{SOMEONE_ELSE}")
 PATTERN_GROUPS = ("crisis_clear", "crisis_possible", "crisis_escalators", "crisis_mentions", "crisis_denials", "medical",
                   "medication_request", "about_the_article", "uncovered_health", "article_topic", "medical_emergency",
-                  "small_talk", "rule_bending", "output_block", "risk_words", "first_person",
+                  "emergency_now", "small_talk", "rule_bending", "output_block", "risk_words", "first_person",
                   "personal_telling")
 EXEMPLAR_LABELS = ("crisis_clear", "crisis_possible", "medical", "small_talk", "on_topic", "off_topic", "benign_lookalike")
 
@@ -393,6 +393,9 @@ class PatternFile(_Strict):
     # a body symptom that may be an emergency now ("my arm has been numb since this morning, is it a stroke"):
     # the medical reply opens with wording.medical_emergency (911)
     medical_emergency: list[Pattern] = []
+    # someone's body is in danger now ("collapsed and isn't responding"): whatever else the message is (not a
+    # crisis), the medical reply opening with the 911 line, and no article lines
+    emergency_now: list[Pattern] = []
     small_talk: list[Pattern]
     rule_bending: list[Pattern]
     output_block: list[Pattern]

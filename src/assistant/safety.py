@@ -225,8 +225,10 @@ class InputRails:
         return tier, hits
 
     def medical_emergency(self, text: str) -> bool:
-        """Does the message describe a body symptom that may be an emergency now (``medical_emergency``)?"""
-        return bool(self._patterns("medical_emergency", *self._read(text)))
+        """Does the message describe a body symptom that may be an emergency now (``medical_emergency``,
+        ``emergency_now``)?"""
+        texts = self._read(text)
+        return bool(self._patterns("emergency_now", *texts) or self._patterns("medical_emergency", *texts))
 
     def names_harm(self, text: str) -> bool:
         """Does the message name death, harm, a means or an ending (``risk_words``), or a time, a
@@ -373,6 +375,12 @@ class InputRails:
         invalid = self._invalid(text, norm)
         if invalid:
             return Verdict("invalid", tier, tuple(rails + [RailHit("invalid", invalid)]), text)
+        # someone's body in danger now ("my dad collapsed and isn't responding"): the 911 line, whatever else it asks,
+        # and no article lines (read as out of the article's scope)
+        emergency = self._patterns("emergency_now", *self._read(text))
+        if emergency:
+            return Verdict("medical_advice", tier, tuple(rails + emergency[:1]), text,
+                           **(self.learned_fields(sims) | {"in_scope": False}))
         bending = [RailHit("rule_bending", h.reason, 1.0) for h in self._patterns("rule_bending", norm)]
         # A medical request stays one whatever wrapping it comes in ("pretend you're my doctor and...").
         medical = self._medical(norm, sims)
