@@ -937,6 +937,14 @@ def test_a_wrapped_request_is_judged_by_what_it_asks(fake_bot, message, category
     assert fake_bot.ask(message).category == category
 
 
+@pytest.mark.parametrize("message", ["i'm not thinking about suicide, only tired", "i used to think about suicide in school",
+                                     "my cousin has been thinking about suicide", "thinking about ending things with my fiance"])
+def test_such_thoughts_denied_past_of_someone_else_or_of_a_relationship_are_no_written_crisis(fake_bot, message):
+    from assistant.text import normalize
+
+    assert not fake_bot.policy.matches("crisis_clear", normalize(message), only="thinking_of_ending_it")
+
+
 @pytest.mark.parametrize("message", ["honestly i'm not gonna be here much longer", "im not going to be around much longer."])
 def test_veiled_intent_not_to_be_around_is_a_crisis(real_bot, message):
     # resembled "i dont plan on being here much longer" (0.51-0.64) but got only the gentle line
