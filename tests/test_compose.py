@@ -345,6 +345,7 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("what could a person in my situation do", "what_to_do"),
     ("is there anything i could have done differently", "default"),  # looks back: asks no steps
     ("should i text my cousin that i'm having a hard time", "what_to_do"),  # whether to reach out: the check-ins
+    ("is it alright to tell my roommate i need a quiet week", "what_to_do"),  # whether to say so: the check-ins
     ("do other people with depression go through this", "normal"),  # is it common
     ("does depression make you lose interest in hugs", "symptoms"),  # what depression does
     ("is it selfish to avoid everyone", "normal"),
