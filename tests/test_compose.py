@@ -691,6 +691,18 @@ def test_a_why_question_gets_the_reasons_without_the_reassurance_that_follows_th
     assert blocks_of(draft) == {1} and draft.lead == POLICY.answers.kinds["cause"].lead
 
 
+def test_tell_me_more_after_a_block_the_article_follows_with_a_short_paragraph_goes_on_past_it() -> None:
+    # "These reactions are not failures, they are symptoms." alone was the whole reply to "tell me more"
+    # after the reasons; the article goes on past it
+    first = [Turn("user", "why do i keep cancelling on my sister"),
+             Turn("assistant", "Pulling away has reasons. Common ones: Fear: They might leave if they knew. "
+                               "Exhaustion: Company takes energy you do not have.")]
+    scores = scored(FOLLOWED_UNITS, {"Exhaustion": 1.0, "Fear": 0.7, "These reactions": 0.3, "Help comes": 0.2})
+    _, quoted = answer_from(FOLLOWED_UNITS, FOLLOWED_KINDS, scores, "tell me more", turns=first)
+
+    assert "Help comes in many forms:" in quoted and "Fear: They might leave if they knew." not in quoted
+
+
 def test_a_stray_line_that_echoes_the_persons_own_words_keeps_its_place() -> None:
     draft = compose_followed("why do i keep cancelling, would residential care with a steady routine help",
                              {"Exhaustion": 1.0, "Residential care": 0.95, "Fear": 0.7})

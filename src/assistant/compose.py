@@ -28,7 +28,8 @@
 4. Lead: the ask's lead when its ``true_of`` covers every quoted block, else the lead of what the
    first block answers (``answers.lead_by_block``) when true of all, else the default.
 5. "Tell me more" leans on the last question that asked something and quotes the next block on its
-   own (the rest of a list keeps its lead-in; a thin rest brings the block after it), never
+   own (the rest of a list keeps its lead-in; a thin rest, or a short paragraph right after the last
+   block quoted, brings the block after it), never
    repeating a line the conversation's replies quoted (once they quoted every line: a reply given
    since that question). Another follow-up that a cue names is not answered with a block an earlier
    reply gave when another block answers it, or one of a kind its ``then`` lists.
@@ -293,6 +294,12 @@ class BlockComposer:
         after = next((b for b in blocks[quoted[-1] + 1:] if not b.kinds & {"framing", "notice", "local"}), None)
         if after is not None and after.source == blocks[quoted[-1]].source:
             lift.add((after.source, after.section))
+            # a short paragraph ("These reactions aren't failures—they're symptoms. ...") is a thin answer on its
+            # own: the article goes on past it, so the block after it may come with it
+            beyond = next((b for b in blocks[blocks.index(after) + 1:] if not b.kinds & {"framing", "notice", "local"}), None)
+            if not lift - {(after.source, after.section)} and _words(after.units) < SHORT_BLOCK \
+                    and beyond is not None and beyond.source == after.source:  # (not past the rest of a list)
+                lift.add((beyond.source, beyond.section))
         return frozenset(lift)
 
     def _prefer(self, ask: Ask) -> tuple[str, ...]:
