@@ -291,14 +291,19 @@ class BlockComposer:
         if not quoted:
             return frozenset()
         lift = {(b.source, b.section) for i, b in enumerate(blocks) if i in quoted and any(usable(u) for u in b.items)}
-        after = next((b for b in blocks[quoted[-1] + 1:] if not b.kinds & {"framing", "notice", "local"}), None)
-        if after is not None and after.source == blocks[quoted[-1]].source:
+
+        def going_on(block: Block) -> Block | None:
+            """The next block of the same article, past any that answer no question (framing, notice, local)."""
+            rest = blocks[blocks.index(block) + 1:]
+            return next((b for b in rest if not b.kinds & {"framing", "notice", "local"} and b.source == block.source), None)
+
+        after = going_on(blocks[quoted[-1]])
+        if after is not None:
             lift.add((after.source, after.section))
             # a short paragraph ("These reactions aren't failures—they're symptoms. ...") is a thin answer on its
-            # own: the article goes on past it, so the block after it may come with it
-            beyond = next((b for b in blocks[blocks.index(after) + 1:] if not b.kinds & {"framing", "notice", "local"}), None)
-            if not lift - {(after.source, after.section)} and _words(after.units) < SHORT_BLOCK \
-                    and beyond is not None and beyond.source == after.source:  # (not past the rest of a list)
+            # own: the article goes on past it, so the block after it may come with it (not past the rest of a list)
+            beyond = going_on(after)
+            if beyond is not None and lift == {(after.source, after.section)} and _words(after.units) < SHORT_BLOCK:
                 lift.add((beyond.source, beyond.section))
         return frozenset(lift)
 
