@@ -968,3 +968,30 @@ def test_a_person_who_tells_their_story_is_thanked_before_the_answer() -> None:
 
     assert opening and story.lead == f"{opening} {steps_lead}"
     assert question.lead == steps_lead and not follow_up.lead.startswith(opening) and not remark.lead.startswith(opening)
+
+
+PULL = units_of(("p0", "Many of us crave company yet turn down every call.", 1, "sentence"),
+                ("p1", "If any of this sounds like you, you are in good company.", 2, "sentence"),
+                ("p2", "Low mood shows itself in many ways:", 3, "sentence"),
+                ("p3", "Tiredness: Even a short reply can feel like a climb.", 3, "item"),
+                ("p4", "Numbness: It can be hard to feel close to anyone.", 3, "item"),
+                ("p5", "These changes make every friendship harder to keep.", 4, "sentence"),
+                ("p6", "Pulling back does not make you a bad person.", 5, "sentence"),
+                ("p7", "It means you are in pain.", 5, "sentence"))
+PULL_KINDS = {SOURCE: (("Many of us crave", ("push_pull",)), ("If any of this", ("framing",)), ("Low mood shows", ("symptoms",)),
+                       ("These changes", ("symptoms",)), ("Pulling back", ("reassurance",)))}
+
+
+def test_a_supporting_line_that_points_back_at_a_block_not_quoted_is_left_out() -> None:
+    # "These changes make every friendship harder to keep." after the push-pull passage would point at nothing
+    _, quoted = answer_from(PULL, PULL_KINDS, {"p0": 1.0, "p5": 0.97, "p3": 0.3},
+                                "i miss my friends and yet i hide from them whenever they call")
+
+    # ... and so would the short paragraph as a companion; unless it repeats the person's own words
+    _, quoted_alone = answer_from(PULL, PULL_KINDS, {"p0": 1.0, "p5": 0.5, "p3": 0.3},
+                                  "i miss my friends and yet i hide from them whenever they call")
+    _, quoted_echo = answer_from(PULL, PULL_KINDS, {"p0": 1.0, "p5": 0.97, "p3": 0.3},
+                                      "why do i crave company but every friendship is harder to keep")
+
+    assert quoted == quoted_alone == ["Many of us crave company yet turn down every call."]
+    assert quoted_echo[-1] == "These changes make every friendship harder to keep."

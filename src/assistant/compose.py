@@ -192,7 +192,7 @@ class BlockComposer:
         said_now = retrieval.query.split(" | ")[0]  # the message as retrieval read it, without the question before
         extra = self.supporting_line(retrieval, scores, block, chosen, ask, fresh or usable)
         follower = self.follower(block, ask, scores, usable)
-        companion = follower or self.companion(ranked[1:1 + COMPANION_RANKS], ask, scores, usable)
+        companion = follower or self.companion(ranked[1:1 + COMPANION_RANKS], block, ask, scores, usable)
         if follower and extra and self.lead(ask, chosen + extra) != self.lead(ask, chosen) \
                 and not self.echoes(said_now, extra):
             extra = follower  # the article's own next words, rather than a line that would change the lead and says
@@ -244,14 +244,16 @@ class BlockComposer:
             return sorted(nexts, key=lambda sb: -sb[0]) + [sb for sb in ranked if not sb[1].kinds & then]
         return ranked
 
-    def companion(self, runners_up: Sequence[tuple[float, Block]], ask: Ask, scores: dict[str, float], usable) -> list[Passage]:
+    def companion(self, runners_up: Sequence[tuple[float, Block]], block: Block, ask: Ask, scores: dict[str, float],
+                  usable) -> list[Passage]:
         """A short paragraph (``SHORT_COMPANION`` words at most) of a kind the ask's lead is true of,
         among the runners-up, quoted whole: the article's "These reactions aren't failures—they're
         symptoms." after its list of reasons, or "Pushing people away doesn't mean you're broken. ..." after an answer."""
         true_of = set(self.policy.answers.kind(ask.kind).true_of)
         for _, other in runners_up:
             if not other.items and other.kinds & true_of and not self._is_common(other, as_support=True) \
-                    and all(usable(u) for u in other.units) and _words(other.units) <= SHORT_COMPANION:
+                    and all(usable(u) for u in other.units) and _words(other.units) <= SHORT_COMPANION \
+                    and not self.points_elsewhere(other, block, usable):
                 return [passage_of(u, scores.get(u.id, 0.0)) for u in other.units]
         return []
 
@@ -270,6 +272,11 @@ class BlockComposer:
         if not all(usable(u) for u in after.units) or _words(after.units) > SHORT_FOLLOWER:
             return []
         return [passage_of(u, scores.get(u.id, 0.0)) for u in after.units]
+
+    def points_elsewhere(self, other: Block, block: Block, usable) -> bool:
+        """Does ``other`` open by pointing back at a block that is not ``block`` ("These symptoms make it..."
+        beside the tug-of-war): quoted with it, it would point at nothing."""
+        return self.leans_on_before(other.units[0].text) and self.pointed_at(other, usable) is not block
 
     def pointed_at(self, block: Block, usable) -> Block | None:
         """The block right before ``block`` in its article when ``block`` opens by pointing back at
@@ -422,8 +429,12 @@ class BlockComposer:
             after = self.continuation(unit, other)  # "Reaching out may feel terrifying." goes on: "But with the right support..."
             if not all(usable(u) for u in before + after):
                 return []
-            return [passage_of(u, scores.get(u.id, 0.0)) for u in before] + [p] \
+            lines = [passage_of(u, scores.get(u.id, 0.0)) for u in before] + [p] \
                 + [passage_of(u, scores.get(u.id, 0.0)) for u in after]
+            if (before or [unit])[0].id == other.units[0].id and self.points_elsewhere(other, block, usable) \
+                    and not self.echoes(retrieval.query.split(" | ")[0], lines):
+                return []  # "These symptoms make it..." points back at a block that is not quoted: at nothing
+            return lines
         return []
 
     def leans_on_before(self, text: str) -> bool:
