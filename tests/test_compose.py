@@ -955,7 +955,7 @@ def test_a_follow_up_quotes_a_paragraph_that_points_back_without_the_block_an_ea
 
 
 def test_a_person_who_tells_their_story_is_thanked_before_the_answer() -> None:
-    """A message of three sentences or more in the first person tells what the person is going through:
+    """A message of two sentences or more in the first person tells what the person is going through:
     the answer opens with ``wording.story_opening``, then the lead of what it asks. A short question
     and a follow-up are answered with the lead alone."""
     opening, steps_lead = POLICY.wording.story_opening, POLICY.answers.kinds["what_to_do"].lead
@@ -965,9 +965,11 @@ def test_a_person_who_tells_their_story_is_thanked_before_the_answer() -> None:
     follow_up = compose("I hear you. I tried that already. It went badly. what can i do?", scores,
                         turns=(Turn("user", "i keep bailing on my cousin"), Turn("assistant", "Pulling away is not selfish.")))
     remark = compose("The lake trip was planned. It was hot. Everyone swam.", scores)  # not about the writer
+    short_story = compose("I push my husband away when he hugs me. I hate that I do it.", scores)
 
     assert opening and story.lead == f"{opening} {steps_lead}"
     assert question.lead == steps_lead and not follow_up.lead.startswith(opening) and not remark.lead.startswith(opening)
+    assert short_story.lead.startswith(opening)
 
 
 PULL = units_of(("p0", "Many of us crave company yet turn down every call.", 1, "sentence"),

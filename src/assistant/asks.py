@@ -25,6 +25,8 @@ from .types import Turn
 from .text import normalize
 
 STORY_SENTENCES = 3  # a message of this many sentences or more tells a story
+TELLING_SENTENCES = 2  # ... and one of this many in the first person tells what the person is going through ("I flinch when
+# he hugs me. I hate myself for it."): thanked, though read by the retrieval when no cue names its ask
 _QUESTION = re.compile(r"[^.!?]*\?+")
 _CHAT_SENTENCE = re.compile(r"(?<=[.!?])\s+")  # people type "i isolate. what does that mean", no capital after the stop
 # A question in quotation marks, opening after a space, colon, comma or bracket ("it's" and "don't" inside stay):
@@ -98,10 +100,10 @@ def _about_someone_else(text: str, policy: Policy, story: bool) -> bool:
 
 
 def tells_a_story(message: str, policy: Policy) -> bool:
-    """Does the person tell what they are going through: ``STORY_SENTENCES`` sentences or more, in the
+    """Does the person tell what they are going through: ``TELLING_SENTENCES`` sentences or more, in the
     first person (``first_person`` patterns: "My sister texts me every day. I read it and just can't reply. ...")?
     A reply to it opens by thanking them (``wording.story_opening``) before it quotes the article."""
-    return len(_sentences(message)) >= STORY_SENTENCES and policy.matches("first_person", normalize(message))
+    return len(_sentences(message)) >= TELLING_SENTENCES and policy.matches("first_person", normalize(message))
 
 
 def _sentences(message: str) -> list[str]:
