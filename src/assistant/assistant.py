@@ -17,8 +17,7 @@ from functools import cached_property
 from typing import Any, Sequence
 
 from . import language, protocols
-from .asks import question_before
-from .compose import out_of_scope, read_ask
+from .compose import out_of_scope, question_before, read_ask
 from .medical_reply import compose_medical
 from .embeddings import Embedder
 from .errors import AssistantError, StoreUnavailable
@@ -221,6 +220,8 @@ class Assistant:
         about_the_article = verdict.category is None and self._asks_about_the_article(verdict.text, turns)
         if verdict.category == "out_of_scope" or retrieval is None or not (about_the_article or in_scope(verdict, retrieval, t)) \
                 or health_elsewhere(verdict, retrieval, self.policy, self.retriever.vocabulary):
+            if self.rails.medical_emergency(verdict.text):  # "his speech is slurred, is this an emergency?": 911 first
+                return compose_medical(None, self.policy, self.settings.max_body_words, urgent=True)
             return out_of_scope(self.policy, personal=personal_telling(verdict, self.policy))
         if verdict.risk != "none":
             retrieval = self._without_risky_quotes(retrieval)
@@ -268,8 +269,7 @@ class Assistant:
                       first_turn=not any(t.role == "assistant" for t in turns), timings=_ms(timings), id=id,
                       error=f"{exc.__class__.__name__}: {exc}" if isinstance(exc, AssistantError) else exc.__class__.__name__)
 
-def _ms(timings: dict[str, float]) -> dict[str, float]:
-    return {k: v * 1000.0 for k, v in timings.items()}
+def _ms(timings: dict[str, float]) -> dict[str, float]: return {k: v * 1000.0 for k, v in timings.items()}  # noqa: E704
 
 
 def load_query_embedder(settings: Settings, model_dir) -> Embedder:
