@@ -995,6 +995,24 @@ def test_worry_that_someone_else_might_be_suicidal_gets_the_gentle_line_for_them
     assert " ".join(fake_bot.policy.crisis.possible_other.split()) in reply.answer
 
 
+@pytest.mark.parametrize("message", ["please help me", "Someone help!!", "i just need someone to talk to", "help",
+                                     "can someone help me please"])
+def test_a_message_that_is_only_a_plea_for_help_gets_the_gentle_988_line(fake_bot, message):
+    # "please help me" got only the out-of-scope reply: a person in danger might write no more than that
+    reply = fake_bot.ask(message)
+
+    assert reply.risk == "possible" and reply.category != "crisis"
+    assert " ".join(fake_bot.policy.crisis.possible.split()) in reply.answer
+
+
+@pytest.mark.parametrize("message", ["help me with my essay", "can you help me understand why i ignore texts",
+                                     "does therapy help"])
+def test_a_request_for_help_with_something_is_no_plea(fake_bot, message):
+    from assistant.text import normalize
+
+    assert not fake_bot.policy.matches("crisis_possible", normalize(message), only="plea_for_help")
+
+
 def test_whether_someone_should_stop_a_medicine_of_the_body_is_a_medical_request(fake_bot):
     # "should my elderly mother stop her statin" was answered with "The article offers some hope here"
     reply = fake_bot.ask("should my grandpa stop his blood thinners before the trip")
