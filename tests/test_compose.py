@@ -474,6 +474,10 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("how", "what_to_do"),
     ("but how though?", "what_to_do"),
     ("so how do you tell if a friend is depressed", "symptoms"),
+    # explaining it to someone: what depression does, not the small steps
+    ("how can i explain depression to my grandparents", "symptoms"),
+    ("my coworkers think i'm flaky. i don't know how to explain it to them", "symptoms"),
+    ("how do i reach back out after months", "what_to_do"),
 ])
 def test_the_ask_is_read_from_the_last_question_or_the_gist(message: str, kind: str) -> None:
     assert read_ask(message, POLICY).kind == kind
