@@ -178,6 +178,19 @@ def test_asking_for_more_is_no_risk_for_resembling_i_cant_keep_going(real_bot, m
     assert real_bot.ask("i can't keep going anymore").risk != "none"
 
 
+@pytest.mark.parametrize("message", ["ok what can i do", "okay so how", "thanks. what do i do"])
+def test_a_follow_up_that_opens_with_an_acknowledgement_is_answered_not_small_talk(real_bot, message):
+    # "ok what can i do" after an answer got "What would you like to know?": every word of it but "ok" is a
+    # function word, yet it asks what the answers' cues know
+    first = real_bot.ask("why do i ignore my friends texts")
+    turns = [{"role": "user", "content": "why do i ignore my friends texts"}, {"role": "assistant", "content": first.answer}]
+
+    reply = real_bot.ask(message, turns)
+
+    assert reply.category == "answered" and reply.lead.endswith(real_bot.policy.answers.kinds["what_to_do"].lead)
+    assert real_bot.ask("ok thanks", turns).category == "small_talk"
+
+
 @pytest.mark.parametrize("message", ["can you help me", "what can you tell me", "what topics do you cover", "what is this"])
 def test_what_the_assistant_can_do_is_answered_as_small_talk_not_declined(fake_bot, message):
     # the out-of-scope reply ("I can only help with what our articles cover") read as a refusal

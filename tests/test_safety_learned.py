@@ -432,6 +432,7 @@ def test_a_health_question_the_article_matches_only_weakly_is_declined(fake_bot,
     ("my old cat passed away last night", 0.6, True),  # tells of the person's own life, near the topic
     ("my old cat passed away last night", 0.05, False),  # the scope head reads it far from the topic
     ("how do i find a vet for my old cat?", 0.6, False),  # a request, not a telling
+    ("so what do i do now", 0.6, False),  # a question after a word of acknowledgement, though with no question mark
     ("the weather has been grey for weeks", 0.6, False),  # not about the person
 ])
 def test_a_declined_message_that_tells_of_the_persons_life_is_thanked_first(fake_bot, text, scope, thanked):

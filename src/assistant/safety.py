@@ -448,8 +448,10 @@ class InputRails:
         rest = [w for w in words(bare) if w not in _FUNCTION_WORDS and w not in _CHAT_WORDS and not _cue_word(w)]
         # "ok but where do I even start?" is a question that opens with an acknowledgement, "hi why do i push
         # people away" one that opens with a greeting; "is journaling actually helpful" asks about something,
-        # it thanks no one. ("hi how are you" asks nothing of its own: no word is left once the greeting is.)
-        asks = kind in ("default", "thanks", "greeting") and rest and _QUESTION.search(norm)
+        # it thanks no one. ("hi how are you" asks nothing of its own: no word is left once the greeting is;
+        # "ok what can i do" has none left either, but asks what the answers' cues know: what to do.)
+        asks = kind in ("default", "thanks", "greeting") and _QUESTION.search(norm) \
+            and (rest or any(p.search(norm) for cues in self.policy.answer_cues.values() for p in cues))
         score, _, ex = sims["small_talk"]
         others = max(sims[l][0] for l in EXEMPLAR_LABELS if l != "small_talk")
         if len(bare.split()) <= self.t.small_talk_max_words and score >= self.t.small_talk_similarity \
