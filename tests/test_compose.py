@@ -946,6 +946,18 @@ def test_a_follow_up_is_not_answered_with_a_passage_any_earlier_reply_gave() -> 
     assert quoted == [TEXT["a0"]] and draft.lead == POLICY.answers.kinds["help_someone"].lead
 
 
+def test_a_follow_up_gets_a_block_of_the_kind_it_asks_for_that_the_retrieval_did_not_find() -> None:
+    # "is that my fault" about someone close, after the symptoms and the reasons: "These changes make
+    # closeness hard..." (symptoms, which helping asks for) was not retrieved; the steps were, and are
+    # neither the answer nor a supporting line above a block that scored nothing
+    units, kinds = conversation_article("m", "n", "r", "s")
+    scores = {"m1": 1.0, "m2": 0.95, "r1": 0.9, "r2": 0.85, "s1": 0.5, "s2": 0.45}
+
+    draft, quoted = answer_from(units, kinds, scores, "is that my fault", turns=ABOUT_HIM)
+
+    assert quoted == [TEXT["n0"]] and draft.lead == POLICY.answers.kinds["help_someone"].lead
+
+
 def test_a_follow_up_quotes_a_paragraph_that_points_back_without_the_block_an_earlier_reply_gave() -> None:
     # "These changes make closeness hard..." names the symptoms list before it; that list was given two
     # replies ago, so the paragraph comes alone rather than bringing the whole list again

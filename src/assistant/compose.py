@@ -231,10 +231,13 @@ class BlockComposer:
     def _not_again(self, ranked: list[tuple[float, Block]], ask: Ask, given: Callable[[Block], bool], scores: dict[str, float],
                    usable) -> list[tuple[float, Block]]:
         """``ranked`` with the blocks an earlier reply ``given`` after the others, when one of those is of a
-        kind the ask prefers; else with a block of a kind that answers it next (``then``) first; else as it was."""
+        kind the ask prefers (those first: the retrieval may not have found one the few words of a follow-up
+        ask for, "is it my fault?" after the reasons and the symptoms list); else with a block of a kind that
+        answers it next (``then``) first; else as it was."""
         news = [sb for sb in ranked if not given(sb[1])]
-        if any(b.kinds & set(self._prefer(ask)) for _, b in news):
-            return news + [sb for sb in ranked if given(sb[1])]
+        preferred = [sb for sb in news if sb[1].kinds & set(self._prefer(ask))]
+        if preferred:
+            return preferred + [sb for sb in news if sb not in preferred] + [sb for sb in ranked if given(sb[1])]
         then = set(self.policy.answers.kind(ask.kind).then)
         # what comes next is the policy's call, however the follow-up's few words ranked it
         nexts = [(score, b) for b in self.blocks.values() if b.kinds & then and not given(b)
@@ -420,7 +423,8 @@ class BlockComposer:
                 continue  # "Inpatient treatment depression programs for safety and stabilization." is only in its list
             # (near) the retrieval's best line, or one above all quoted that the lead is also true of
             near_best = p.score >= SUPPORT_SHARE * retrieval.passages[0].score or (
-                p.score >= top_chosen and bool(other.kinds & set(spec.true_of)))
+                0 < top_chosen <= p.score and bool(other.kinds & set(spec.true_of)))  # a block the retrieval did not
+            # find (one a follow-up's kind asked for) is above no line: that says nothing of how well it answers
             # a short answer, completed by a sentence of another paragraph that answers the ask
             fills_in = short and p.kind != "item" and bool(other.kinds & prefer) and bool(other.kinds & set(spec.true_of))
             if not (near_best or fills_in):
