@@ -234,10 +234,10 @@ class BlockComposer:
         kind the ask prefers (those first: the retrieval may not have found one the few words of a follow-up
         ask for, "is it my fault?" after the reasons and the symptoms list); else with a block of a kind that
         answers it next (``then``) first; else as it was."""
+        prefer = set(self._prefer(ask))
         news = [sb for sb in ranked if not given(sb[1])]
-        preferred = [sb for sb in news if sb[1].kinds & set(self._prefer(ask))]
-        if preferred:
-            return preferred + [sb for sb in news if sb not in preferred] + [sb for sb in ranked if given(sb[1])]
+        if any(b.kinds & prefer for _, b in news):  # a stable sort: the preferred first, each part as ranked
+            return sorted(news, key=lambda sb: not sb[1].kinds & prefer) + [sb for sb in ranked if given(sb[1])]
         then = set(self.policy.answers.kind(ask.kind).then)
         # what comes next is the policy's call, however the follow-up's few words ranked it
         nexts = [(score, b) for b in self.blocks.values() if b.kinds & then and not given(b)
