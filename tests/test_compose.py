@@ -478,6 +478,7 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("how can i explain depression to my grandparents", "symptoms"),
     ("my coworkers think i'm flaky. i don't know how to explain it to them", "symptoms"),
     ("how do i reach back out after months", "what_to_do"),
+    ("can you explain that", "default"),
 ])
 def test_the_ask_is_read_from_the_last_question_or_the_gist(message: str, kind: str) -> None:
     assert read_ask(message, POLICY).kind == kind
