@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from assistant.embeddings import HashEmbedder
 from assistant.finish import finish
-from assistant.text import CITATION, strip_citations
+from assistant.text import CITATION, normalize, strip_citations
 from assistant.types import CATEGORIES, Draft, Passage, Quote, Segment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -962,8 +962,6 @@ def test_a_wrapped_request_is_judged_by_what_it_asks(fake_bot, message, category
 @pytest.mark.parametrize("message", ["i'm not thinking about suicide, only tired", "i used to think about suicide in school",
                                      "my cousin has been thinking about suicide", "thinking about ending things with my fiance"])
 def test_such_thoughts_denied_past_of_someone_else_or_of_a_relationship_are_no_written_crisis(fake_bot, message):
-    from assistant.text import normalize
-
     assert not fake_bot.policy.matches("crisis_clear", normalize(message), only="thinking_of_ending_it")
 
 
@@ -995,8 +993,6 @@ def test_an_amount_asked_about_to_die_and_hiding_not_eating_get_the_crisis_reply
 ])
 def test_counts_of_people_waking_tired_and_stopping_a_habit_are_no_written_crisis_or_medical_request(fake_bot, message, group,
                                                                                                       pattern):
-    from assistant.text import normalize
-
     assert not fake_bot.policy.matches(group, normalize(message), only=pattern)
 
 
@@ -1021,8 +1017,6 @@ def test_a_message_that_is_only_a_plea_for_help_gets_the_gentle_988_line(fake_bo
 @pytest.mark.parametrize("message", ["help me with my essay", "can you help me understand why i ignore texts",
                                      "does therapy help"])
 def test_a_request_for_help_with_something_is_no_plea(fake_bot, message):
-    from assistant.text import normalize
-
     assert not fake_bot.policy.matches("crisis_possible", normalize(message), only="plea_for_help")
 
 

@@ -75,7 +75,7 @@ def read_ask(message: str, policy: Policy, context: str = "") -> Ask:
             if any(p.search(rest) for p in cues[kind]):
                 return Ask(kind, questions[0], stated=True)
     ask = next((Ask(kind, text, stated=True) for text in questions + sentences[-2:][::-1] + ([] if story else [message])
-                for kind, patterns in cues.items() if any(p.search(normalize(text)) for p in patterns)),
+                if (kind := policy.cue_kind(normalize(text)))),
                Ask(policy.answers.unstated if story else "default", message))
     refines = ask.kind in policy.answers.someone_else_refines
     if (refines or not ask.stated) and any(_about_someone_else(normalize(text), policy, story=refines and ask.stated)

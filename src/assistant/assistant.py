@@ -1,5 +1,7 @@
 """The pipeline in one readable method: check input → retrieve → compose → finish.
 
+Longer than 300 lines: the stages and the loading that wires them stay together, so ``ask`` reads top to bottom here.
+
 Example::
 
     bot = Assistant.load()
@@ -269,7 +271,9 @@ class Assistant:
                       first_turn=not any(t.role == "assistant" for t in turns), timings=_ms(timings), id=id,
                       error=f"{exc.__class__.__name__}: {exc}" if isinstance(exc, AssistantError) else exc.__class__.__name__)
 
-def _ms(timings: dict[str, float]) -> dict[str, float]: return {k: v * 1000.0 for k, v in timings.items()}  # noqa: E704
+
+def _ms(timings: dict[str, float]) -> dict[str, float]:
+    return {k: v * 1000.0 for k, v in timings.items()}
 
 
 def load_query_embedder(settings: Settings, model_dir) -> Embedder:

@@ -449,6 +449,10 @@ class Policy:
         """Each kind of ask's cues, compiled, in the policy's matching order."""
         return {k: [re.compile(p, re.IGNORECASE) for p in v.cues] for k, v in self.file.answers.kinds.items()}
 
+    def cue_kind(self, text: str) -> str | None:
+        """The first kind of ask, in the policy's order, whose cues ``text`` (normalized) matches; None if none does."""
+        return next((kind for kind, cues in self.answer_cues.items() if any(p.search(text) for p in cues)), None)
+
     @cached_property
     def bare_questions(self) -> list[re.Pattern[str]]:
         return [re.compile(p, re.IGNORECASE) for p in self.file.answers.bare]

@@ -451,7 +451,7 @@ class InputRails:
         # it thanks no one. ("hi how are you" asks nothing of its own: no word is left once the greeting is;
         # "ok what can i do" has none left either, but asks what the answers' cues know: what to do.)
         asks = kind in ("default", "thanks", "greeting") and _QUESTION.search(norm) \
-            and (rest or any(p.search(norm) for cues in self.policy.answer_cues.values() for p in cues))
+            and (rest or self.policy.cue_kind(norm) is not None)
         score, _, ex = sims["small_talk"]
         others = max(sims[l][0] for l in EXEMPLAR_LABELS if l != "small_talk")
         if len(bare.split()) <= self.t.small_talk_max_words and score >= self.t.small_talk_similarity \
