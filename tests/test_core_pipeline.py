@@ -1036,3 +1036,22 @@ def test_a_sign_of_an_emergency_the_article_does_not_cover_gets_911_and_no_artic
 
     assert_opens_with_911(reply, real_bot)
     assert not reply.sources
+
+
+@pytest.mark.parametrize("message", ["im praying a truck runs me over on the way home",
+                                     "honestly i hope the tumour grows back so i can finally die",
+                                     "i just hope i get killed in a crash or something"])
+def test_a_hope_or_prayer_to_die_is_a_crisis(fake_bot, message):
+    # "i keep hoping the illness returns so i can just die" got the gentle line, then article lines
+    reply = fake_bot.ask(message)
+
+    assert reply.category == "crisis" and reply.risk == "clear"
+    assert_crisis_first(reply)
+
+
+@pytest.mark.parametrize("message", ["i hope i don't die on this hike lol", "i hope you die in a fire",
+                                     "i hope i die laughing at this", "i hope i get the job so i can finally relax"])
+def test_hoping_not_to_die_or_that_someone_else_does_is_no_written_wish_to_die(fake_bot, message):
+    from assistant.text import normalize
+
+    assert not fake_bot.policy.matches("crisis_clear", normalize(message), only="hope_to_die")
