@@ -419,6 +419,9 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     # calling oneself lazy or selfish asks whether it is a failing
     ("i think im just lazy", "normal"),
     ("i'm so selfish for ignoring everyone", "normal"),
+    # the small steps feel out of reach: where more support is found
+    ("but what if i can't even do that", "treatment"),
+    ("i cant manage any of that", "default"),  # a statement, not the "what if" that asks
     # asking for advice is asking what to do
     ("any advice?", "what_to_do"),
     ("i need some advice, i keep ghosting everyone", "what_to_do"),
