@@ -1017,3 +1017,19 @@ def test_a_supporting_line_that_points_back_at_a_block_not_quoted_is_left_out() 
 
     assert quoted == quoted_alone == ["Many of us crave company yet turn down every call."]
     assert quoted_echo[-1] == "These changes make every friendship harder to keep."
+
+
+def test_a_short_question_that_names_one_item_of_a_list_gets_that_item_with_the_lists_lead_in() -> None:
+    # "what do you mean by low pressure communication" after the steps got the whole list again
+    scores = {"A check-in": 0.9, "A short text": 0.7, "Writing": 0.5, "There is a way": 0.6}
+    draft = compose("what do you mean by a check in", scores)
+
+    body = body_text(draft.segments)
+    assert body.startswith("Small steps are fine. Try:") and "A check-in" in body
+    assert not any(other in body for other in ("A short text", "Writing", "Professional help", "There is a way"))
+
+    # a longer message, or one that names no item or two of them, keeps the list whole
+    for message in ("what do you mean by a check in, i tried texting and it felt like too much for me honestly",
+                    "what do you mean by checking on people", "is a check in better than writing"):
+        whole = body_text(compose(message, scores).segments)
+        assert all(item in whole for item in ("A short text", "A check-in", "Writing")), message

@@ -1055,3 +1055,16 @@ def test_hoping_not_to_die_or_that_someone_else_does_is_no_written_wish_to_die(f
     from assistant.text import normalize
 
     assert not fake_bot.policy.matches("crisis_clear", normalize(message), only="hope_to_die")
+
+
+def test_a_follow_up_about_one_step_gets_that_step_not_the_list_again(real_bot):
+    # "what do you mean by low pressure communication" after the small steps got the whole list again and a line from elsewhere
+    first = real_bot.ask("how can i start reconnecting with people")
+    history = [{"role": "user", "content": "how can i start reconnecting with people"},
+               {"role": "assistant", "content": first.answer}]
+
+    reply = real_bot.ask("what do you mean by low pressure communication", history)
+
+    assert reply.category == "answered" and "Sending a short text or a heart emoji counts." in reply.answer
+    assert not any(other in reply.answer for other in ("Journaling", "check-ins", "mental health professionals"))
+    assert_safe(reply, real_bot.policy)

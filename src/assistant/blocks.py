@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Mapping, Sequence
 
+from .language import ENGLISH_FUNCTION_WORDS
 from .reply import segments_of
 from .text import normalize, words
 from .types import Draft, Passage, Segment, Unit
@@ -38,6 +39,8 @@ class Block:
     def sentences(self) -> tuple[Unit, ...]:
         return tuple(u for u in self.units if u.kind != "item")
 
+
+ITEM_ASK_WORDS = 12  # words: a message this short that names one item of the list it is answered from gets that item
 
 BlockKinds = Mapping[str, Sequence[tuple[str, Sequence[str]]]]  # source -> (opening words, kinds) per block
 
@@ -105,3 +108,20 @@ def out_of_scope(policy: Policy, personal: bool = False) -> Draft:
     """The out-of-scope reply; to a person who told of their own life, it opens by thanking them."""
     opening = policy.wording.out_of_scope_personal if personal else ""
     return Draft("out_of_scope", lead=opened(policy.wording.out_of_scope, opening), suggestions=policy.suggestions[:3])
+
+
+def named_item(message: str, block: Block) -> Unit | None:
+    """The one labelled item of ``block`` ("Need for control: When everything...") that a short message
+    names by its label's words ("what is need for control?"), or None: none or several are named."""
+    said = {_stem(w) for w in words(message)} if len(words(message)) <= ITEM_ASK_WORDS else set()
+    named = []
+    for item in block.items:
+        label = {_stem(w) for w in words(item.text.split(":", 1)[0])} - ENGLISH_FUNCTION_WORDS if ":" in item.text else set()
+        hits = len(label & said)
+        if label and hits >= min(2, len(label)) and 2 * hits >= len(label):
+            named.append(item)
+    return named[0] if len(named) == 1 else None
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word

@@ -51,7 +51,7 @@ from functools import cached_property
 from typing import Callable, Sequence
 
 from .asks import Ask, question_before, read_ask, tells_a_story
-from .blocks import Block, BlockKinds, article_blocks, opened, out_of_scope, passage_of, render, said, stands_alone
+from .blocks import Block, BlockKinds, article_blocks, named_item, opened, out_of_scope, passage_of, render, said, stands_alone
 from .echo import Echo
 from .policy import Policy
 from .scope import weak_evidence
@@ -182,6 +182,12 @@ class BlockComposer:
             return [], []
         block = ranked[0][1]
         chosen = self.quote_block(block, scores, usable)
+        said_now = retrieval.query.split(" | ")[0]  # the message as retrieval read it, without the question before
+        named = named_item(said_now, block) if ask.kind != "more" else None
+        focused = named is not None and any(p.id == named.id for p in chosen)
+        if focused:
+            # "what do you mean by low pressure communication": the list's lead-in and the item it names, not the list again
+            chosen = [p for p in chosen if p.kind != "item" or p.id == named.id]
         if ask.kind == "more":  # where the last reply left off; a thin rest of a list goes on to the block after it
             after = ranked[1][1] if len(ranked) > 1 and (ranked[1][1].source, ranked[1][1].section) in ask.lift else None
             thin = _words([p for p in chosen if usable(p)]) < SHORT_BLOCK
@@ -189,9 +195,11 @@ class BlockComposer:
             if more and _words(chosen + more) <= self.max_words:
                 chosen = sorted(chosen + more, key=lambda p: (p.source, p.position))
             return chosen, []
-        said_now = retrieval.query.split(" | ")[0]  # the message as retrieval read it, without the question before
-        extra = self.supporting_line(retrieval, scores, block, chosen, ask, fresh or usable)
         follower = self.follower(block, ask, scores, usable)
+        if focused:
+            # with the article's own next words about the list ("These symptoms make it..."), if any: no line from elsewhere
+            return chosen, (follower if _words(chosen + follower) <= self.max_words else [])
+        extra = self.supporting_line(retrieval, scores, block, chosen, ask, fresh or usable)
         companion = follower or self.companion(ranked[1:1 + COMPANION_RANKS], block, ask, scores, usable)
         if follower and extra and self.lead(ask, chosen + extra) != self.lead(ask, chosen) \
                 and not self.echoes(said_now, extra):
