@@ -1072,7 +1072,8 @@ def test_a_follow_up_about_one_step_gets_that_step_not_the_list_again(real_bot):
 
 @pytest.mark.parametrize("message", ["what do i do if my cousin tells me he's thinking about suicide",
                                      "my roommate is thinking about suicide and i don't know how to help",
-                                     "should i tell her parents if my best friend says she wants to commit suicide"])
+                                     "should i tell her parents if my best friend says she wants to commit suicide",
+                                     "my coworker mentioned she's been thinking about suicide, how do i bring it up with her"])
 def test_someone_elses_thoughts_of_suicide_get_the_gentle_line_for_them_not_a_takeover(fake_bot, message):
     # "what should i do if a friend tells me they're thinking about suicide" got the takeover written for the person at risk
     reply = fake_bot.ask(message)
@@ -1082,7 +1083,7 @@ def test_someone_elses_thoughts_of_suicide_get_the_gentle_line_for_them_not_a_ta
 
 
 @pytest.mark.parametrize("message", ["i was thinking about suicide again last night", "im thinking of suicide",
-                                     "i am considering suicide"])
+                                     "i am considering suicide", "i've been thinking about suicide a lot lately"])
 def test_ones_own_thoughts_of_suicide_stay_a_crisis(fake_bot, message):
     reply = fake_bot.ask(message)
 
