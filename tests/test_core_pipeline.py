@@ -1040,8 +1040,11 @@ def test_a_sign_of_an_emergency_the_article_does_not_cover_gets_911_and_no_artic
 
 @pytest.mark.parametrize("message", ["im praying a truck runs me over on the way home",
                                      "honestly i hope the tumour grows back so i can finally die",
-                                     "i just hope i get killed in a crash or something"])
-def test_a_hope_or_prayer_to_die_is_a_crisis(fake_bot, message):
+                                     "i just hope i get killed in a crash or something",
+                                     # one's own thoughts of suicide stay clear risk beside someone else's (below)
+                                     "i was thinking about suicide again last night", "im thinking of suicide",
+                                     "i am considering suicide", "i've been thinking about suicide a lot lately"])
+def test_a_hope_or_prayer_to_die_or_ones_own_thought_of_suicide_is_a_crisis(fake_bot, message):
     # "i keep hoping the illness returns so i can just die" got the gentle line, then article lines
     reply = fake_bot.ask(message)
 
@@ -1080,15 +1083,6 @@ def test_someone_elses_thoughts_of_suicide_get_the_gentle_line_for_them_not_a_ta
 
     assert reply.category != "crisis" and reply.risk == "possible"
     assert " ".join(fake_bot.policy.crisis.possible_other.split()) in reply.answer
-
-
-@pytest.mark.parametrize("message", ["i was thinking about suicide again last night", "im thinking of suicide",
-                                     "i am considering suicide", "i've been thinking about suicide a lot lately"])
-def test_ones_own_thoughts_of_suicide_stay_a_crisis(fake_bot, message):
-    reply = fake_bot.ask(message)
-
-    assert reply.category == "crisis" and reply.risk == "clear"
-    assert_crisis_first(reply)
 
 
 @pytest.mark.parametrize("message", ["i self harmed a lot in college but that was years ago and i'm doing really well now. will the urge ever come back",

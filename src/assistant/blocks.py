@@ -113,7 +113,8 @@ def out_of_scope(policy: Policy, personal: bool = False) -> Draft:
 def named_item(message: str, block: Block) -> Unit | None:
     """The one labelled item of ``block`` ("Need for control: When everything...") that a short message
     names by its label's words ("what is need for control?"), or None: none or several are named."""
-    said = {_stem(w) for w in words(message)} if len(words(message)) <= ITEM_ASK_WORDS else set()
+    tokens = words(message)
+    said = {_stem(w) for w in tokens} if len(tokens) <= ITEM_ASK_WORDS else set()
     named = []
     for item in block.items:
         label = {_stem(w) for w in words(item.text.split(":", 1)[0])} - ENGLISH_FUNCTION_WORDS if ":" in item.text else set()
