@@ -86,8 +86,13 @@ def stands_alone(unit: Unit) -> bool:
     for safety and stabilization."), which says what it is only under the sentence that opens its list."""
     if unit.kind != "item":
         return True
+    return bool(label(unit)) or next(iter(words(unit.text)), "") in _SUBJECTS
+
+
+def label(unit: Unit) -> str:
+    """A list item's label, the few words before its colon ("Need for control"), or "" when it has none."""
     head, colon, _ = unit.text.partition(":")
-    return (bool(colon) and len(head.split()) <= 6) or next(iter(words(unit.text)), "") in _SUBJECTS
+    return head if colon and len(head.split()) <= 6 else ""
 
 
 def render(chosen: list[Passage], then: Sequence[Passage] = ()) -> tuple[Segment, ...]:
@@ -114,15 +119,17 @@ def named_item(message: str, block: Block) -> Unit | None:
     """The one labelled item of ``block`` ("Need for control: When everything...") that a short message
     names by its label's words ("what is need for control?"), or None: none or several are named."""
     tokens = words(message)
-    said = {_stem(w) for w in tokens} if len(tokens) <= ITEM_ASK_WORDS else set()
+    said = {_plural_off(w) for w in tokens} if len(tokens) <= ITEM_ASK_WORDS else set()
     named = []
     for item in block.items:
-        label = {_stem(w) for w in words(item.text.split(":", 1)[0])} - ENGLISH_FUNCTION_WORDS if ":" in item.text else set()
-        hits = len(label & said)
-        if label and hits >= min(2, len(label)) and 2 * hits >= len(label):
+        named_by = {_plural_off(w) for w in words(label(item))} - ENGLISH_FUNCTION_WORDS
+        hits = len(named_by & said)
+        if named_by and hits >= min(2, len(named_by)) and 2 * hits >= len(named_by):
             named.append(item)
     return named[0] if len(named) == 1 else None
 
 
-def _stem(word: str) -> str:
+def _plural_off(word: str) -> str:
+    """A plural's singular, and nothing more: the echo check's stemmer (``echo.py``) would also make
+    "checking on people" name "A check-in", which asks about something else."""
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
