@@ -302,7 +302,7 @@ class InputRails:
         if leaning and not patterned and self._medical_information(texts):
             leaning = None  # "should I try ketamine? I've failed 3 meds": the means named is the treatment asked about
         escalators = self._patterns("crisis_escalators", *texts) if (patterned or leaning) and not someone_else else []
-        if escalators and not patterned and self._qualifier_only(escalators, texts[-1]):
+        if escalators and not patterned and self._qualifier_only(escalators, texts[-1], sims):
             escalators = []  # "i bailed on my friends again tonight": near "... after tonight" through "tonight" only
         if escalators:
             reason = signals[0] if patterned else RailHit("crisis_possible", f"exemplar:{leaning[1]}", round(leaning[0], 4))
@@ -311,13 +311,16 @@ class InputRails:
             return "none", []
         return "possible", signals[:3]
 
-    def _qualifier_only(self, escalators: Sequence[RailHit], norm: str) -> bool:
+    def _qualifier_only(self, escalators: Sequence[RailHit], norm: str, sims: Similarities) -> bool:
         """Did only qualifiers (``escalator_qualifiers``: a time) escalate an exemplar resemblance
-        that does not hold without their words (``norm``: the message read, typos corrected)? A
-        time qualifies a risk signal but is none itself."""
+        that does not hold without their words (``norm``: the message read, typos corrected), or
+        that the learned risk head does not read as risk? A time qualifies a risk signal but is
+        none itself: "i'll text her back tomorrow, i always say that" is near a goodbye in wording."""
         qualifiers = set(self.policy.patterns.escalator_qualifiers)
         if not all(h.reason.removeprefix("pattern:") in qualifiers for h in escalators):
             return False
+        if sims.learned and self.classifier is not None and sims.learned["risk"] < self.classifier.thresholds["risk"]:
+            return True
         rest = norm
         for pid, rx in self.policy.compiled["crisis_escalators"]:
             if pid in qualifiers:
