@@ -235,6 +235,7 @@ class Thresholds(_Strict):
     uncovered_health_max_words: int = Field(default=0, ge=0)  # a question this short about an uncovered health topic: out of scope
     scope_head_floor: float = Field(default=0.0, ge=0, le=1)
     health_outside_medical_floor: float = Field(default=1.0, ge=0, le=1)  # medical head here + scope head under its bar: out
+    health_outside_relevance_ceiling: float = Field(default=1.0, ge=0, le=1)  # ... unless the article matches this closely
     weak_health_medical_floor: float = Field(default=1.0, ge=0, le=1)  # medical head here + only weak evidence: out
     personal_scope_floor: float = Field(default=1.0, ge=0, le=1)  # a declined telling this close to the article's topic: thanked
     head_min_window_words: int = Field(default=1, ge=1)  # a shorter clause is read by the risk heads only within the message

@@ -39,9 +39,10 @@ def in_scope(verdict: Verdict, retrieval: Retrieval, t: Thresholds) -> bool:
     if retrieval.relevance < t.out_of_scope_relevance and not asked_before:
         return False
     # A health question the article does not cover, as both learned heads read it: the medical head
-    # leans toward it (under its bar) and the scope head puts it outside the article.
+    # leans toward it (under its bar) and the scope head puts it outside the article; unless the article
+    # matches it closely ("i feel numb, is that normal"), when the topic's words decide (health_elsewhere).
     if verdict.risk == "none" and verdict.in_scope is False and verdict.medical_score is not None \
-            and verdict.medical_score >= t.health_outside_medical_floor:
+            and verdict.medical_score >= t.health_outside_medical_floor and retrieval.relevance < t.health_outside_relevance_ceiling:
         return False
     # A follow-up leans on the conversation, and someone who may be at risk gets the article's
     # words rather than a refusal; but when the learned heads say the message is about something
