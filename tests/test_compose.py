@@ -482,6 +482,11 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("my coworkers think i'm flaky. i don't know how to explain it to them", "symptoms"),
     ("how do i reach back out after months", "what_to_do"),
     ("can you explain that", "default"),
+    # what a therapist said is the story; the question is the ask ("my therapist says i isolate, how do i stop" got the
+    # treatment list)
+    ("my therapist told me i shut people out, how do i quit doing that", "what_to_do"),
+    ("my therapist thinks i withdraw from everyone, why would i do that", "cause"),
+    ("my therapist wants me to look at a day program", "treatment"),
 ])
 def test_the_ask_is_read_from_the_last_question_or_the_gist(message: str, kind: str) -> None:
     assert read_ask(message, POLICY).kind == kind
