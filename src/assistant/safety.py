@@ -287,7 +287,7 @@ class InputRails:
         # "why does hanging out feel so exhausting" is near "I'm exhausted with living" in wording only.
         risky = ("crisis_clear", "crisis_possible")
         against_possible = ("off_topic", "benign_lookalike", "small_talk", "medical")
-        if sims.learned and self.classifier is not None and sims.learned["risk"] < self.classifier.thresholds["risk"]:
+        if self._under_risk_bar(sims):
             against_possible += ("on_topic",)
         possible = sims.best(risky, against_possible, t.crisis_possible_similarity, t.crisis_possible_margin)
         if possible:
@@ -319,13 +319,17 @@ class InputRails:
         qualifiers = set(self.policy.patterns.escalator_qualifiers)
         if not all(h.reason.removeprefix("pattern:") in qualifiers for h in escalators):
             return False
-        if sims.learned and self.classifier is not None and sims.learned["risk"] < self.classifier.thresholds["risk"]:
+        if self._under_risk_bar(sims):
             return True
         rest = norm
         for pid, rx in self.policy.compiled["crisis_escalators"]:
             if pid in qualifiers:
                 rest = rx.sub(" ", rest)
         return not rest.strip() or not self._leaning(self._similarities(clean(" ".join(rest.split())))[0])
+
+    def _under_risk_bar(self, sims: Similarities) -> bool:
+        """Is a learned risk head wired and under its bar for this message (its riskiest window)?"""
+        return bool(sims.learned) and self.classifier is not None and sims.learned["risk"] < self.classifier.thresholds["risk"]
 
     def _leaning(self, sims: Similarities) -> tuple[float, str] | None:
         """A resemblance to the crisis exemplars strong enough for a time, decision, means or
