@@ -188,15 +188,16 @@ def test_a_longer_message_needs_a_higher_risk_head_for_a_takeover_on_resemblance
     assert rails_with(fake_bot, risk=floor).check(message).category == "crisis"
 
 
-def exemplar_takeover_tier(rails, similarity: float, n_words: int, whole: float = 0.95, extra=(), risk: float = 0.95) -> str:
+def exemplar_takeover_tier(rails, similarity: float, n_words: int, whole: float = 0.95, extra=(), risk: float = 0.95,
+                           medical: float = 0.0) -> str:
     """The tier ``_learned`` gives a clear-risk takeover on one exemplar resemblance (plus ``extra`` hits),
-    with a risk head of ``risk`` on the windows and ``whole`` on the whole message."""
+    with a risk head of ``risk`` on the windows and ``whole`` on the whole message (and a medical head of ``medical``)."""
     from assistant.similarity import Similarities
     from assistant.types import RailHit
 
     labels = ("crisis_clear", "on_topic")
     sims = Similarities({l: np.array([0.0]) for l in labels}, {l: ["x"] for l in labels})
-    sims.learned = {"risk": risk, "clear": 0.0, "medical": 0.0, "topic": 0.5, "risk_whole": whole}
+    sims.learned = {"risk": risk, "clear": 0.0, "medical": medical, "topic": 0.5, "risk_whole": whole}
     hits = [RailHit("crisis_clear", "exemplar:i'm going to off myself", similarity), *extra]
     return rails._learned("clear", hits, sims, n_words)[0]
 
@@ -224,6 +225,28 @@ def test_a_long_message_taken_over_on_a_modest_resemblance_must_also_read_as_ris
     # be around next week anyway" after a question stays a takeover however the whole message reads
     next_week = (RailHit("crisis_clear", "escalated:pattern:time_soon", 1.0),)
     assert exemplar_takeover_tier(rails, modest, long_, whole=low, extra=next_week) == "clear"
+
+
+def test_a_medical_looking_request_taken_over_on_resemblance_must_read_as_risk_whole_even_when_escalated(fake_bot):
+    """In a long post about a medication or an illness, "pills" escalates one sentence that resembles an
+    overdose exemplar in wording only: a message the medical head reads as a medical request needs the risk
+    head on the whole message at ``exemplar_clear_medical_whole_floor`` for a takeover, escalated or not."""
+    from assistant.types import RailHit
+
+    t = fake_bot.policy.thresholds
+    assert t.exemplar_clear_medical_whole_floor > 0  # else this test says nothing
+    rails = rails_with(fake_bot)
+    pills = (RailHit("crisis_clear", "escalated:pattern:means", 1.0),)
+    close, long_ = t.exemplar_clear_strong_similarity + 0.05, 60
+    low, high = t.exemplar_clear_medical_whole_floor - 0.05, t.exemplar_clear_medical_whole_floor
+
+    def tier(whole: float, medical: float = BARS["medical"], extra=pills) -> str:
+        return exemplar_takeover_tier(rails, close, long_, whole=whole, extra=extra, medical=medical)
+
+    assert tier(low) == "possible"  # the gentle 988 line, with the medical reply
+    assert tier(low, extra=()) == "possible"
+    assert tier(high) == "clear"
+    assert tier(low, medical=BARS["medical"] / 2) == "clear"  # not read as medical: the escalator confirms it
 
 
 def test_a_resemblance_escalated_by_a_time_word_needs_the_risk_head_at_its_floor(fake_bot):

@@ -242,6 +242,7 @@ class Thresholds(_Strict):
     exemplar_clear_risk_floor: float = Field(default=0.0, ge=0, le=1)
     exemplar_escalated_risk_floor: float = Field(default=0.0, ge=0, le=1)
     exemplar_clear_medical_risk_floor: float = Field(default=0.0, ge=0, le=1)
+    exemplar_clear_medical_whole_floor: float = Field(default=0.0, ge=0, le=1)  # ... and the risk head on the whole message
     exemplar_clear_whole_from_words: int = Field(default=10**6, ge=1)  # from this length, an exemplar-only takeover also needs:
     exemplar_clear_whole_risk_floor: float = Field(default=0.0, ge=0, le=1)  # the risk head on the whole message at this,
     exemplar_clear_strong_similarity: float = Field(default=1.0, ge=-1, le=1)  # or the exemplar resemblance at this

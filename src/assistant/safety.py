@@ -204,8 +204,11 @@ class InputRails:
         whole_doubts = n_words >= t.exemplar_clear_whole_from_words and learned.get("risk_whole", 1.0) < \
             t.exemplar_clear_whole_risk_floor and resemblance < t.exemplar_clear_strong_similarity
         short_doubts = n_words < t.exemplar_clear_short_below_words and resemblance < t.exemplar_clear_short_similarity
+        # a medical-looking request must read as risk whole, escalated or not: in a long post about a medication, "pills"
+        # escalates a sentence that resembles an overdose exemplar in wording only
+        medical_doubts = medical_like and learned.get("risk_whole", 1.0) < t.exemplar_clear_medical_whole_floor
         # a time, means or decision that escalated the resemblance confirms it, at any length and however the whole reads
-        doubts = learned["risk"] < floor or (not _written(hits, "escalated") and (whole_doubts or short_doubts))
+        doubts = learned["risk"] < floor or medical_doubts or (not _written(hits, "escalated") and (whole_doubts or short_doubts))
         if tier == "clear" and not _written(hits) and doubts:
             tier = "possible"
         elif tier == "clear":
