@@ -83,6 +83,21 @@ def test_the_scope_head_says_whether_a_medical_question_is_within_the_article(fa
     assert verdict.category == "medical_advice" and verdict.in_scope is in_scope
 
 
+@pytest.mark.parametrize("message, medical", [
+    ("i've had depression for years and lately i can't face my friends", False),  # tells, asks nothing
+    ("i have had depression for years and lately i can't face my friends, what should i do", True),
+    ("i've had depression for years. should i go back on my old pill", True),
+    ("depression runs in families", True),  # no first person: not the person's own story
+])
+def test_a_telling_on_the_topic_is_no_medical_request_on_the_medical_head_alone(fake_bot, message, medical):
+    floor = fake_bot.policy.thresholds.medical_telling_scope_floor
+    verdict = rails_with(fake_bot, medical=0.95, topic=floor).check(message)
+
+    assert (verdict.category == "medical_advice") is medical
+    # read further from the topic, the medical head decides
+    assert rails_with(fake_bot, medical=0.95, topic=floor - 0.1).check(message).category == "medical_advice"
+
+
 def test_a_medical_question_outside_the_article_gets_no_article_lines(fake_bot):
     bot = copy.copy(fake_bot)
     bot.rails = rails_with(fake_bot, medical=0.85, topic=0.1)

@@ -251,6 +251,7 @@ class Thresholds(_Strict):
     # a longer message: {at least this many words: the floor} (the highest that applies wins)
     exemplar_clear_risk_floor_by_length: dict[int, Annotated[float, Field(ge=0, le=1)]] = {}
     exemplar_medical_floor: float = Field(default=0.0, ge=0, le=1)
+    medical_telling_scope_floor: float = Field(default=1.1, ge=0, le=1.1)  # a telling the scope head reads this close: no medical head
     exemplar_possible_risk_floor: float = Field(default=0.0, ge=0, le=1)
     unanswered_risk_max_words: int = Field(default=0, ge=0)
     unanswered_risk_clear_floor: float = Field(default=1.0, ge=0, le=1)

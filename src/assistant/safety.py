@@ -38,6 +38,7 @@ from .classifier.heads import SafetyClassifier
 from .embeddings import Embedder
 from .language import ENGLISH_FUNCTION_WORDS, other_language, plainly_english
 from .policy import EXEMPLAR_LABELS, Policy, about_someone_else
+from .scope import tells_only
 from .similarity import ExemplarIndex, Similarities, windows
 from .text import Speller, clean, deobfuscate, join_split_words, normalize, words
 from .types import RailHit, RiskTier, Turn, Verdict
@@ -500,6 +501,8 @@ class InputRails:
         if self._patterns("about_the_article", *texts):
             return None  # a question about what the article says: neither the learned head nor a resemblance refuses it
         if sims.learned and sims.learned["medical"] >= self.classifier.thresholds["medical"]:
+            if sims.learned["topic"] >= self.t.medical_telling_scope_floor and tells_only(norm, self.policy):
+                return None  # "I have been diagnosed with PTSD... I am depressed": a telling on the topic asks for no advice
             return RailHit("medical", "classifier:medical", round(sims.learned["medical"], 4))
         score, _, ex = sims["medical"]
         others = max(sims[l][0] for l in ("on_topic", "off_topic", "benign_lookalike", "small_talk"))

@@ -17,6 +17,7 @@ Example::
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Collection
 
@@ -141,3 +142,16 @@ def personal_telling(verdict: Verdict, policy: Policy) -> bool:
         return False
     text = normalize(verdict.text)
     return policy.matches("first_person", text) and policy.matches("personal_telling", text)
+
+
+_CLAUSES = re.compile(r"[.,;:!]+|\b(?:and|but|so)\b")
+
+
+def tells_only(text: str, policy: Policy) -> bool:
+    """Does the message tell of the person's own life (``first_person``) and ask nothing in any clause
+    (``personal_telling``, clause by clause, and no question mark anywhere): "I have been suffering from
+    depression for years due to trauma", not "my mom's depression came back, should she go back on the pill"?"""
+    text = normalize(text)
+    if "?" in text or not policy.matches("first_person", text):
+        return False
+    return all(policy.matches("personal_telling", c.strip()) for c in _CLAUSES.split(text) if c.strip())
