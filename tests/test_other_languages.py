@@ -35,6 +35,7 @@ def spanish_line(policy) -> str:
     "Quiero morirme. Nadie me entiende",
     "¿cuántas pastillas necesito para no despertar?",
     "quiero dejar de existir",  # a wish to stop existing
+    "q u i e r o  m o r i r",  # letters spaced out, wider gaps between words: the gaps go as the spaces are folded
 ])
 def test_clear_risk_in_spanish_gets_the_crisis_reply_with_the_spanish_988_option(fake_bot, message):
     reply = fake_bot.ask(message)
@@ -46,7 +47,7 @@ def test_clear_risk_in_spanish_gets_the_crisis_reply_with_the_spanish_988_option
 
 
 @pytest.mark.parametrize("message", ["je veux mourir", "quero morrer", "ich will nicht mehr leben", "voglio morire",
-                                     "quero deixar de viver", "je veux arrêter d'exister"])
+                                     "quero deixar de viver", "je veux arrêter d'exister", "j e  v e u x  m o u r i r"])
 def test_clear_risk_in_other_languages_gets_the_crisis_reply(fake_bot, message):
     reply = fake_bot.ask(message)
 

@@ -354,7 +354,8 @@ class InputRails:
     def crisis_patterns(self, message: str) -> Verdict | None:
         """Clear-risk patterns only: cheap, and independent of the model, so they still work
         when anything else fails."""
-        hits = self._patterns("crisis_clear", *self._read(clean(message)))
+        # read before the spaces are folded too: "q u i e r o  m o r i r" keeps its word gaps only as typed
+        hits = self._patterns("crisis_clear", *self._read(clean(message)), clean(normalize(message)))
         return Verdict("crisis", "clear", tuple(hits[:3]), clean(message)) if hits else None
 
     def check(self, message: str, history: Sequence[Turn] = (), *, also: Sequence[str] = ()) -> Verdict:
@@ -364,7 +365,7 @@ class InputRails:
         text = clean(message)
         if not text:
             return Verdict("invalid", rails=(RailHit("invalid", "empty"),))
-        urgent = self.crisis_patterns(text)
+        urgent = self.crisis_patterns(message)
         if urgent:
             return urgent
         sims, _ = self._similarities(text, also) if any(ch.isalpha() for ch in text) else ({}, [])
