@@ -320,6 +320,24 @@ def test_the_whole_message_risk_is_read_from_the_message_itself_not_its_last_win
     assert sims.learned["risk_whole"] == pytest.approx(0.9)
 
 
+def test_the_heads_raise_no_tier_on_a_time_word_alone(fake_bot):
+    """A time qualifies a risk signal but is none itself: the heads raise a tier, and count for the
+    crisis reply to a short unanswered message, only on what they read without the time words."""
+    class TimeIsRisky:  # a text with "tonight" in it scores 0.95 on every head, any other 0.1
+        thresholds = BARS
+
+        def scores(self, vectors, texts):
+            return {d: np.array([0.95 if "tonight" in t else 0.1 for t in texts]) for d in ("risk", "clear", "medical", "topic")}
+
+    base = fake_bot.rails
+    rails = InputRails(base.policy, base.embedder, base.english, max_chars=base.max_chars, classifier=TimeIsRisky())
+    message = "my cousin and i are baking bread tonight"
+    verdict = rails.check(message)
+    assert verdict.risk == rails_with(fake_bot, risk=0.1, clear=0.1).check(message).risk  # what the words alone give
+    assert verdict.category != "crisis" and not verdict.risk_head and verdict.clear_score == pytest.approx(0.1)
+    assert rails.check("i want to die tonight").category == "crisis"  # a written pattern still decides
+
+
 def test_the_risk_heads_read_a_clause_of_a_word_or_two_only_within_its_message(fake_bot):
     class ShortIsRisky:  # every text of one or two words scores 0.95, every longer one 0.1
         thresholds = BARS
