@@ -173,13 +173,13 @@ class InputRails:
             whole = judged.index(read)  # a short message is its own first window; a long one was added last
             # a clause of a word or two ("he's right.") is read by the risk heads only within the message: alone it
             # says too little for them (the exemplars and patterns still read it)
-            def heard(texts: Sequence[str]) -> list[int]:
-                return [judged.index(t) for t in texts if t == read or t == plain or len(t.split()) >= self.t.head_min_window_words]
-            own = heard([*pieces, read])
-            sims.learned = ({d: float(np.max(p[d][own])) for d in ("risk", "clear")} | {"medical": float(np.max(p["medical"][: len(pieces)].tolist() + [p["medical"][whole]]))}
+            def heard(texts: Sequence[str], itself: str) -> list[int]:
+                return [judged.index(t) for t in texts if t == itself or len(t.split()) >= self.t.head_min_window_words]
+            own, as_read = heard([*pieces, read], read), [*range(len(pieces)), whole]
+            sims.learned = ({d: float(np.max(p[d][own])) for d in ("risk", "clear")} | {"medical": float(np.max(p["medical"][as_read]))}
                             | {"topic": float(np.mean(p["topic"][: len(pieces)])), "risk_whole": float(p["risk"][whole])})
-            plain_own = heard(plain_pieces)
-            sims.learned |= {f"{d}_plain": min(sims.learned[d], float(np.max(p[d][plain_own]))) if plain_own else sims.learned[d]
+            without_time = heard(plain_pieces, plain)  # the lower reading of the two: a time word adds no risk
+            sims.learned |= {f"{d}_plain": min(sims.learned[d], float(np.max(p[d][without_time]))) if without_time else sims.learned[d]
                              for d in ("risk", "clear")}
         return sims, pieces
 
