@@ -163,8 +163,8 @@ class InputRails:
         judged = pieces + ([read] if self.classifier is not None and read not in pieces else [])
         # ... and, when the message names a time ("tonight"), its windows without the time words: a time qualifies
         # a risk signal but is none itself ("i want to text him tonight" read 0.89 on the risk head, without it 0.69)
-        plain = self._without_qualifiers(read) if self.classifier is not None else read
-        plain_pieces = windows(plain) if plain and plain != read else []
+        plain = self._without_qualifiers(read) if self.classifier is not None else None
+        plain_pieces = windows(plain) if plain else []
         judged += [w for w in plain_pieces if w not in judged]
         vectors = self.embedder.encode(judged + [t for t in also if t not in judged])
         sims = self.exemplars.scores(vectors[: len(pieces)])
@@ -183,14 +183,16 @@ class InputRails:
                              for d in ("risk", "clear")}
         return sims, pieces
 
-    def _without_qualifiers(self, text: str) -> str:
-        """``text`` read (normalized) without the words of the qualifier escalators (``escalator_qualifiers``: a time)."""
-        rest = normalize(text)
+    def _without_qualifiers(self, text: str) -> str | None:
+        """``text`` read (normalized) without the words of the qualifier escalators (``escalator_qualifiers``: a
+        time); None when it names none."""
+        read = " ".join(normalize(text).split())
+        rest = read
         for pid, rx in self.policy.compiled["crisis_escalators"]:
             if pid in self.policy.patterns.escalator_qualifiers:
                 rest = rx.sub(" ", rest)
         rest = " ".join(rest.split())
-        return rest if rest != " ".join(normalize(text).split()) else text
+        return rest if rest != read else None
 
     def risk(self, text: str, sims: Similarities | None = None) -> tuple[RiskTier, list[RailHit]]:
         """Crisis tier of one message: the tier of the patterns and exemplars (``_risk``), raised by
@@ -351,6 +353,7 @@ class InputRails:
         if self._under_risk_bar(sims):
             return True
         rest = self._without_qualifiers(norm)
+        rest = norm if rest is None else rest  # the time was read in the corrected form only
         return not rest.strip() or not self._leaning(self._similarities(clean(rest))[0])
 
     def _under_risk_bar(self, sims: Similarities) -> bool:
