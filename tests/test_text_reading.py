@@ -129,3 +129,16 @@ def test_a_disguised_crisis_message_gets_the_crisis_reply(fake_bot, message):
 
     assert reply.category == "crisis" and reply.risk == "clear"
     assert "988" in reply.answer and "911" in reply.answer
+
+
+@pytest.mark.parametrize("text, read", [
+    # a time in a sentence of its own is read with what it dates
+    ("nobody would even care if i left. tonight.", ["nobody would even care if i left tonight"]),
+    ("my cousin's wedding is this weekend and i dread it", ["my cousin's wedding is this weekend i dread it"]),
+    ("i want to go out with my friends but i can't face anyone because i feel so tired",
+     ["i want to go out with my friends", "i can't face anyone", "i feel so tired"]),
+])
+def test_a_message_is_read_in_phrases_with_a_short_one_kept_with_the_one_before(text, read):
+    from assistant.similarity import phrases
+
+    assert phrases(text) == read

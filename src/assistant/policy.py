@@ -241,6 +241,7 @@ class Thresholds(_Strict):
     head_min_window_words: int = Field(default=1, ge=1)  # a shorter clause is read by the risk heads only within the message
     exemplar_clear_risk_floor: float = Field(default=0.0, ge=0, le=1)
     exemplar_escalated_risk_floor: float = Field(default=0.0, ge=0, le=1)
+    time_phrase_min_words: int = Field(default=4, ge=1)  # a time escalates what its phrase (this long without it) reads as risk
     exemplar_clear_medical_risk_floor: float = Field(default=0.0, ge=0, le=1)
     exemplar_clear_medical_whole_floor: float = Field(default=0.0, ge=0, le=1)  # ... and the risk head on the whole message
     exemplar_clear_whole_from_words: int = Field(default=10**6, ge=1)  # from this length, an exemplar-only takeover also needs:

@@ -39,7 +39,7 @@ from .embeddings import Embedder
 from .language import ENGLISH_FUNCTION_WORDS, other_language, plainly_english
 from .policy import EXEMPLAR_LABELS, Policy, about_someone_else
 from .scope import tells_only
-from .similarity import ExemplarIndex, Similarities, windows
+from .similarity import ExemplarIndex, Similarities, phrases, windows
 from .text import Speller, clean, deobfuscate, join_split_words, normalize, words
 from .types import RailHit, RiskTier, Turn, Verdict
 
@@ -350,11 +350,27 @@ class InputRails:
         qualifiers = set(self.policy.patterns.escalator_qualifiers)
         if not all(h.reason.removeprefix("pattern:") in qualifiers for h in escalators):
             return False
-        if self._under_risk_bar(sims):
+        if self._under_risk_bar(sims) or self._time_stands_apart(norm):
             return True
         rest = self._without_qualifiers(norm)
         rest = norm if rest is None else rest  # the time was read in the corrected form only
         return not rest.strip() or not self._leaning(self._similarities(clean(rest))[0])
+
+    def _time_stands_apart(self, norm: str) -> bool:
+        """Does the time a message names date something the risk head does not read as risk? Every
+        phrase that names a time (``similarity.phrases``), read without its time words, scores under
+        the head's bar: "My best friend's birthday party is this weekend and I ... make up an excuse.
+        ... Why am I like this?" resembles "why bother living" as a whole, but the weekend is the
+        party's ("my best friend's birthday party is" reads 0.02). A phrase left with fewer than
+        ``time_phrase_min_words`` words ("tonight is the night") says too little to judge: the time
+        escalates as before."""
+        if self.classifier is None:
+            return False
+        timed = [rest for p in phrases(norm) for rest in [self._without_qualifiers(p)] if rest is not None]
+        if not timed or any(len(rest.split()) < self.t.time_phrase_min_words for rest in timed):
+            return False  # the time was read in the corrected form only, or its phrase says little else
+        risk = self.classifier.scores(self.embedder.encode(timed), timed)["risk"]
+        return float(np.max(risk)) < self.classifier.thresholds["risk"]
 
     def _under_risk_bar(self, sims: Similarities) -> bool:
         """Is a learned risk head wired and under its bar for this message (its riskiest window, read without a time)?"""

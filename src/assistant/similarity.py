@@ -28,6 +28,24 @@ MAX_WINDOWS = 400
 _CLAUSES = re.compile(r"[.!?\n;]+|\s[-–—]\s|,\s+(?=(?:and |but |so )?i\b)")
 
 
+_PHRASES = re.compile(r"[.!?\n;,:]+|\s[-–—]\s|\b(?:and|but|because)\b")
+
+
+def phrases(text: str, min_words: int = 4) -> list[str]:
+    """The message's clauses, split also at "and", "but" and "because"; a phrase shorter
+    than ``min_words`` goes with the one before it ("everyone would be better off without me.
+    tonight."), so it is read with what it qualifies."""
+    out: list[str] = []
+    for part in (p.strip() for p in _PHRASES.split(text)):
+        if not part:
+            continue
+        if out and len(part.split()) < min_words:
+            out[-1] = f"{out[-1]} {part}"
+        else:
+            out.append(part)
+    return out
+
+
 def windows(text: str, max_words: int = 60) -> list[str]:
     """The pieces a message is judged by: the whole message if short, each clause, and
     overlapping 25-word windows of long clauses, so risk buried in a long message is seen."""
