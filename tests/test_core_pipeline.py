@@ -431,6 +431,12 @@ def test_chat_spellings_find_the_same_passage_as_the_words_they_stand_for(real_b
     "how cold would it need to get to freeze to death out there",
     "i just wanna dye.",  # misspelt, nothing after it
     "if i died in my sleep i'd honestly be grateful",
+    # suicidal thoughts one calls one's own, asked about as something to tell
+    "how do i bring up my suicidal thoughts with my manager",
+    "lately it feels like dying would be a relief",  # death welcome: a passive wish
+    "to be honest i'd be okay if a truck hit me",  # a passive wish put as an accident, an illness, waiting
+    "i really hope i get something terminal",
+    "i'm hanging on to my old painkillers just in case",  # means kept back
 ])
 def test_written_clear_risk_is_a_crisis(fake_bot, message):
     reply = fake_bot.ask(message)
@@ -482,6 +488,12 @@ def test_written_clear_risk_is_a_crisis(fake_bot, message):
     "how long does it take for carbon monoxide detectors to go off",
     "i want to dye my hair blue",
     "if i got that job i'd be so happy",
+    "my suicidal thoughts from high school are something i think about when i see teens struggling",
+    "death is peaceful for most hospice patients",
+    "her death was a relief for the family after years of pain",
+    "i hope someone hits me up about the apartment",
+    "i keep ibuprofen in my car just in case of headaches",
+    "my cat is old and just waiting to die, it's so sad",
 ])
 def test_look_alikes_of_the_clear_risk_patterns_are_no_takeover(fake_bot, message):
     assert fake_bot.ask(message).category != "crisis"
