@@ -294,6 +294,12 @@ class InputRails:
         # "can I take an extra pill today?" is close to "I took all my pills" in wording, not meaning.
         against = (*BENIGN, "medical", "crisis_possible")
         clear = sims.best(("crisis_clear",), against, t.crisis_clear_similarity, t.crisis_clear_margin)
+        if clear and self._time_stands_apart(texts[-1]):
+            # "My friends planned a surprise for me this weekend ..." is near "planning to unalive myself this week"
+            # through the time it names, which dates something the risk head reads as no risk: read without it
+            plain = self._without_qualifiers(texts[-1]) or ""  # it names a time: the check above read one
+            clear = self.exemplars.scores(self.embedder.encode(windows(plain))).best(
+                ("crisis_clear",), against, t.crisis_clear_similarity, t.crisis_clear_margin) if plain else None
         # Words of risk talked about rather than meant ("what does ctb mean?"): never a takeover on
         # resemblance alone, but still the gentle tier.
         # Likewise a medical question ("are the brain zaps from coming off effexor dangerous? i
