@@ -64,6 +64,7 @@ _SMALL_TALK_KIND = (
     ("default", re.compile(r"^\W*(ok(ay)?|k+|cool|nvm|never ?mind|lol|jk|haha\w*|lmao+|sure|alright|got it|i.?m (fine|ok(ay)?|good)|sorry)\b")),
 )
 
+MAX_TIMED = 64  # phrases naming a time read per message: a long paste of diary entries is not read phrase by phrase
 _RESEMBLANCE = ("exemplar:", "near-clear exemplar:")  # risk hits from resemblance to the exemplars alone
 
 _QUESTION = re.compile(r"\b(how|what|where|why|when|which|who|whats|hows|wheres|whys|whos"
@@ -372,11 +373,15 @@ class InputRails:
         escalates as before."""
         if self.classifier is None:
             return False
-        timed = [rest for p in phrases(norm) for rest in [self._without_qualifiers(p)] if rest is not None]
-        if not timed or any(len(rest.split()) < self.t.time_phrase_min_words for rest in timed):
-            return False  # the time was read in the corrected form only, or its phrase says little else
-        risk = self.classifier.scores(self.embedder.encode(timed), timed)["risk"]
-        return float(np.max(risk)) < self.classifier.thresholds["risk"]
+
+        def apart() -> bool:
+            timed = [rest for p in phrases(norm) for rest in [self._without_qualifiers(p)] if rest is not None][:MAX_TIMED]
+            if not timed or any(len(rest.split()) < self.t.time_phrase_min_words for rest in timed):
+                return False  # the time was read in the corrected form only, or its phrase says little else
+            risk = self.classifier.scores(self.embedder.encode(timed), timed)["risk"]
+            return float(np.max(risk)) < self.classifier.thresholds["risk"]
+
+        return self._remember(("time apart", norm), apart)  # asked by the takeover and the escalation checks alike
 
     def _under_risk_bar(self, sims: Similarities) -> bool:
         """Is a learned risk head wired and under its bar for this message (its riskiest window, read without a time)?"""
