@@ -1018,7 +1018,7 @@ def test_a_supporting_line_that_points_back_at_a_block_not_quoted_is_left_out() 
     _, quoted_alone = answer_from(PULL, PULL_KINDS, {"p0": 1.0, "p5": 0.5, "p3": 0.3},
                                   "i miss my friends and yet i hide from them whenever they call")
     _, quoted_echo = answer_from(PULL, PULL_KINDS, {"p0": 1.0, "p5": 0.97, "p3": 0.3},
-                                      "why do i crave company but every friendship is harder to keep")
+                                      "i crave company but every friendship is harder to keep")
 
     assert quoted == quoted_alone == ["Many of us crave company yet turn down every call."]
     assert quoted_echo[-1] == "These changes make every friendship harder to keep."
@@ -1038,3 +1038,19 @@ def test_a_short_question_that_names_one_item_of_a_list_gets_that_item_with_the_
                     "what do you mean by checking on people", "is a check in better than writing"):
         whole = body_text(compose(message, scores).segments)
         assert all(item in whole for item in ("A short text", "A check-in", "Writing")), message
+
+
+def test_a_why_question_gets_the_reasons_over_a_closer_worded_description_of_the_pull() -> None:
+    # the push-pull paragraph says that people pull away from those they want close, not why: under
+    # "why this happens" the reasons answer, however much closer the description's wording is
+    units = units_of(("p0", "You may long for people and still shut them out.", 1, "sentence"),
+                     ("p1", "Calls go unanswered and plans get cancelled.", 1, "sentence"),
+                     ("r0", "Pulling away has reasons:", 2, "sentence"),
+                     ("r1", "Fear: They might leave if they knew.", 2, "item"),
+                     ("r2", "Exhaustion: Company takes energy you do not have.", 2, "item"))
+    kinds = {SOURCE: (("You may long for people", ("push_pull",)), ("Pulling away has reasons", ("reasons",)))}
+    draft, quoted = answer_from(units, kinds, {"p0": 1.0, "p1": 0.9, "r2": 0.4}, "why do i ghost the people i like most")
+
+    assert quoted[:3] == ["Pulling away has reasons:", "Fear: They might leave if they knew.",
+                          "Exhaustion: Company takes energy you do not have."]
+    assert draft.lead == POLICY.answers.kinds["cause"].lead
