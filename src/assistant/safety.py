@@ -179,6 +179,8 @@ class InputRails:
             own, as_read = heard([*pieces, read], read), [*range(len(pieces)), whole]
             sims.learned = ({d: float(np.max(p[d][own])) for d in ("risk", "clear")} | {"medical": float(np.max(p["medical"][as_read]))}
                             | {"topic": float(np.mean(p["topic"][: len(pieces)])), "risk_whole": float(p["risk"][whole])})
+            if plain_pieces:
+                sims.plain = self.exemplars.scores(vectors[[judged.index(w) for w in plain_pieces]])
             without_time = heard(plain_pieces, plain)  # the lower reading of the two: a time word adds no risk
             sims.learned |= {f"{d}_plain": min(sims.learned[d], float(np.max(p[d][without_time]))) if without_time else sims.learned[d]
                              for d in ("risk", "clear")}
@@ -295,12 +297,10 @@ class InputRails:
         # "can I take an extra pill today?" is close to "I took all my pills" in wording, not meaning.
         against = (*BENIGN, "medical", "crisis_possible")
         clear = sims.best(("crisis_clear",), against, t.crisis_clear_similarity, t.crisis_clear_margin)
-        if clear and self._time_stands_apart(texts[-1]):
+        if clear and sims.plain is not None and self._time_stands_apart(texts[-1]):
             # "My friends planned a surprise for me this weekend ..." is near "planning to unalive myself this week"
             # through the time it names, which dates something the risk head reads as no risk: read without it
-            plain = self._without_qualifiers(texts[-1]) or ""  # it names a time: the check above read one
-            clear = self.exemplars.scores(self.embedder.encode(windows(plain))).best(
-                ("crisis_clear",), against, t.crisis_clear_similarity, t.crisis_clear_margin) if plain else None
+            clear = sims.plain.best(("crisis_clear",), against, t.crisis_clear_similarity, t.crisis_clear_margin)
         # Words of risk talked about rather than meant ("what does ctb mean?"): never a takeover on
         # resemblance alone, but still the gentle tier.
         # Likewise a medical question ("are the brain zaps from coming off effexor dangerous? i

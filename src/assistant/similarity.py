@@ -102,6 +102,9 @@ class Similarities:
         # risk, clear and medical from the highest window, topic from the mean, and ``risk_whole``
         # from the message read whole; empty without one.
         self.learned: dict[str, float] = {}
+        # The same, of the message's windows read without its time words ("tonight"), when it names one
+        # and a classifier is wired (set by ``InputRails._similarities``); else None.
+        self.plain: Similarities | None = None
 
     def __getitem__(self, label: str) -> tuple[float, int, str]:
         w = int(np.argmax(self.per_window[label]))
