@@ -359,6 +359,8 @@ class InputRails:
             return False
         if self._under_risk_bar(sims) or self._time_stands_apart(norm):
             return True
+        if sims.plain is not None:  # the windows without the time words, embedded already for the heads
+            return not self._leaning(sims.plain)
         rest = self._without_qualifiers(norm)
         rest = norm if rest is None else rest  # the time was read in the corrected form only
         return not rest.strip() or not self._leaning(self._similarities(clean(rest))[0])
