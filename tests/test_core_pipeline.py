@@ -206,6 +206,20 @@ def test_what_the_assistant_can_do_is_answered_as_small_talk_not_declined(fake_b
     assert_safe(reply, fake_bot.policy)
 
 
+@pytest.mark.parametrize("message", ["what can you do when a friend goes quiet",
+                                     "what can u do about feeling so alone"])
+def test_what_you_can_do_said_of_anyone_is_a_question_not_small_talk(real_bot, message):
+    # the generic "you": what one can do, not what the assistant can do (it got the assistant's self-description)
+    reply = real_bot.ask(message)
+    assert reply.category == "answered"
+    assert_safe(reply, real_bot.policy)
+
+
+@pytest.mark.parametrize("message", ["what can you do", "what can u do for me"])
+def test_what_the_assistant_itself_can_do_is_still_small_talk(fake_bot, message):
+    assert fake_bot.ask(message).category == "small_talk"
+
+
 @pytest.mark.parametrize("message", ["what is this article about", "summarize the article", "what are the main points"])
 def test_a_question_about_the_article_itself_gets_its_opening(fake_bot, message):
     # retrieval matches "article" and "information" in the closing notice, and the scope rules read

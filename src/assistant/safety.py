@@ -57,7 +57,10 @@ _SMALL_TALK_KIND = (
     ("thanks", re.compile(r"\b(thanks?|thank you|thx|ty|tysm|appreciate|helped|helpful)\b")),
     ("goodbye", re.compile(r"\b(bye|goodbye|see (you|ya)|good ?night|later|gtg|take care)\b")),
     ("identity", re.compile(r"\b(who|what) (are|r) (you|u)\b|\b(human|bot|robot|real person|ai|chatgpt|a person)\b"
-                            r"|what can (you|u) do|\b(are|r) (you|u) (a |an )?(real |actual |licensed |trained |qualified )?"
+                            # "what can you do?" asks about the assistant; "what can you do if a friend stops talking to
+                            # you" asks what one can do (a small-talk reply before)
+                            r"|what can (you|u) do(?!\s+(if|when|whenever|about|to|with|after|once|so|against|while|because)\b)"
+                            r"|\b(are|r) (you|u) (a |an )?(real |actual |licensed |trained |qualified )?"
                             r"(therapist|counsel+or|psychologist|psychiatrist|doctor|clinician|nurse|professional)\b"
                             r"|\bam i (talking|speaking|chatting) (to|with)\b")),
     ("greeting", re.compile(r"\b(hi|hello|hey|heya|hiya|yo|sup|morning|evening|afternoon|howdy|greetings)\b")),
