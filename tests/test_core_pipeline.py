@@ -697,7 +697,9 @@ def test_a_short_message_in_other_words_than_the_articles_is_answered_when_the_t
 
 @pytest.mark.parametrize("message", ["is depression hereditary", "does yoga help with depression", "how do i stop a panic attack",
                                      "is it bad to drink to feel better", "what helps when there is no feeling in your feet",
-                                     "can stress cause your hair to thin out"])
+                                     "can stress cause your hair to thin out",
+                                     "my heart keeps pounding for no reason",  # a heart that pounds or races
+                                     "i can't feel my fingertips when it's cold"])
 def test_a_short_health_question_the_article_does_not_cover_gets_no_article_quotes(real_bot, message):
     reply = real_bot.ask(message)
 
