@@ -352,6 +352,8 @@ def test_a_common_block_must_win_by_a_margin() -> None:
     ("is it ok to take a break from people when depressed", "normal"),
     ("is it bad that i feel relieved when plans get cancelled", "normal"),
     ("will this ever get better", "hope"),
+    ("do u think things can change for someone like me", "hope"),  # whether it can change, not why it happens
+    ("i cancel everything lately. will the heaviness eventually fade?", "hope"),
     ("what is depression", "symptoms"),  # what it is and does, not the treatment list that names it most often
     ("what does depression feel like", "symptoms"),
     ("honestly nothing can fix this", "hope"),  # hopelessness is answered with the article's hope
